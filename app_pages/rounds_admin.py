@@ -1,0 +1,69 @@
+"""Administrator: create, open and close evaluation rounds."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from app_pages import ui
+from surveys import questionnaire, rounds
+from surveys.errors import QipingError
+
+db = ui.db()
+me = ui.actor()
+lang = ui.lang()
+st.title(ui.tr("rounds.title"))
+st.caption(ui.tr("rounds.lifecycle_help"))
+
+
+def run(step, *args, done_key: str) -> None:
+    try:
+        step(db, me, *args)
+    except QipingError as error:
+        ui.show_error(error)
+    else:
+        st.session_state["flash"] = ui.tr(done_key)
+        st.rerun()
+
+
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"))
+
+overview = rounds.rounds_overview(db, me)
+st.dataframe(
+    [{ui.tr("rounds.col_round"): rounds.round_label(r["name"], lang),
+      ui.tr("rounds.col_status"): ui.tr(f"rounds.status.{r['status']}"),
+      ui.tr("rounds.col_opens"): ui.format_date(r["opens_on"]),
+      ui.tr("rounds.col_closes"): ui.format_date(r["closes_on"]),
+      ui.tr("rounds.col_questionnaire"): r["questionnaire_version"] or "",
+      ui.tr("rounds.col_responses"): r["responses"],
+      ui.tr("rounds.col_enterprises"): r["enterprises"]} for r in overview],
+    hide_index=True,
+)
+
+for r in (r for r in overview if r["status"] in ("draft", "open")):
+    label = rounds.round_label(r["name"], lang)
+    with st.container(border=True):
+        if r["status"] == "draft":
+            st.markdown(f"**{ui.tr('rounds.open_heading', round=label)}**")
+            st.caption(ui.tr("rounds.open_explained"))
+            versions = [row[0] for row in db.execute("SELECT version FROM questionnaires ORDER BY version DESC")]
+            version = st.selectbox(ui.tr("rounds.questionnaire_version"), versions, key=f"v_{r['name']}")
+            if st.checkbox(ui.tr("rounds.confirm_open"), key=f"confirm_open_{r['name']}"):
+                if st.button(ui.tr("rounds.open_button"), key=f"open_{r['name']}", type="primary"):
+                    run(rounds.start_round, r["name"], version, done_key="rounds.opened")
+        else:
+            st.markdown(f"**{ui.tr('rounds.close_heading', round=label)}**")
+            st.caption(ui.tr("rounds.close_explained"))
+            if st.checkbox(ui.tr("rounds.confirm_close"), key=f"confirm_close_{r['name']}"):
+                if st.button(ui.tr("rounds.close_button"), key=f"close_{r['name']}", type="primary"):
+                    run(rounds.close_round, r["name"], done_key="rounds.closed")
+
+with st.expander(ui.tr("rounds.create_heading")):
+    with st.form("create_round"):
+        today = date.today()
+        name = st.text_input(ui.tr("rounds.name"), placeholder="2027Q1", help=ui.tr("rounds.name_help"))
+        opens = st.date_input(ui.tr("rounds.opens_on"), value=today)
+        closes = st.date_input(ui.tr("rounds.closes_on"), value=today + timedelta(days=30))
+        if st.form_submit_button(ui.tr("rounds.create_button"), type="primary"):
+            run(rounds.create_round, name, opens, closes, done_key="rounds.created")

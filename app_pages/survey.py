@@ -1,0 +1,119 @@
+"""The enterprise's survey for the open round: choose agencies, rate each, revise."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from surveys import questionnaire, registry, responses, rounds
+from surveys.errors import QipingError
+
+db = ui.db()
+me = ui.actor()
+lang = ui.lang()
+
+current = rounds.open_round(db)
+if current is None:
+    st.title(ui.tr("survey.title"))
+    st.info(ui.tr("survey.no_open_round"))
+    st.stop()
+
+round_name = current["name"]
+form = questionnaire.get_questionnaire(db, current["questionnaire_version"])
+agencies = {a["code"]: a for a in registry.list_agencies(db)}
+
+
+def agency_label(code: str) -> str:
+    return registry.agency_name(agencies[code], lang) if code in agencies else code
+
+
+st.title(ui.tr("survey.round_title", round=rounds.round_label(round_name, lang)))
+st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])))
+with st.container(border=True):
+    st.write(ui.tr("survey.what_to_do", items=len(form.items)))
+    st.write(ui.tr("survey.what_happens"))
+    st.write(":material/lock: " + ui.tr("survey.privacy"))
+
+state = responses.my_round(db, me, round_name)
+chosen, saved = state["chosen"], state["saved"]
+
+
+def save_choice() -> None:
+    try:
+        responses.choose_agencies(db, me, round_name, st.session_state["chosen_agencies"])
+    except QipingError as error:
+        st.session_state["choice_error"] = error
+
+
+st.subheader(ui.tr("survey.step_choose"))
+st.multiselect(
+    ui.tr("survey.choose_label"), options=list(agencies), default=[c for c in chosen if c in agencies],
+    format_func=agency_label, key="chosen_agencies", on_change=save_choice,
+    placeholder=ui.tr("survey.choose_placeholder"), help=ui.tr("survey.choose_help"),
+)
+if "choice_error" in st.session_state:
+    ui.show_error(st.session_state.pop("choice_error"))
+    state = responses.my_round(db, me, round_name)
+chosen = responses.my_round(db, me, round_name)["chosen"]
+
+if not chosen:
+    st.info(ui.tr("survey.nothing_chosen"))
+    st.stop()
+
+rated = [c for c in chosen if c in saved]
+st.progress(len(rated) / len(chosen), text=ui.tr("survey.progress", rated=len(rated), chosen=len(chosen)))
+
+st.subheader(ui.tr("survey.step_rate"))
+
+
+def status_mark(code: str) -> str:
+    mark = ui.tr("survey.mark_saved") if code in saved else ui.tr("survey.mark_todo")
+    return f"{agency_label(code)} — {mark}"
+
+
+unrated = [c for c in chosen if c not in saved]
+if "goto_agency" in st.session_state:
+    st.session_state["rating_agency"] = st.session_state.pop("goto_agency")
+agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=status_mark,
+                      index=chosen.index(unrated[0]) if unrated else 0, key="rating_agency")
+earlier = saved.get(agency)
+level_names = {level: ui.tr(f"levels.{level}") for level in questionnaire.LEVELS}
+
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+if earlier:
+    st.caption(ui.tr("survey.last_saved", when=ui.format_datetime(earlier["updated_at"]),
+                     revision=earlier["revision"]))
+
+with st.form(f"rate_{agency}"):
+    st.markdown(f"**{ui.tr('survey.rating_for')}**")
+    st.text(agency_label(agency))
+    answers = {}
+    for item in form.items:
+        previous = earlier["ratings"].get(item.code) if earlier else None
+        answers[item.code] = st.radio(
+            item.text(lang), options=list(questionnaire.LEVELS), format_func=level_names.get,
+            index=questionnaire.LEVELS.index(previous) if previous else None,
+            horizontal=True, key=f"r_{agency}_{item.code}",
+        )
+    comment = st.text_area(ui.tr("survey.comment"), value=earlier["comment"] if earlier else "",
+                           max_chars=responses.MAX_COMMENT, help=ui.tr("survey.comment_help"),
+                           key=f"c_{agency}")
+    submitted = st.form_submit_button(ui.tr("survey.save") if not earlier else ui.tr("survey.save_revision"),
+                                      type="primary")
+
+if submitted:
+    missing = [item.text(lang) for item in form.items if answers[item.code] is None]
+    if missing:
+        st.error(ui.tr("survey.answer_every_item", items=ui.tr("list_separator").join(missing)))
+    else:
+        try:
+            revision = responses.save_response(db, me, round_name, agency, answers, comment)
+        except QipingError as error:
+            ui.show_error(error)
+        else:
+            key = "survey.saved" if revision == 1 else "survey.revised"
+            st.session_state["flash"] = ui.tr(key, agency=agency_label(agency))
+            following = [c for c in unrated if c != agency]
+            if following:
+                st.session_state["goto_agency"] = following[0]
+            st.rerun()

@@ -1,0 +1,112 @@
+"""What every page shares: language, database, the signed-in actor, and
+showing a refusal in the reader's language. Not a page itself."""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import streamlit as st
+
+import i18n
+from surveys import db as database
+from surveys import startup
+from surveys.actors import Actor
+from surveys.errors import ImportRefused, QipingError
+
+SESSION_MINUTES_DEFAULT = 30
+
+
+def lang() -> str:
+    return st.session_state.get("lang", i18n.DEFAULT_LANGUAGE)
+
+
+def tr(key: str, **values) -> str:
+    """The current language's text for ``key``."""
+    return i18n.t(key, lang(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared(path: str) -> bool:
+    """Migrate, load questionnaires and build the demo county once per process and database."""
+    startup.prepare(path).close()
+    return True
+
+
+def db():
+    """A connection for this script run (sqlite connections are not shared across threads)."""
+    path = str(database.database_path())
+    _prepared(path)
+    return database.connect(path)
+
+
+def actor() -> Actor | None:
+    return st.session_state.get("actor")
+
+
+def sign_in(who: Actor) -> None:
+    st.session_state["actor"] = who
+    st.session_state["last_seen"] = time.time()
+
+
+def sign_out(reason_key: str | None = None) -> None:
+    for key in list(st.session_state.keys()):
+        if key not in ("lang", "client_id"):
+            del st.session_state[key]
+    if reason_key:
+        st.session_state["signed_out_reason"] = reason_key
+
+
+def session_minutes() -> int:
+    return int(os.environ.get("QIPING_SESSION_MINUTES", SESSION_MINUTES_DEFAULT))
+
+
+def end_idle_session() -> None:
+    """Sign out a session that has been idle longer than QIPING_SESSION_MINUTES."""
+    now = time.time()
+    last = st.session_state.get("last_seen")
+    if actor() is not None and last is not None and now - last > session_minutes() * 60:
+        sign_out("signin.idle_signed_out")
+    else:
+        st.session_state["last_seen"] = now
+
+
+def client_key() -> str:
+    """Whom sign-in failures are counted against: the client's address when
+    Streamlit knows it, else this browser session."""
+    ip = getattr(st.context, "ip_address", None)
+    if ip:
+        return f"ip:{ip}"
+    st.session_state.setdefault("client_id", secrets.token_hex(8))
+    return f"session:{st.session_state['client_id']}"
+
+
+def show_error(error: QipingError) -> None:
+    st.error(error.message(lang()))
+    if isinstance(error, ImportRefused):
+        st.dataframe(
+            [{tr("import.problem"): text} for text in error.details(lang())],
+            hide_index=True,
+        )
+
+
+# The county keeps China Standard Time; the database keeps UTC.
+COUNTY_TIME = timezone(timedelta(hours=8))
+
+
+def format_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso[:10])
+    return tr("date.format", year=day.year, month=day.month, day=day.day)
+
+
+def format_datetime(iso: str | None) -> str:
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(COUNTY_TIME)
+    return tr("date.format_time", year=moment.year, month=moment.month, day=moment.day,
+              hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")

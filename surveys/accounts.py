@@ -1,0 +1,168 @@
+"""Sign-in for enterprises (access code) and staff (username + password),
+with lock-out after repeated failures, and the accounts themselves."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from surveys import audit, clock, hashing
+from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor, require_role
+from surveys.db import write_transaction
+from surveys.errors import InvalidInput, NotFound, SignInRefused
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD_LENGTH = 10
+STAFF_ROLES = (ADMIN, DISCIPLINE, AGENCY)
+
+
+# --- lock-out ---------------------------------------------------------------
+
+def _recent_failures(db: sqlite_utils.Database, key: str) -> list[datetime]:
+    since = (clock.now() - timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
+    rows = db.execute(
+        "SELECT at FROM sign_in_failures WHERE key = ? AND at > ? ORDER BY at", [key, since]
+    ).fetchall()
+    return [datetime.fromisoformat(r[0]) for r in rows]
+
+
+def locked_until(db: sqlite_utils.Database, key: str) -> datetime | None:
+    failures = _recent_failures(db, key)
+    if len(failures) >= MAX_FAILURES:
+        return failures[-1] + timedelta(minutes=LOCK_MINUTES)
+    return None
+
+
+def _refuse_if_locked(db: sqlite_utils.Database, key: str) -> None:
+    until = locked_until(db, key)
+    if until is not None:
+        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES, until=until.isoformat(timespec="minutes"))
+
+
+def _record_failure(db: sqlite_utils.Database, key: str, wrong_key: str) -> SignInRefused:
+    """Store the failure (committed, though the sign-in fails) and say what is left."""
+    with write_transaction(db):
+        db.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [key, clock.now_iso()])
+        audit.record(db, SYSTEM, "sign_in.failed", key)
+    remaining = MAX_FAILURES - len(_recent_failures(db, key))
+    if remaining <= 0:
+        return SignInRefused("signin.now_locked", minutes=LOCK_MINUTES)
+    return SignInRefused(wrong_key, remaining=remaining, minutes=LOCK_MINUTES)
+
+
+def _clear_failures(db: sqlite_utils.Database, key: str) -> None:
+    with write_transaction(db):
+        db.execute("DELETE FROM sign_in_failures WHERE key = ?", [key])
+
+
+# --- enterprises --------------------------------------------------------------
+
+def sign_in_enterprise(db: sqlite_utils.Database, code: str, client: str) -> Actor:
+    """The enterprise whose access code this is.
+
+    A wrong code names no enterprise, so failures are counted per client (the
+    browser session, or its address when known): five lock that client out.
+    """
+    key = f"code:{client}"
+    _refuse_if_locked(db, key)
+    code = hashing.normalise_code(code)
+    row = None
+    if code:
+        digest = hashing.access_code_digest(hashing.installation_salt(db), code)
+        row = db.execute(
+            "SELECT uscc, name FROM enterprises WHERE access_code_hash = ? AND active = 1", [digest]
+        ).fetchone()
+    if row is None:
+        raise _record_failure(db, key, "signin.wrong_code")
+    _clear_failures(db, key)
+    return Actor(role=ENTERPRISE, id=row[0], name=row[1])
+
+
+def set_access_code(db: sqlite_utils.Database, uscc: str, code: str) -> None:
+    """Store ``code`` (hashed) as the enterprise's access code; caller holds the transaction."""
+    digest = hashing.access_code_digest(hashing.installation_salt(db), hashing.normalise_code(code))
+    cursor = db.execute("UPDATE enterprises SET access_code_hash = ? WHERE uscc = ?", [digest, uscc])
+    if cursor.rowcount != 1:
+        raise NotFound("errors.enterprise_not_found", uscc=uscc)
+
+
+def issue_access_code(db: sqlite_utils.Database, actor: Actor, uscc: str) -> str:
+    """A new access code for the enterprise (the old one stops working); shown once."""
+    require_role(actor, ADMIN)
+    code = hashing.new_access_code()
+    with write_transaction(db):
+        set_access_code(db, uscc, code)
+        audit.record(db, actor, "enterprise.access_code_issued", uscc)
+    return code
+
+
+# --- staff --------------------------------------------------------------------
+
+def sign_in_staff(db: sqlite_utils.Database, username: str, password: str) -> Actor:
+    username = username.strip().lower()
+    key = f"user:{username}"
+    _refuse_if_locked(db, key)
+    row = db.execute(
+        "SELECT username, password_hash, role, agency_code, display_name FROM staff"
+        " WHERE username = ? AND active = 1",
+        [username],
+    ).fetchone()
+    if row is None or not hashing.verify_password(row[1], password):
+        raise _record_failure(db, key, "signin.wrong_password")
+    _clear_failures(db, key)
+    return Actor(role=row[2], id=row[0], name=row[4] or row[0], agency_code=row[3])
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("accounts.password_too_short", minimum=MIN_PASSWORD_LENGTH)
+
+
+def insert_staff(db, username: str, password: str, role: str, agency_code: str | None = None,
+                 display_name: str = "") -> None:
+    """Insert a staff account; the caller checks permission and holds the transaction."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput("accounts.unknown_role", role=role)
+    if (role == AGENCY) != bool(agency_code):
+        raise InvalidInput("accounts.agency_needed")
+    if db.execute("SELECT 1 FROM staff WHERE username = ?", [username]).fetchone():
+        raise InvalidInput("accounts.username_taken", username=username)
+    db.execute(
+        "INSERT INTO staff (username, password_hash, role, agency_code, display_name)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [username, hashing.hash_password(password), role, agency_code, display_name],
+    )
+
+
+def create_staff(db, actor: Actor, username: str, password: str, role: str,
+                 agency_code: str | None = None, display_name: str = "") -> None:
+    require_role(actor, ADMIN)
+    username = username.strip().lower()
+    _check_new_password(password)
+    with write_transaction(db):
+        insert_staff(db, username, password, role, agency_code, display_name)
+        audit.record(db, actor, "staff.created", username, role=role, agency=agency_code)
+
+
+def create_first_admin(db, username: str, password: str) -> None:
+    """For a real deployment (``python -m surveys init-admin``): only while no administrator exists."""
+    username = username.strip().lower()
+    _check_new_password(password)
+    with write_transaction(db):
+        if db.execute("SELECT 1 FROM staff WHERE role = 'admin' AND active = 1").fetchone():
+            raise InvalidInput("accounts.admin_exists")
+        insert_staff(db, username, password, ADMIN, None, username)
+        audit.record(db, SYSTEM, "staff.first_admin_created", username)
+
+
+def change_password(db, actor: Actor, old_password: str, new_password: str) -> None:
+    require_role(actor, *STAFF_ROLES)
+    row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
+    if row is None or not hashing.verify_password(row[0], old_password):
+        raise InvalidInput("accounts.old_password_wrong")
+    _check_new_password(new_password)
+    with write_transaction(db):
+        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                   [hashing.hash_password(new_password), actor.id])
+        audit.record(db, actor, "staff.password_changed", actor.id)

@@ -1,0 +1,181 @@
+"""The demo county: a deterministic, realistic county to explore and test with.
+
+Filled only into a new, empty database and only while QIPING_DEMO is not 0.
+Eight finished quarters (2024Q4–2026Q3) in which agencies follow different
+paths, and an open quarter 2026Q4 that is partly answered.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import random
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from surveys import accounts, clock, questionnaire
+from surveys.db import write_transaction
+from surveys.uscc import ALPHABET, make_uscc
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SEED = 20261122
+ENTERPRISES = 300
+PAST_ROUNDS = ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+OPEN_ROUND = "2026Q4"
+FRESH_ENTERPRISES = 10  # QP-DEMO-0001…0010 have not answered the open round yet
+
+# True scores per past round. Agencies not named here drift around a level of their own.
+PATHS = {
+    "FGW": [88, 90, 87, 91, 89, 92, 90, 91],   # always good
+    "SWJ": [90, 91, 93, 90, 92, 91, 93, 92],   # always good
+    "ZJW": [88, 84, 78, 72, 66, 61, 56, 50],   # slipping
+    "GHZY": [48, 52, 58, 66, 72, 78, 84, 88],  # recovering
+    "SCJG": [72, 66, 48, 45, 64, 50, 46, 44],  # poor twice in a row, twice over
+    "STHJ": [70, 68, 72, 69, 71, 70, 73, 68],  # steadily fair
+    "NYNC": [62, 47, 60, 46, 58, 70, 74, 76],  # poor, too few answers, poor again
+}
+# (agency, round) with too few responses to grade
+SPARSE = {("SWW", "2025Q1"), ("SWW", "2025Q4"), ("NYNC", "2025Q2"), ("KAFZ", "2024Q4"), ("KAFZ", "2025Q1")}
+DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
+
+
+def demo_enabled() -> bool:
+    return os.environ.get("QIPING_DEMO", "1") != "0"
+
+
+def demo_code(index: int) -> str:
+    return f"QP-DEMO-{index:04d}"
+
+
+def _vocabulary() -> dict:
+    with (DATA / "demo_county.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def _agencies() -> list[dict]:
+    with (DATA / "agencies.csv").open(encoding="utf-8") as f:
+        return [dict(row, active=1) for row in csv.DictReader(f)]
+
+
+def _enterprises(rng: random.Random, vocab: dict) -> list[dict]:
+    names = [(p, ind, w) for p in vocab["name_prefixes"] for ind in vocab["industries"] for w in ind["words"]]
+    rng.shuffle(names)
+    enterprises = []
+    for index, (prefix, industry, word) in enumerate(names[:ENTERPRISES], start=1):
+        body = "91" + vocab["region_code"] + "".join(rng.choice(ALPHABET) for _ in range(9))
+        person = rng.choice(vocab["surnames"]) + rng.choice(vocab["given_names"])
+        enterprises.append({
+            "uscc": make_uscc(body[:17]),
+            "name": f"{vocab['county']}{prefix}{word}{vocab['company_suffix']}",
+            "industry": industry["zh"],
+            "contact_person": person,
+            "contact_phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+            "index": index,
+        })
+    return enterprises
+
+
+def _true_score(rng: random.Random, code: str, round_index: int, levels: dict) -> float:
+    if code in PATHS:
+        return PATHS[code][round_index]
+    levels.setdefault(code, rng.uniform(68, 92))
+    return levels[code] + rng.gauss(0, 3)
+
+
+def _rating(rng: random.Random, latent: float) -> int:
+    return max(1, min(5, round(latent / 25) + 1))
+
+
+def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
+    rows = []
+    for uscc in raters:
+        bias = rng.gauss(0, 6)
+        ratings = {item: _rating(rng, true_score + bias + rng.gauss(0, 10)) for item in items}
+        mean_points = sum((r - 1) * 25 for r in ratings.values()) / len(ratings)
+        kind = "good" if mean_points >= 80 else "fair" if mean_points >= 60 else "poor"
+        comment = rng.choice(vocab["comments"][kind]) if rng.random() < 0.3 else ""
+        rows.append((round_name, uscc, agency, comment, ratings))
+    return rows
+
+
+def _insert_responses(db, rows, created_at: str) -> None:
+    for round_name, uscc, agency, comment, ratings in rows:
+        response_id = db.execute(
+            "INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, 'online', ?, ?) RETURNING id",
+            [round_name, uscc, agency, comment, created_at, created_at],
+        ).fetchone()[0]
+        db.conn.executemany(
+            "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+            [(response_id, item, rating) for item, rating in ratings.items()],
+        )
+        db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+                   [round_name, uscc, agency])
+
+
+def _quarter_dates(round_name: str) -> tuple[str, str]:
+    """A quarter is evaluated in the month after it ends."""
+    year, quarter = int(round_name[:4]), int(round_name[-1])
+    month = quarter * 3 + 1
+    start = date(year + (month > 12), (month - 1) % 12 + 1, 1)
+    return start.isoformat(), (start + timedelta(days=27)).isoformat()
+
+
+def _round_rows(db, rng, vocab, agencies, enterprises):
+    items = questionnaire.get_questionnaire(db, 1).item_codes
+    levels: dict = {}
+    usccs = [e["uscc"] for e in enterprises]
+    for index, round_name in enumerate(PAST_ROUNDS):
+        opens, closes = _quarter_dates(round_name)
+        db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
+                   " opened_at, closed_at) VALUES (?, 'closed', 1, ?, ?, ?, ?, ?)",
+                   [round_name, opens, closes, opens, opens, closes])
+        for agency in agencies:
+            code = agency["code"]
+            n = rng.randint(2, 4) if (code, round_name) in SPARSE else rng.randint(8, 30)
+            rows = _responses_for(rng, vocab, items, round_name, code, _true_score(rng, code, index, levels),
+                                  rng.sample(usccs, n))
+            _insert_responses(db, rows, closes)
+    today = clock.now().date()
+    closes = max(date(2026, 12, 31), today + timedelta(days=30)).isoformat()
+    db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
+               " opened_at) VALUES (?, 'open', 1, '2026-11-01', ?, '2026-11-01', '2026-11-01')",
+               [OPEN_ROUND, closes])
+    answering = usccs[FRESH_ENTERPRISES:]
+    for agency in agencies:
+        code = agency["code"]
+        true = PATHS.get(code, [levels.get(code, 80)])[-1]
+        rows = _responses_for(rng, vocab, items, OPEN_ROUND, code, true, rng.sample(answering, rng.randint(3, 12)))
+        _insert_responses(db, rows, clock.now_iso())
+
+
+def _staff(db, agencies) -> None:
+    accounts.insert_staff(db, "admin", DEMO_PASSWORDS["admin"], "admin", None, "admin")
+    accounts.insert_staff(db, "discipline", DEMO_PASSWORDS["discipline"], "discipline", None, "discipline")
+    for agency in agencies:
+        accounts.insert_staff(db, agency["code"].lower(), DEMO_PASSWORDS["agency"], "agency",
+                              agency["code"], agency["name_zh"])
+
+
+def is_empty(db: sqlite_utils.Database) -> bool:
+    return not db.execute("SELECT 1 FROM agencies UNION ALL SELECT 1 FROM staff LIMIT 1").fetchone()
+
+
+def build_demo_county(db: sqlite_utils.Database) -> bool:
+    """Fill an empty database with the demo county; returns False if it was not empty."""
+    rng = random.Random(SEED)
+    vocab = _vocabulary()
+    agencies = _agencies()
+    with write_transaction(db):
+        if not is_empty(db):
+            return False
+        db["agencies"].insert_all(agencies)
+        enterprises = _enterprises(rng, vocab)
+        db["enterprises"].insert_all([{k: v for k, v in e.items() if k != "index"} for e in enterprises])
+        for e in enterprises:
+            accounts.set_access_code(db, e["uscc"], demo_code(e["index"]))
+        _staff(db, agencies)
+        _round_rows(db, rng, vocab, agencies, enterprises)
+    return True

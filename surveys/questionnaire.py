@@ -1,0 +1,80 @@
+"""Questionnaire versions: defined in ``data/questionnaires/v*.toml``, copied
+into the database at start-up, and pinned by every round when it opens."""
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from surveys.errors import NotFound
+
+QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "data" / "questionnaires"
+LEVELS = (5, 4, 3, 2, 1)  # 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    zh: str
+    en: str
+    weight: float = 1.0
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    version: int
+    title_zh: str
+    title_en: str
+    items: tuple[Item, ...]
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_zh
+
+    @property
+    def item_codes(self) -> list[str]:
+        return [item.code for item in self.items]
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {item.code: item.weight for item in self.items}
+
+
+def load_definition(path: Path) -> dict:
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def sync_questionnaires(db: sqlite_utils.Database, directory: Path = QUESTIONNAIRE_DIR) -> None:
+    """Copy versions that the database does not have yet; existing ones are never changed."""
+    for path in sorted(directory.glob("v*.toml")):
+        definition = load_definition(path)
+        db.execute(
+            "INSERT OR IGNORE INTO questionnaires (version, title_zh, title_en, definition)"
+            " VALUES (?, ?, ?, ?)",
+            [definition["version"], definition["title_zh"], definition["title_en"],
+             json.dumps(definition["items"], ensure_ascii=False)],
+        )
+
+
+def latest_version(db: sqlite_utils.Database) -> int:
+    row = db.execute("SELECT max(version) FROM questionnaires").fetchone()
+    if row[0] is None:
+        raise NotFound("errors.no_questionnaire")
+    return row[0]
+
+
+def get_questionnaire(db: sqlite_utils.Database, version: int) -> Questionnaire:
+    row = db.execute(
+        "SELECT version, title_zh, title_en, definition FROM questionnaires WHERE version = ?",
+        [version],
+    ).fetchone()
+    if row is None:
+        raise NotFound("errors.no_questionnaire")
+    items = tuple(Item(**{k: d[k] for k in ("code", "zh", "en", "weight")}) for d in json.loads(row[3]))
+    return Questionnaire(version=row[0], title_zh=row[1], title_en=row[2], items=items)

@@ -1,0 +1,148 @@
+"""An enterprise's answers: which agencies it dealt with, its rating of each,
+revisions while the round is open, and its own past ratings.
+
+One response per (round, enterprise, agency) is a UNIQUE constraint in the
+schema; saving again revises that response in one transaction.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+import sqlite_utils
+
+from surveys import audit, clock, questionnaire, rounds
+from surveys.actors import ENTERPRISE, Actor, require_role
+from surveys.db import write_transaction
+from surveys.errors import InvalidInput, NotFound
+
+MAX_COMMENT = 500
+
+
+def clean_comment(text: str | None) -> str:
+    """Plain text: control characters (but line breaks) dropped, ends trimmed, length capped."""
+    text = (text or "").replace("\r\n", "\n")
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    kept = kept.strip()
+    if len(kept) > MAX_COMMENT:
+        raise InvalidInput("survey.comment_too_long", maximum=MAX_COMMENT, length=len(kept))
+    return kept
+
+
+def _check_ratings(form: questionnaire.Questionnaire, ratings: dict) -> dict[str, int]:
+    checked = {}
+    for item in form.items:
+        value = ratings.get(item.code)
+        if value is None:
+            raise InvalidInput("survey.item_missing", item=item.code)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise InvalidInput("survey.bad_rating", item=item.code, value=value)
+        checked[item.code] = value
+    unknown = set(ratings) - set(checked)
+    if unknown:
+        raise InvalidInput("survey.unknown_item", item=", ".join(sorted(unknown)))
+    return checked
+
+
+def _require_active_agency(db, agency: str) -> None:
+    if not db.execute("SELECT 1 FROM agencies WHERE code = ? AND active = 1", [agency]).fetchone():
+        raise NotFound("errors.agency_not_found", code=agency)
+
+
+def choose_agencies(db, actor: Actor, round_name: str, agencies: list[str]) -> None:
+    """Record the agencies the enterprise dealt with this quarter.
+
+    An agency already rated stays chosen: withdrawing a rating is its own step.
+    """
+    require_role(actor, ENTERPRISE)
+    with write_transaction(db):
+        rounds.require_open(db, round_name)
+        for code in agencies:
+            _require_active_agency(db, code)
+        db.execute("DELETE FROM survey_choices WHERE round = ? AND enterprise = ?", [round_name, actor.id])
+        rated = {r[0] for r in db.execute(
+            "SELECT agency FROM responses WHERE round = ? AND enterprise = ?", [round_name, actor.id])}
+        for code in sorted(set(agencies) | rated):
+            db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+                       [round_name, actor.id, code])
+
+
+def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict, comment: str = "",
+                  source: str = "online") -> int:
+    """Save (or revise) the enterprise's rating of one agency; returns its revision number."""
+    require_role(actor, ENTERPRISE)
+    comment = clean_comment(comment)
+    with write_transaction(db):
+        current = rounds.require_open(db, round_name)
+        _require_active_agency(db, agency)
+        form = questionnaire.get_questionnaire(db, current["questionnaire_version"])
+        checked = _check_ratings(form, ratings)
+        now = clock.now_iso()
+        response_id, revision = db.execute(
+            """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (round, enterprise, agency) DO UPDATE SET
+                 comment = excluded.comment, source = excluded.source,
+                 revision = revision + 1, updated_at = excluded.updated_at
+               RETURNING id, revision""",
+            [round_name, actor.id, agency, comment, source, now, now],
+        ).fetchone()
+        db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
+        db.conn.executemany(
+            "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+            [(response_id, item, rating) for item, rating in checked.items()],
+        )
+        db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+                   [round_name, actor.id, agency])
+        action = "response.saved" if revision == 1 else "response.revised"
+        audit.record(db, actor, action, f"{round_name}/{agency}", response=response_id, revision=revision)
+    return revision
+
+
+def withdraw_response(db, actor: Actor, round_name: str, agency: str) -> None:
+    """Take back a rating (the enterprise did not deal with that agency after all)."""
+    require_role(actor, ENTERPRISE)
+    with write_transaction(db):
+        rounds.require_open(db, round_name)
+        row = db.execute("SELECT id FROM responses WHERE round = ? AND enterprise = ? AND agency = ?",
+                         [round_name, actor.id, agency]).fetchone()
+        if row is None:
+            raise NotFound("survey.no_response", agency=agency)
+        db.execute("DELETE FROM responses WHERE id = ?", [row[0]])
+        db.execute("DELETE FROM survey_choices WHERE round = ? AND enterprise = ? AND agency = ?",
+                   [round_name, actor.id, agency])
+        audit.record(db, actor, "response.withdrawn", f"{round_name}/{agency}", response=row[0])
+
+
+def _my_responses(db, enterprise: str, round_names: list[str]) -> dict[tuple[str, str], dict]:
+    if not round_names:
+        return {}
+    marks = ", ".join("?" for _ in round_names)
+    found: dict[tuple[str, str], dict] = {}
+    for row in db.query(
+        f"""SELECT r.id, r.round, r.agency, r.comment, r.revision, r.updated_at, rr.item, rr.rating
+            FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+            WHERE r.enterprise = ? AND r.round IN ({marks}) ORDER BY r.round, r.agency""",
+        [enterprise, *round_names],
+    ):
+        entry = found.setdefault((row["round"], row["agency"]), {
+            "round": row["round"], "agency": row["agency"], "comment": row["comment"],
+            "revision": row["revision"], "updated_at": row["updated_at"], "ratings": {}})
+        entry["ratings"][row["item"]] = row["rating"]
+    return found
+
+
+def my_round(db, actor: Actor, round_name: str) -> dict:
+    """What the enterprise has chosen and saved in a round: chosen codes, responses by agency."""
+    require_role(actor, ENTERPRISE)
+    chosen = [r[0] for r in db.execute(
+        "SELECT agency FROM survey_choices WHERE round = ? AND enterprise = ? ORDER BY agency",
+        [round_name, actor.id])]
+    saved = {agency: entry for (_, agency), entry in _my_responses(db, actor.id, [round_name]).items()}
+    return {"chosen": chosen, "saved": saved}
+
+
+def my_past_ratings(db, actor: Actor) -> list[dict]:
+    """The enterprise's own ratings in every round that no longer accepts answers."""
+    require_role(actor, ENTERPRISE)
+    past = [r["name"] for r in db.query("SELECT name FROM rounds WHERE status NOT IN ('draft', 'open')")]
+    return list(_my_responses(db, actor.id, past).values())

@@ -1,0 +1,19 @@
+"""Bringing a database to life: schema, questionnaire versions, demo county."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from surveys import db as database
+from surveys import demo, questionnaire
+
+
+def prepare(path: str | Path | None = None) -> sqlite_utils.Database:
+    """Open the database, migrated, with every questionnaire version, and the
+    demo county if it is new and demo mode is on."""
+    db = database.connect(path)
+    questionnaire.sync_questionnaires(db)
+    if demo.demo_enabled() and demo.is_empty(db):
+        demo.build_demo_county(db)
+    return db

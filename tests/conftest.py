@@ -1,0 +1,96 @@
+"""Shared fixtures: a real SQLite database per test, and the demo county."""
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+# The suite hashes hundreds of access codes: argon2 at its lowest cost here
+# (production cost is checked in test_accounts). No test relies on demo mode.
+os.environ["QIPING_HASH_COST"] = "test"
+os.environ.setdefault("QIPING_DEMO", "0")
+
+from surveys import clock, demo, startup  # noqa: E402
+from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor  # noqa: E402
+from surveys.db import connect  # noqa: E402
+
+ADMIN_ACTOR = Actor(role=ADMIN, id="admin", name="admin")
+DISCIPLINE_ACTOR = Actor(role=DISCIPLINE, id="discipline", name="discipline")
+AGENCY_ACTOR = Actor(role=AGENCY, id="fgw", name="FGW", agency_code="FGW")
+
+
+@pytest.fixture(autouse=True)
+def _running_clock():
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def db(tmp_path):
+    """An empty, migrated database with the questionnaire versions loaded."""
+    database = startup.prepare(tmp_path / "test.db")
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    database = startup.prepare(path)
+    demo.build_demo_county(database)
+    database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template, tmp_path):
+    """A private copy of the demo county database file."""
+    target = tmp_path / "demo.db"
+    source = sqlite3.connect(demo_template)
+    dest = sqlite3.connect(target)
+    source.backup(dest)
+    source.close()
+    dest.close()
+    return target
+
+
+@pytest.fixture
+def demo_db(demo_path):
+    database = connect(demo_path)
+    yield database
+    database.close()
+
+
+def enterprise_actor(uscc: str) -> Actor:
+    return Actor(role=ENTERPRISE, id=uscc, name=uscc)
+
+
+def dump(database) -> list[str]:
+    """Every row of every table, to show that a refused operation changed nothing."""
+    return list(database.conn.iterdump())
+
+
+def make_world(db, enterprises: int = 3):
+    """Two agencies, some enterprises, and round 2026Q4 open (closing far ahead)."""
+    from surveys import rounds
+    from surveys.uscc import make_uscc
+
+    db["agencies"].insert_all([
+        {"code": "FGW", "name_zh": "县发展改革委", "name_en": "DRC", "category": "approval"},
+        {"code": "SCJG", "name_zh": "县市场监管局", "name_en": "Market Supervision", "category": "approval"},
+    ])
+    usccs = [make_uscc(f"91511022MA{i:07d}") for i in range(1, enterprises + 1)]
+    db["enterprises"].insert_all([{"uscc": u, "name": f"企业{i}"} for i, u in enumerate(usccs, 1)])
+    rounds.create_round(db, ADMIN_ACTOR, "2026Q4", "2026-11-01", "2099-12-31")
+    rounds.start_round(db, ADMIN_ACTOR, "2026Q4")
+    return [enterprise_actor(u) for u in usccs]
+
+
+FULL = {"efficiency": 5, "attitude": 4, "lawfulness": 4, "integrity": 5, "convenience": 3}
+
+
+@pytest.fixture
+def world(db):
+    return make_world(db)

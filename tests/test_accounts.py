@@ -1,0 +1,140 @@
+"""Sign-in, lock-out and how secrets are stored."""
+import subprocess
+import sys
+from pathlib import Path
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, dump
+from surveys import accounts, clock, hashing
+from surveys.actors import ENTERPRISE
+from surveys.errors import InvalidInput, PermissionDenied, SignInRefused
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def enterprise(db, world):
+    accounts.set_access_code(db, world[0].id, "QP-TEST-0001")
+    return world[0]
+
+
+def test_enterprise_signs_in_with_its_code_in_any_case(db, enterprise):
+    who = accounts.sign_in_enterprise(db, " qp-test-0001 ", "client-a")
+    assert who.role == ENTERPRISE and who.id == enterprise.id
+
+
+def test_code_is_stored_only_as_an_argon2_hash(db, enterprise):
+    everything = "\n".join(dump(db))
+    assert "QP-TEST-0001" not in everything
+    stored = db.execute("SELECT access_code_hash FROM enterprises WHERE uscc = ?", [enterprise.id]).fetchone()[0]
+    salt = hashing.installation_salt(db)
+    assert stored == hashing.access_code_digest(salt, "QP-TEST-0001")
+
+
+def test_production_cost_is_owasp_argon2id(monkeypatch):
+    monkeypatch.delenv("QIPING_HASH_COST")
+    assert hashing.hash_password("a long password").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_five_wrong_codes_lock_the_client_for_fifteen_minutes(db, enterprise):
+    clock.freeze(T0)
+    for attempt in range(1, 5):
+        with pytest.raises(SignInRefused) as caught:
+            accounts.sign_in_enterprise(db, f"QP-WRONG-{attempt}", "client-a")
+        assert caught.value.values["remaining"] == 5 - attempt
+    with pytest.raises(SignInRefused) as caught:
+        accounts.sign_in_enterprise(db, "QP-WRONG-5", "client-a")
+    assert caught.value.key == "signin.now_locked"
+    # the sixth attempt is refused even with the right code, and says for how long
+    with pytest.raises(SignInRefused) as caught:
+        accounts.sign_in_enterprise(db, "QP-TEST-0001", "client-a")
+    assert caught.value.key == "signin.locked"
+    assert "15 分钟" in caught.value.message("zh") and "15 minutes" in caught.value.message("en")
+    # another client is not locked out by this one's mistakes
+    assert accounts.sign_in_enterprise(db, "QP-TEST-0001", "client-b").id == enterprise.id
+    clock.freeze(T0 + timedelta(minutes=16))
+    assert accounts.sign_in_enterprise(db, "QP-TEST-0001", "client-a").id == enterprise.id
+
+
+def test_a_successful_sign_in_resets_the_count(db, enterprise):
+    for _ in range(4):
+        with pytest.raises(SignInRefused):
+            accounts.sign_in_enterprise(db, "nope", "c")
+    accounts.sign_in_enterprise(db, "QP-TEST-0001", "c")
+    with pytest.raises(SignInRefused) as caught:
+        accounts.sign_in_enterprise(db, "nope", "c")
+    assert caught.value.values["remaining"] == 4
+
+
+def test_deactivated_enterprise_cannot_sign_in(db, enterprise):
+    db.execute("UPDATE enterprises SET active = 0 WHERE uscc = ?", [enterprise.id])
+    with pytest.raises(SignInRefused):
+        accounts.sign_in_enterprise(db, "QP-TEST-0001", "c")
+
+
+def test_issued_code_replaces_the_old_one(db, enterprise):
+    code = accounts.issue_access_code(db, ADMIN_ACTOR, enterprise.id)
+    assert code.startswith("QP-") and len(code) == 20
+    assert accounts.sign_in_enterprise(db, code, "c").id == enterprise.id
+    with pytest.raises(SignInRefused):
+        accounts.sign_in_enterprise(db, "QP-TEST-0001", "c")
+    with pytest.raises(PermissionDenied):
+        accounts.issue_access_code(db, AGENCY_ACTOR, enterprise.id)
+
+
+def test_staff_sign_in_and_account_lock(db, world):
+    accounts.create_staff(db, ADMIN_ACTOR, "fgw", "a good password", "agency", "FGW", "县发展改革委")
+    who = accounts.sign_in_staff(db, "FGW ", "a good password")
+    assert (who.role, who.agency_code) == ("agency", "FGW")
+    assert "a good password" not in "\n".join(dump(db))
+    clock.freeze(T0)
+    for _ in range(5):
+        with pytest.raises(SignInRefused):
+            accounts.sign_in_staff(db, "fgw", "wrong")
+    with pytest.raises(SignInRefused) as caught:
+        accounts.sign_in_staff(db, "fgw", "a good password")
+    assert caught.value.key == "signin.locked"
+    clock.freeze(T0 + timedelta(minutes=15, seconds=1))
+    assert accounts.sign_in_staff(db, "fgw", "a good password").id == "fgw"
+
+
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(db):
+    with pytest.raises(SignInRefused) as caught:
+        accounts.sign_in_staff(db, "nobody", "whatever")
+    assert caught.value.key == "signin.wrong_password"
+
+
+def test_staff_rules(db, world):
+    with pytest.raises(InvalidInput):
+        accounts.create_staff(db, ADMIN_ACTOR, "x", "short", "admin")
+    with pytest.raises(InvalidInput):
+        accounts.create_staff(db, ADMIN_ACTOR, "x", "long enough pw", "agency")  # no agency
+    with pytest.raises(PermissionDenied):
+        accounts.create_staff(db, AGENCY_ACTOR, "x", "long enough pw", "admin")
+
+
+def test_change_password(db, world):
+    accounts.create_staff(db, ADMIN_ACTOR, "boss", "first password", "admin")
+    me = accounts.sign_in_staff(db, "boss", "first password")
+    with pytest.raises(InvalidInput):
+        accounts.change_password(db, me, "not it", "second password")
+    accounts.change_password(db, me, "first password", "second password")
+    assert accounts.sign_in_staff(db, "boss", "second password").id == "boss"
+
+
+def test_init_admin_command_creates_the_first_administrator_once(tmp_path):
+    env = {"QIPING_DB": str(tmp_path / "real.db"), "QIPING_DEMO": "0", "QIPING_HASH_COST": "test",
+           "QIPING_LANG": "en", "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "surveys", "init-admin", "--username", "Chief", "--password-stdin"]
+    first = subprocess.run(command, input="a strong password\n", capture_output=True, text=True, env=env, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    assert "Administrator chief created" in first.stdout
+    again = subprocess.run(command, input="another password\n", capture_output=True, text=True, env=env, cwd=ROOT)
+    assert again.returncode == 1 and "exists already" in again.stderr
+    from surveys.db import connect
+    db = connect(tmp_path / "real.db")
+    assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0  # no demo county
+    assert accounts.sign_in_staff(db, "chief", "a strong password").role == "admin"

@@ -1,0 +1,72 @@
+"""The database itself: pragmas, migrations, and constraints that hold even
+when code forgets to check."""
+import sqlite3
+
+import pytest
+
+from surveys.db import connect, write_transaction
+from surveys.migrations import MIGRATIONS, migrate, schema_version
+
+
+def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
+    db = connect(tmp_path / "x.db")
+    assert schema_version(db) == len(MIGRATIONS)
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert {"agencies", "enterprises", "staff", "rounds", "questionnaires", "responses",
+            "response_ratings", "audit_log"} <= set(db.table_names())
+
+
+def test_migrating_twice_changes_nothing(tmp_path):
+    db = connect(tmp_path / "x.db")
+    before = list(db.conn.iterdump())
+    assert migrate(db) == len(MIGRATIONS)
+    assert list(db.conn.iterdump()) == before
+
+
+def test_database_path_comes_from_environment(tmp_path, monkeypatch):
+    from surveys.db import database_path
+    monkeypatch.setenv("QIPING_DB", str(tmp_path / "elsewhere.db"))
+    assert database_path() == tmp_path / "elsewhere.db"
+    monkeypatch.delenv("QIPING_DB")
+    assert database_path().name == "qiping.db"
+
+
+def _seed(db):
+    db.execute("INSERT INTO agencies (code, name_zh, name_en, category) VALUES ('FGW', 'x', 'x', 'approval')")
+    db.execute("INSERT INTO enterprises (uscc, name) VALUES ('91350100M000100Y43', 'e')")
+    db.execute("INSERT INTO rounds (name, status, created_at) VALUES ('2026Q4', 'open', 'now')")
+
+
+def test_one_response_per_round_enterprise_agency_is_a_constraint(db):
+    _seed(db)
+    insert = ("INSERT INTO responses (round, enterprise, agency, created_at, updated_at)"
+              " VALUES ('2026Q4', '91350100M000100Y43', 'FGW', 'now', 'now')")
+    db.execute(insert)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(insert)
+
+
+def test_foreign_keys_refuse_a_response_to_an_unknown_agency(db):
+    _seed(db)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO responses (round, enterprise, agency, created_at, updated_at)"
+                   " VALUES ('2026Q4', '91350100M000100Y43', 'NOPE', 'now', 'now')")
+
+
+def test_rating_outside_one_to_five_is_refused_by_the_schema(db):
+    _seed(db)
+    db.execute("INSERT INTO responses (id, round, enterprise, agency, created_at, updated_at)"
+               " VALUES (1, '2026Q4', '91350100M000100Y43', 'FGW', 'now', 'now')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO response_ratings (response_id, item, rating) VALUES (1, 'speed', 6)")
+
+
+def test_write_transaction_rolls_back_everything_on_error(db):
+    with pytest.raises(RuntimeError):
+        with write_transaction(db):
+            db.execute("INSERT INTO agencies (code, name_zh, name_en, category) VALUES ('A', 'a', 'a', 'x')")
+            db["agencies"].insert({"code": "B", "name_zh": "b", "name_en": "b", "category": "x"})
+            raise RuntimeError("boom")
+    assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
