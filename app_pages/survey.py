@@ -73,8 +73,9 @@ def status_mark(code: str) -> str:
 unrated = [c for c in chosen if c not in saved]
 if "goto_agency" in st.session_state:
     st.session_state["rating_agency"] = st.session_state.pop("goto_agency")
-agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=status_mark,
-                      index=chosen.index(unrated[0]) if unrated else 0, key="rating_agency")
+if st.session_state.get("rating_agency") not in chosen:
+    st.session_state["rating_agency"] = unrated[0] if unrated else chosen[0]
+agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=status_mark, key="rating_agency")
 earlier = saved.get(agency)
 level_names = {level: ui.tr(f"levels.{level}") for level in questionnaire.LEVELS}
 

@@ -76,7 +76,7 @@ def client_key() -> str:
     """Whom sign-in failures are counted against: the client's address when
     Streamlit knows it, else this browser session."""
     ip = getattr(st.context, "ip_address", None)
-    if ip:
+    if isinstance(ip, str) and ip:
         return f"ip:{ip}"
     st.session_state.setdefault("client_id", secrets.token_hex(8))
     return f"session:{st.session_state['client_id']}"
