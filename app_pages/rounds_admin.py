@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from app_pages import ui
-from surveys import questionnaire, rounds
+from surveys import finalise, questionnaire, registry, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -40,6 +40,47 @@ st.dataframe(
       ui.tr("rounds.col_enterprises"): r["enterprises"]} for r in overview],
     hide_index=True,
 )
+
+def finalise_controls(r: dict, label: str) -> None:
+    if r["status"] == "closed":
+        st.markdown(f"**{ui.tr('finalise.heading', round=label)}**")
+        st.caption(ui.tr("finalise.explained"))
+        if st.checkbox(ui.tr("finalise.confirm"), key=f"confirm_finalise_{r['name']}"):
+            if st.button(ui.tr("finalise.button"), key=f"finalise_{r['name']}", type="primary"):
+                run(finalise.finalise_round, r["name"], done_key="finalise.done")
+    elif r["status"] == "finalised":
+        st.markdown(f"**{ui.tr('finalise.publish_heading', round=label)}**")
+        st.caption(ui.tr("finalise.publish_explained"))
+        if st.checkbox(ui.tr("finalise.publish_confirm"), key=f"confirm_publish_{r['name']}"):
+            if st.button(ui.tr("finalise.publish_button"), key=f"publish_{r['name']}", type="primary"):
+                run(finalise.publish_round, r["name"], done_key="finalise.published")
+
+
+def results_table(name: str) -> None:
+    agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
+    results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
+    st.dataframe(
+        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): registry.agency_name(agencies[r["agency"]], lang),
+          ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
+          ui.tr("results.interval"): ui.interval_text(r["ci_low"], r["ci_high"]),
+          ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
+          ui.tr("results.action"): ui.tr(f"actions.{r['action']}"),
+          ui.tr("results.flag"): ui.tr(f"flags.{r['flag']}") if r["flag"] else ""} for r in results],
+        hide_index=True,
+    )
+
+
+for r in (r for r in overview if r["status"] in ("closed", "finalised", "published")):
+    label = rounds.round_label(r["name"], lang)
+    with st.expander(ui.tr("finalise.round_expander", round=label, status=ui.tr(f"rounds.status.{r['status']}")),
+                     expanded=r["status"] in ("closed", "finalised")):
+        finalise_controls(r, label)
+        if r["status"] in finalise.FINALISED_STATUSES:
+            results_table(r["name"])
+            reason = st.text_input(ui.tr("finalise.refinalise_reason"), key=f"reason_{r['name']}",
+                                   help=ui.tr("finalise.refinalise_help"))
+            if st.button(ui.tr("finalise.refinalise_button"), key=f"refinalise_{r['name']}"):
+                run(finalise.finalise_round, r["name"], reason, done_key="finalise.refinalised")
 
 for r in (r for r in overview if r["status"] in ("draft", "open")):
     label = rounds.round_label(r["name"], lang)

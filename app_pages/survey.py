@@ -39,7 +39,8 @@ chosen, saved = state["chosen"], state["saved"]
 
 def save_choice() -> None:
     try:
-        responses.choose_agencies(db, me, round_name, st.session_state["chosen_agencies"])
+        # callbacks run in the next script run's thread: open a connection there
+        responses.choose_agencies(ui.db(), me, round_name, st.session_state["chosen_agencies"])
     except QipingError as error:
         st.session_state["choice_error"] = error
 

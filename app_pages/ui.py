@@ -110,3 +110,10 @@ def format_datetime(iso: str | None) -> str:
         moment = moment.astimezone(COUNTY_TIME)
     return tr("date.format_time", year=moment.year, month=moment.month, day=moment.day,
               hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
+
+
+def interval_text(low, high) -> str:
+    """A 95% interval as people read it, e.g. 71.2–84.9; empty when there is none."""
+    if low is None or high is None or low != low or high != high:
+        return ""
+    return f"{low:.1f}–{high:.1f}"

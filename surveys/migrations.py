@@ -1,102 +1,34 @@
 """Numbered schema migrations, applied in order at start-up.
 
-``PRAGMA user_version`` holds the number of the last one applied. Never edit
-a migration that has shipped: add a new one.
+Each migration is a file ``surveys/schema/NNNN_name.sql``; ``PRAGMA
+user_version`` holds the number of the last one applied. Never edit a
+migration that has shipped: add a new file with the next number.
 """
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import sqlite_utils
 
-MIGRATIONS: list[str] = [
-    # 1: the system of record for the foundation
-    """
-    CREATE TABLE agencies (
-        code TEXT PRIMARY KEY CHECK (code <> ''),
-        name_zh TEXT NOT NULL CHECK (name_zh <> ''),
-        name_en TEXT NOT NULL,
-        category TEXT NOT NULL,
-        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
-    );
-    CREATE TABLE enterprises (
-        uscc TEXT PRIMARY KEY CHECK (length(uscc) = 18),
-        name TEXT NOT NULL CHECK (name <> ''),
-        industry TEXT NOT NULL DEFAULT '',
-        contact_person TEXT NOT NULL DEFAULT '',
-        contact_phone TEXT NOT NULL DEFAULT '',
-        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-        access_code_hash TEXT UNIQUE
-    );
-    CREATE TABLE staff (
-        username TEXT PRIMARY KEY CHECK (username <> ''),
-        password_hash TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('admin', 'discipline', 'agency')),
-        agency_code TEXT REFERENCES agencies(code),
-        display_name TEXT NOT NULL DEFAULT '',
-        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-        CHECK ((role = 'agency') = (agency_code IS NOT NULL))
-    );
-    CREATE TABLE sign_in_failures (
-        key TEXT NOT NULL,
-        at TEXT NOT NULL
-    );
-    CREATE INDEX sign_in_failures_key ON sign_in_failures (key, at);
-    CREATE TABLE settings (
-        name TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    CREATE TABLE questionnaires (
-        version INTEGER PRIMARY KEY,
-        title_zh TEXT NOT NULL,
-        title_en TEXT NOT NULL,
-        definition TEXT NOT NULL
-    );
-    CREATE TABLE rounds (
-        name TEXT PRIMARY KEY CHECK (name GLOB '[0-9][0-9][0-9][0-9]Q[1-4]'),
-        status TEXT NOT NULL DEFAULT 'draft'
-            CHECK (status IN ('draft', 'open', 'closed', 'finalised', 'published')),
-        questionnaire_version INTEGER REFERENCES questionnaires(version),
-        opens_on TEXT,
-        closes_on TEXT,
-        created_at TEXT NOT NULL,
-        opened_at TEXT,
-        closed_at TEXT
-    );
-    CREATE TABLE survey_choices (
-        round TEXT NOT NULL REFERENCES rounds(name),
-        enterprise TEXT NOT NULL REFERENCES enterprises(uscc),
-        agency TEXT NOT NULL REFERENCES agencies(code),
-        PRIMARY KEY (round, enterprise, agency)
-    );
-    CREATE TABLE responses (
-        id INTEGER PRIMARY KEY,
-        round TEXT NOT NULL REFERENCES rounds(name),
-        enterprise TEXT NOT NULL REFERENCES enterprises(uscc),
-        agency TEXT NOT NULL REFERENCES agencies(code),
-        comment TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT 'online' CHECK (source IN ('online', 'paper')),
-        revision INTEGER NOT NULL DEFAULT 1,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        UNIQUE (round, enterprise, agency)
-    );
-    CREATE INDEX responses_round_agency ON responses (round, agency);
-    CREATE TABLE response_ratings (
-        response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
-        item TEXT NOT NULL,
-        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
-        PRIMARY KEY (response_id, item)
-    );
-    CREATE TABLE audit_log (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        target TEXT NOT NULL DEFAULT '',
-        detail TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX audit_log_at ON audit_log (at);
-    """,
-]
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def load_migrations(directory: Path = SCHEMA_DIR) -> list[str]:
+    files = sorted(p for p in directory.iterdir() if FILE_NAME.match(p.name))
+    numbers = [int(FILE_NAME.match(p.name).group(1)) for p in files]
+    if numbers != list(range(1, len(files) + 1)):
+        raise RuntimeError(f"schema migrations must be numbered 1..n without gaps: {numbers}")
+    return [p.read_text(encoding="utf-8") for p in files]
+
+
+MIGRATIONS: list[str] = load_migrations()
+
+
+def _statements(script: str) -> list[str]:
+    without_comments = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    return [s for s in without_comments.split(";") if s.strip()]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -111,13 +43,12 @@ def migrate(db: sqlite_utils.Database) -> int:
     """
     current = schema_version(db)
     for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-        statements = [s for s in script.split(";") if s.strip()]
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             if schema_version(db) >= number:  # another process got there first
                 db.conn.execute("ROLLBACK")
                 continue
-            for statement in statements:
+            for statement in _statements(script):
                 db.conn.execute(statement)
             db.conn.execute(f"PRAGMA user_version = {number}")
             db.conn.execute("COMMIT")

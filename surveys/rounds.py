@@ -123,3 +123,15 @@ def rounds_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
            FROM rounds r LEFT JOIN responses s ON s.round = r.name
            GROUP BY r.name ORDER BY r.name DESC"""
     ))
+
+
+def close_overdue_rounds(db: sqlite_utils.Database) -> list[str]:
+    """Close every open round whose closing date has passed (the system does it, on record)."""
+    from surveys.actors import SYSTEM
+
+    today = clock.now().date().isoformat()
+    overdue = [r[0] for r in db.execute(
+        "SELECT name FROM rounds WHERE status = 'open' AND closes_on < ?", [today]).fetchall()]
+    for name in overdue:
+        _move(db, SYSTEM, name, "open", "closed", closed_at=clock.now_iso())
+    return overdue

@@ -72,8 +72,8 @@ def dump(database) -> list[str]:
     return list(database.conn.iterdump())
 
 
-def make_world(db, enterprises: int = 3):
-    """Two agencies, some enterprises, and round 2026Q4 open (closing far ahead)."""
+def make_world(db, enterprises: int = 3, open_round: bool = True):
+    """Two agencies, some enterprises, and (unless told not to) round 2026Q4 open, closing far ahead."""
     from surveys import rounds
     from surveys.uscc import make_uscc
 
@@ -83,8 +83,9 @@ def make_world(db, enterprises: int = 3):
     ])
     usccs = [make_uscc(f"91511022MA{i:07d}") for i in range(1, enterprises + 1)]
     db["enterprises"].insert_all([{"uscc": u, "name": f"企业{i}"} for i, u in enumerate(usccs, 1)])
-    rounds.create_round(db, ADMIN_ACTOR, "2026Q4", "2026-11-01", "2099-12-31")
-    rounds.start_round(db, ADMIN_ACTOR, "2026Q4")
+    if open_round:
+        rounds.create_round(db, ADMIN_ACTOR, "2026Q4", "2026-11-01", "2099-12-31")
+        rounds.start_round(db, ADMIN_ACTOR, "2026Q4")
     return [enterprise_actor(u) for u in usccs]
 
 

@@ -12,7 +12,7 @@ def test_demo_county_has_what_the_issue_promises(demo_db):
     industries = {r[0] for r in db.execute("SELECT DISTINCT industry FROM enterprises")}
     assert industries == {"建材", "食品加工", "清洁能源", "医疗用品", "智能制造"}
     statuses = dict(db.execute("SELECT name, status FROM rounds"))
-    assert statuses == {**{r: "closed" for r in demo.PAST_ROUNDS}, "2026Q4": "open"}
+    assert statuses == {**{r: "published" for r in demo.PAST_ROUNDS}, "2026Q4": "open"}
     per_round = dict(db.execute("SELECT round, count(*) FROM responses GROUP BY round"))
     assert all(per_round[r] > 200 for r in demo.PAST_ROUNDS)
     assert 0 < per_round["2026Q4"] < per_round["2026Q3"]  # partly answered
@@ -68,3 +68,19 @@ def test_demo_mode_off_leaves_a_real_deployment_empty(tmp_path, monkeypatch):
     monkeypatch.setenv("QIPING_DEMO", "1")
     db2 = startup.prepare(tmp_path / "demo.db")
     assert db2.execute("SELECT count(*) FROM agencies").fetchone()[0] == 22
+
+
+def test_demo_paths_give_the_grades_and_actions_they_promise(demo_db):
+    from surveys import finalise
+    def path(agency):
+        return [(r["grade"], r["action"]) for name in demo.PAST_ROUNDS
+                for r in finalise.current_results(demo_db, name) if r["agency"] == agency]
+    assert {g for g, _ in path("FGW")} == {"good"}
+    assert ("poor", "referral") in path("SCJG")  # poor twice in a row
+    grades = [g for g, _ in path("ZJW")]
+    assert grades[0] == "good" and grades[-1] == "poor"  # slipping
+    grades = [g for g, _ in path("GHZY")]
+    assert grades[0] == "poor" and grades[-1] == "good"  # recovering
+    assert ("insufficient", "none") in path("NYNC")
+    open_cases = demo_db.execute("SELECT count(*) FROM cases").fetchone()[0]
+    assert open_cases > 0

@@ -1,0 +1,270 @@
+"""Reading a responses file (CSV or XLSX) for the command line, with every problem found.
+
+One row per response: ``round`` (YYYYQn), ``enterprise``, ``agency``, an
+optional ``comment`` (ignored), and every other column an item rated with a
+whole number between the lowest and highest level, or blank. Column order is
+free; the four fixed names are matched ignoring case and surrounding spaces.
+
+Problems name the line in the file (the header is line 1; for XLSX, the sheet
+row) and the column. All problems are collected before anything is refused,
+so a user fixes the file once, not once per problem.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import warnings
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scoring.config import DEFAULT_CONFIG, ScoringConfig
+from scoring.problems import InputError, Problem
+from scoring.rounds import ROUND_PATTERN
+
+REQUIRED_COLUMNS = ("round", "enterprise", "agency")
+IGNORED_COLUMNS = ("comment",)
+KEY_COLUMNS = list(REQUIRED_COLUMNS)
+CSV_ENCODINGS = ("utf-8", "gb18030")  # UTF-8 with BOM is recognised by its BOM
+
+
+@dataclass(frozen=True)
+class ResponsesFile:
+    frame: pd.DataFrame  # round, enterprise, agency as text; one float column per item (NaN = blank)
+    items: list[str]  # item columns in file order
+    lines: np.ndarray  # line (row) number in the file of each frame row
+
+
+@dataclass(frozen=True)
+class _Table:
+    header: list[str]
+    header_line: int
+    records: list[list[str]]
+    lines: list[int]
+
+
+def read_responses(path: str | Path, config: ScoringConfig = DEFAULT_CONFIG) -> ResponsesFile:
+    """The responses in ``path``; raises InputError listing every problem, sorted by line."""
+    table = _read_table(Path(path))
+    columns, items, problems = _read_header(table)
+    if problems:  # without the right columns, row checks would only add noise
+        raise InputError(problems)
+    frame, lines, problems = _records_frame(table, columns)
+    problems += _check_keys(frame, lines)
+    ratings, rating_problems = _ratings(frame, items, lines, config)
+    problems += rating_problems + _duplicates(frame, lines)
+    if problems:
+        raise InputError(sorted(problems, key=_problem_order(table.header)))
+    if frame.empty:
+        raise InputError([Problem("no_rows", {"path": str(path)})])
+    return ResponsesFile(pd.concat([frame[KEY_COLUMNS], ratings], axis=1), items, lines)
+
+
+# --- files -----------------------------------------------------------------------
+
+
+def _read_table(path: Path) -> _Table:
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise InputError([Problem("unknown_extension", {"path": str(path), "extension": path.suffix or "-"})])
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem("file_not_found", {"path": str(path)})]) from None
+    except OSError:
+        raise InputError([Problem("file_unreadable", {"path": str(path)})]) from None
+    rows = _csv_rows(data, path) if suffix == ".csv" else _xlsx_rows(data, path)
+    rows = [(line, fields) for line, fields in rows if "".join(fields).strip()]  # skip blank lines
+    if not rows:
+        raise InputError([Problem("empty_file", {"path": str(path)})])
+    (header_line, header), records = rows[0], rows[1:]
+    return _Table(header, header_line, [fields for _, fields in records], [line for line, _ in records])
+
+
+def _csv_rows(data: bytes, path: Path) -> list[tuple[int, list[str]]]:
+    text = _decode(data)
+    if text is None:
+        raise InputError([Problem("encoding", {"path": str(path)})])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        records = list(reader)
+    except csv.Error:
+        return _csv_rows_with_lines(text)  # read again record by record to find the line
+    if reader.line_num == len(records):  # no quoted field spans lines: record i is line i + 1
+        return list(zip(range(1, len(records) + 1), records))
+    return _csv_rows_with_lines(text)
+
+
+def _csv_rows_with_lines(text: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, next_line = [], 1
+    try:
+        for fields in reader:
+            rows.append((next_line, fields))  # a quoted field may span lines: the record starts here
+            next_line = reader.line_num + 1
+    except csv.Error:
+        raise InputError([Problem("csv_syntax", {"line": reader.line_num})]) from None
+    return rows
+
+
+def _decode(data: bytes) -> str | None:
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [(data[len(codecs.BOM_UTF8):], "utf-8")]
+    else:
+        candidates = [(data, encoding) for encoding in CSV_ENCODINGS]
+    for raw, encoding in candidates:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return None if "\x00" in text else text  # NUL: a binary file, whatever it decoded as
+    return None
+
+
+def _xlsx_rows(data: bytes, path: Path) -> list[tuple[int, list[str]]]:
+    import openpyxl  # only the XLSX path needs it
+
+    try:
+        with warnings.catch_warnings():  # openpyxl warns about styles it ignores; not the user's problem
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise InputError([Problem("bad_workbook", {"path": str(path)})]) from None
+    sheet = workbook.worksheets[0]  # the first sheet holds the responses
+    return [
+        (number, [_cell_text(value) for value in values])
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    ]
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores 4 as 4.0
+    return str(value)
+
+
+# --- header and records -----------------------------------------------------------
+
+
+def _read_header(table: _Table) -> tuple[dict[str, int], list[str], list[Problem]]:
+    """Column positions of the fixed columns, the item names, and header problems."""
+    names = [name.strip() for name in table.header]
+    line = table.header_line
+    problems, positions, items, seen = [], {}, [], set()
+    for position, name in enumerate(names):
+        key = name.lower()
+        if not name:
+            if _column_is_blank(table, position):
+                continue  # a stray trailing separator, nothing in it
+            problems.append(Problem("blank_column_name", {"line": line, "position": position + 1}))
+        elif key in seen:
+            problems.append(Problem("duplicate_column", {"line": line, "column": name}))
+        elif key in REQUIRED_COLUMNS or key in IGNORED_COLUMNS:
+            positions[key] = position
+        else:
+            positions[name] = position
+            items.append(name)
+        seen.add(key)
+    problems += [Problem("missing_column", {"line": line, "column": c}) for c in REQUIRED_COLUMNS if c not in positions]
+    if not items and not problems:
+        problems.append(Problem("no_items", {"line": line}))
+    return positions, items, problems
+
+
+def _column_is_blank(table: _Table, position: int) -> bool:
+    return all(position >= len(fields) or not fields[position].strip() for fields in table.records)
+
+
+def _records_frame(table: _Table, positions: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """The records as stripped text, one column per named column; rows of the wrong length are refused."""
+    width = len(table.header)
+    problems, kept, lines = [], [], []
+    for line, fields in zip(table.lines, table.records):
+        if len(fields) != width and (len(fields) < width or "".join(fields[width:]).strip()):
+            problems.append(Problem("field_count", {"line": line, "expected": width, "found": len(fields)}))
+            continue
+        kept.append(fields[:width])
+        lines.append(line)
+    raw = pd.DataFrame(kept, columns=range(width), dtype=str) if kept else pd.DataFrame(columns=range(width), dtype=str)
+    frame = pd.DataFrame({name: raw[position].str.strip() for name, position in positions.items()})
+    return frame.reset_index(drop=True), np.array(lines, dtype=np.int64), problems
+
+
+def _check_keys(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
+    problems = []
+    for column in KEY_COLUMNS:
+        blank = (frame[column] == "").to_numpy()
+        problems += [Problem("blank_value", {"line": int(line), "column": column}) for line in lines[blank]]
+    bad_round = (~frame["round"].str.fullmatch(ROUND_PATTERN.pattern) & (frame["round"] != "")).to_numpy()
+    problems += [
+        Problem("bad_round", {"line": int(line), "column": "round", "value": value})
+        for line, value in zip(lines[bad_round], frame["round"][bad_round])
+    ]
+    return problems
+
+
+def _ratings(frame, items, lines, config) -> tuple[pd.DataFrame, list[Problem]]:
+    columns, problems = {}, []
+    for item in items:
+        values, bad = _rating_column(frame[item], config)
+        columns[item] = values
+        problems += [
+            Problem("bad_rating", {"line": int(line), "column": item, "value": value,
+                                   "lowest": config.lowest_level, "highest": config.highest_level})
+            for line, value in zip(lines[bad], frame[item][bad])
+        ]
+    return pd.DataFrame(columns, index=frame.index), problems
+
+
+def _rating_column(text: pd.Series, config: ScoringConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings as floats (NaN for blank) and the mask of cells that are not a whole level."""
+    blank = (text == "").to_numpy()
+    try:  # fast path: every cell is a plain number or blank
+        values = text.where(~blank).astype("float64").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    except (TypeError, ValueError):
+        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    unparsed = np.flatnonzero(np.isnan(values) & ~blank)
+    for position in unparsed:  # slow path for what pandas cannot read, e.g. full-width digits
+        values[position] = _decimal_value(text.iloc[position])
+    whole = np.isfinite(values) & (values == np.round(values))
+    in_range = (values >= config.lowest_level) & (values <= config.highest_level)
+    bad = ~blank & ~(whole & in_range)
+    values[bad | blank] = np.nan
+    return values, bad
+
+
+def _decimal_value(text: str) -> float:
+    try:
+        return float(Decimal(text))
+    except (InvalidOperation, ValueError):
+        return np.nan
+
+
+def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
+    repeated = frame.duplicated(KEY_COLUMNS, keep="first").to_numpy()
+    if not repeated.any():
+        return []
+    first_line = pd.Series(lines, index=frame.index).groupby([frame[c] for c in KEY_COLUMNS]).transform("first")
+    return [
+        Problem("duplicate_response", {"line": int(lines[i]), "first_line": int(first_line.iloc[i]),
+                                       "round": frame["round"].iloc[i], "enterprise": frame["enterprise"].iloc[i],
+                                       "agency": frame["agency"].iloc[i]})
+        for i in np.flatnonzero(repeated)
+    ]
+
+
+def _problem_order(header: list[str]):
+    order = {name.strip(): i for i, name in enumerate(header)}
+
+    def key(problem: Problem):
+        params = problem.params
+        return (params.get("line", 0), order.get(params.get("column"), len(order)))
+
+    return key

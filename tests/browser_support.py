@@ -1,0 +1,304 @@
+"""Helpers for the real-browser tests (tests/test_browser.py).
+
+A Streamlit server in a subprocess of its own (demo county, throw-away
+database), Chromium through Playwright, and small page helpers that know
+the app's widgets. Everything here waits for what the user would see,
+never for fixed sleeps.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+APP_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 20_000          # one UI expectation on a shared machine
+HEALTH_TIMEOUT_S = 60        # server start-up
+OPEN_ROUND = "2026Q4"
+
+# The app's own texts, from its catalogue and questionnaire (not copied by hand).
+_LOCALES = APP_DIR / "data" / "locales"
+
+
+def catalogue(lang: str) -> dict:
+    with (_LOCALES / lang / "app.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def questionnaire_items() -> list[dict]:
+    with (APP_DIR / "data" / "questionnaires" / "v1.toml").open("rb") as f:
+        return tomllib.load(f)["items"]
+
+
+# --- the server ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    process: subprocess.Popen
+    url: str
+    db_path: Path
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """Terminate the whole process group (streamlit and anything it started)."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        # a child that outlived its leader would still be in the group
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def start_server(work_dir: Path) -> StreamlitServer:
+    """Start ``streamlit run streamlit_app.py`` on a free port and wait until it is healthy."""
+    port = free_port()
+    db_path = work_dir / "browser.db"
+    log_path = work_dir / "streamlit.log"
+    env = dict(os.environ)
+    env.update({
+        "QIPING_DB": str(db_path),
+        "QIPING_DEMO": "1",
+        "QIPING_HASH_COST": "test",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    })
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             # the working tree may be edited while the tests run: no "File change. Rerun" banner
+             "--server.fileWatcherType", "none", "--server.runOnSave", "false"],
+            cwd=APP_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    server = StreamlitServer(process, f"http://127.0.0.1:{port}", db_path, log_path)
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"streamlit not healthy after {HEALTH_TIMEOUT_S} s:\n{server.log_tail()}")
+        time.sleep(0.25)
+
+
+# --- the database, read directly ----------------------------------------------
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db_path, timeout=10)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def enterprise_for_code(db_path: Path, code: str) -> dict:
+    """The enterprise row whose access code is ``code`` (hashed as the server hashes it)."""
+    from surveys import hashing
+
+    conn = _connect(db_path)
+    try:
+        salt = bytes.fromhex(conn.execute(
+            "SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()[0])
+        with mock.patch.dict(os.environ, {"QIPING_HASH_COST": "test"}):
+            digest = hashing.access_code_digest(salt, hashing.normalise_code(code))
+        rows = conn.execute("SELECT uscc, name FROM enterprises WHERE access_code_hash = ?", [digest]).fetchall()
+        assert len(rows) == 1, f"{len(rows)} enterprises have access code {code}"
+        return dict(rows[0])
+    finally:
+        conn.close()
+
+
+def responses_of(db_path: Path, uscc: str, round_name: str = OPEN_ROUND) -> list[dict]:
+    """Every response row of the enterprise in the round, with its ratings."""
+    conn = _connect(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT id, agency, comment, revision, source FROM responses WHERE enterprise = ? AND round = ?"
+            " ORDER BY agency", [uscc, round_name]).fetchall()
+        found = []
+        for row in rows:
+            ratings = dict(conn.execute(
+                "SELECT item, rating FROM response_ratings WHERE response_id = ?", [row["id"]]).fetchall())
+            found.append(dict(row, ratings=ratings))
+        return found
+    finally:
+        conn.close()
+
+
+# --- the page -----------------------------------------------------------------
+
+def main(page: Page) -> Locator:
+    return page.locator('[data-testid="stMain"]')
+
+
+def sidebar(page: Page) -> Locator:
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_sign_in_page(page)
+
+
+def wait_for_sign_in_page(page: Page) -> None:
+    expect(page.get_by_role("tab", name=catalogue("zh")["signin"]["enterprise_tab"])
+           .or_(page.get_by_role("tab", name=catalogue("en")["signin"]["enterprise_tab"]))).to_be_visible(
+        timeout=TIMEOUT_MS)
+    expect(page.locator('[data-testid="stTextInput"] input').first).to_be_editable(timeout=TIMEOUT_MS)
+
+
+def wait_for(page: Page, target: Locator) -> None:
+    """Wait until ``target`` is visible, failing at once (with the traceback the app
+    shows) if the script run raised instead."""
+    crash = page.locator('[data-testid="stException"]')
+    expect(target.or_(crash).first).to_be_visible(timeout=TIMEOUT_MS)
+    if crash.count():
+        pytest.fail("the app raised an exception:\n" + crash.first.inner_text(), pytrace=False)
+    expect(target).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def wait_until_idle(page: Page) -> None:
+    """Streamlit shows its status widget ("Running…") while a script run is under way."""
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def enterprise_form(page: Page) -> Locator:
+    return page.locator('[data-testid="stForm"]').filter(
+        has=page.get_by_role("textbox", name=catalogue("zh")["signin"]["access_code"]))
+
+
+def submit_access_code(page: Page, code: str) -> None:
+    """Type ``code`` into the enterprise sign-in form (Chinese UI) and press 登录."""
+    text = catalogue("zh")["signin"]
+    form = enterprise_form(page)
+    form.get_by_role("textbox", name=text["access_code"]).fill(code)
+    form.get_by_role("button", name=text["submit"]).click()
+
+
+def sign_in_enterprise(page: Page, code: str) -> None:
+    submit_access_code(page, code)
+    wait_for(page, main(page).get_by_role("heading", name=catalogue("zh")["survey"]["step_choose"]))
+    wait_until_idle(page)
+
+
+def sign_in_staff(page: Page, username: str, password: str) -> None:
+    text = catalogue("zh")["signin"]
+    page.get_by_role("tab", name=text["staff_tab"]).click()
+    form = page.locator('[data-testid="stForm"]').filter(has=page.get_by_role("textbox", name=text["username"]))
+    expect(form).to_be_visible(timeout=TIMEOUT_MS)
+    form.get_by_role("textbox", name=text["username"]).fill(username)
+    form.get_by_label(text["password"], exact=True).fill(password)
+    form.get_by_role("button", name=text["submit"]).click()
+    expect(sidebar(page).get_by_role("button", name=text["sign_out"])).to_be_visible(timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+
+
+def choose_agency(page: Page, lang: str, search: str, name: str) -> None:
+    """Type ``search`` into the agency multiselect, pick the option ``name``, and
+    wait for the app to have stored the choice (the rating step appears)."""
+    wait_until_idle(page)
+    box = main(page).get_by_role("combobox", name=catalogue(lang)["survey"]["choose_label"])
+    box.click()
+    box.press_sequentially(search)
+    page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
+    expect(main(page).get_by_role("group", name="Selected values").get_by_text(name, exact=True)).to_be_visible(
+        timeout=TIMEOUT_MS)
+    wait_for(page, main(page).get_by_role("heading", name=catalogue(lang)["survey"]["step_rate"]))
+
+
+def progress_text(lang: str, rated: int, chosen: int) -> str:
+    return catalogue(lang)["survey"]["progress"].format(rated=rated, chosen=chosen)
+
+
+def radio_group(page: Page, lang: str, item: dict) -> Locator:
+    return main(page).get_by_role("radiogroup", name=item[lang], exact=True)
+
+
+def level_name(lang: str, level: int) -> str:
+    return catalogue(lang)["levels"][str(level)]
+
+
+def rate(page: Page, lang: str, ratings: dict[str, int]) -> None:
+    """Click the level for every item of the questionnaire (ratings by item code)."""
+    for item in questionnaire_items():
+        group = radio_group(page, lang, item)
+        name = level_name(lang, ratings[item["code"]])
+        group.locator('[data-testid="stRadioOption"]').filter(
+            has=page.get_by_text(name, exact=True)).click()
+        expect(group.get_by_role("radio", name=name, exact=True)).to_be_checked(timeout=TIMEOUT_MS)
+
+
+def expect_ratings_shown(page: Page, lang: str, ratings: dict[str, int]) -> None:
+    for item in questionnaire_items():
+        group = radio_group(page, lang, item)
+        for level, name in catalogue(lang)["levels"].items():
+            radio = group.get_by_role("radio", name=name, exact=True)
+            if int(level) == ratings[item["code"]]:
+                expect(radio).to_be_checked(timeout=TIMEOUT_MS)
+            else:
+                expect(radio).not_to_be_checked(timeout=TIMEOUT_MS)
+
+
+def comment_box(page: Page, lang: str) -> Locator:
+    return main(page).get_by_role("textbox", name=catalogue(lang)["survey"]["comment"])
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main area, so a "full page"
+    screenshot would show only the window; make the window as tall as the content."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']
+        .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 6000))})
+    try:
+        main(page).evaluate("e => e.scrollTo(0, 0)")
+        wait_until_idle(page)
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(size)
+    return path
