@@ -1,6 +1,8 @@
 """Qiping 企评 — entry point: page config, language, sign-in, navigation by role."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 import i18n
@@ -10,16 +12,33 @@ from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE
 st.session_state.setdefault("lang", i18n.DEFAULT_LANGUAGE)
 st.set_page_config(page_title=ui.tr("app.name"), page_icon=":material/how_to_vote:", layout="wide")
 
-# Pages by role. The services check the role again: hiding a page is not the protection.
-PAGES = {
-    ENTERPRISE: [("app_pages/survey.py", "nav.survey", ":material/edit_note:"),
-                 ("app_pages/my_history.py", "nav.my_history", ":material/history:")],
-    ADMIN: [("app_pages/rounds_admin.py", "nav.rounds", ":material/event:"),
-            ("app_pages/roster_admin.py", "nav.roster", ":material/groups:"),
-            ("app_pages/account.py", "nav.account", ":material/person:")],
-    DISCIPLINE: [("app_pages/account.py", "nav.account", ":material/person:")],
-    AGENCY: [("app_pages/account.py", "nav.account", ":material/person:")],
-}
+# Pages by role, in menu order. The services check the role again: hiding a
+# page is not the protection. A page whose file does not exist yet is left out.
+PAGES = [
+    # (file, title key, icon, roles)
+    ("app_pages/survey.py", "nav.survey", ":material/edit_note:", {ENTERPRISE}),
+    ("app_pages/enterprise_problems.py", "nav.enterprise_problems", ":material/report:", {ENTERPRISE}),
+    ("app_pages/my_history.py", "nav.my_history", ":material/history:", {ENTERPRISE}),
+    ("app_pages/agency_dashboard.py", "nav.agency_dashboard", ":material/monitoring:", {AGENCY, DISCIPLINE, ADMIN}),
+    ("app_pages/county_overview.py", "nav.county_overview", ":material/dashboard:", {DISCIPLINE, ADMIN}),
+    ("app_pages/ranking.py", "nav.ranking", ":material/leaderboard:", {AGENCY}),
+    ("app_pages/agency_cases.py", "nav.agency_cases", ":material/assignment:", {AGENCY}),
+    ("app_pages/agency_appeals.py", "nav.agency_appeals", ":material/gavel:", {AGENCY}),
+    ("app_pages/agency_problems.py", "nav.agency_problems", ":material/build:", {AGENCY}),
+    ("app_pages/case_inbox.py", "nav.case_inbox", ":material/inbox:", {DISCIPLINE}),
+    ("app_pages/appeals_review.py", "nav.appeals_review", ":material/balance:", {DISCIPLINE}),
+    ("app_pages/problems_overview.py", "nav.problems_overview", ":material/pending_actions:", {DISCIPLINE}),
+    ("app_pages/rounds_admin.py", "nav.rounds", ":material/event:", {ADMIN}),
+    ("app_pages/monitoring.py", "nav.monitoring", ":material/query_stats:", {ADMIN}),
+    ("app_pages/paper_returns.py", "nav.paper_returns", ":material/upload_file:", {ADMIN}),
+    ("app_pages/reports.py", "nav.reports", ":material/description:", {ADMIN, DISCIPLINE}),
+    ("app_pages/roster_admin.py", "nav.roster", ":material/groups:", {ADMIN}),
+    ("app_pages/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:", {ADMIN}),
+    ("app_pages/questionnaires_admin.py", "nav.questionnaires", ":material/quiz:", {ADMIN}),
+    ("app_pages/audit_log.py", "nav.audit_log", ":material/receipt_long:", {ADMIN}),
+    ("app_pages/account.py", "nav.account", ":material/person:", {ADMIN, DISCIPLINE, AGENCY}),
+]
+HERE = Path(__file__).resolve().parent
 
 
 def language_switch() -> None:
@@ -40,7 +59,8 @@ def signed_in_sidebar(who) -> None:
 def pages_for(who) -> list:
     if who is None:
         return [st.Page("app_pages/sign_in.py", title=ui.tr("nav.sign_in"), icon=":material/login:")]
-    return [st.Page(path, title=ui.tr(key), icon=icon) for path, key, icon in PAGES[who.role]]
+    return [st.Page(path, title=ui.tr(key), icon=icon) for path, key, icon, roles in PAGES
+            if who.role in roles and (HERE / path).exists()]
 
 
 language_switch()
