@@ -7,7 +7,8 @@ import os
 import sys
 
 from i18n import t
-from surveys import accounts, startup
+from surveys import accounts, backup, startup
+from surveys.db import database_path
 from surveys.errors import QipingError
 
 
@@ -30,6 +31,28 @@ def init_admin(args) -> int:
     return 0
 
 
+def backup_command(args) -> int:
+    lang = os.environ.get("QIPING_LANG", "zh")
+    try:
+        pages = backup.backup_database(database_path(), args.file, overwrite=args.overwrite)
+    except QipingError as error:
+        print(error.message(lang), file=sys.stderr)
+        return 1
+    print(t("backup.done", lang, path=args.file, pages=pages))
+    return 0
+
+
+def restore_command(args) -> int:
+    lang = os.environ.get("QIPING_LANG", "zh")
+    try:
+        backup.restore_database(args.file, database_path())
+    except QipingError as error:
+        print(error.message(lang), file=sys.stderr)
+        return 1
+    print(t("backup.restored", lang, path=args.file))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m surveys")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--username", default="admin")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     admin.set_defaults(run=init_admin)
+    save = commands.add_parser("backup", help="copy the database (QIPING_DB) to FILE; safe while the app runs")
+    save.add_argument("file")
+    save.add_argument("--overwrite", action="store_true")
+    save.set_defaults(run=backup_command)
+    restore = commands.add_parser("restore", help="replace the database (QIPING_DB) with backup FILE; stop the app first")
+    restore.add_argument("file")
+    restore.set_defaults(run=restore_command)
     args = parser.parse_args(argv)
     return args.run(args)
 
