@@ -64,19 +64,17 @@ rated = [c for c in chosen if c in saved]
 st.progress(len(rated) / len(chosen), text=ui.tr("survey.progress", rated=len(rated), chosen=len(chosen)))
 
 st.subheader(ui.tr("survey.step_rate"))
-
-
-def status_mark(code: str) -> str:
-    mark = ui.tr("survey.mark_saved") if code in saved else ui.tr("survey.mark_todo")
-    return f"{agency_label(code)} — {mark}"
-
-
 unrated = [c for c in chosen if c not in saved]
 if "goto_agency" in st.session_state:
     st.session_state["rating_agency"] = st.session_state.pop("goto_agency")
 if st.session_state.get("rating_agency") not in chosen:
     st.session_state["rating_agency"] = unrated[0] if unrated else chosen[0]
-agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=status_mark, key="rating_agency")
+# The saved / to-do mark sits beside the picker, not in its labels: a select box
+# does not redraw its shown label when only the label text changes.
+agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=agency_label, key="rating_agency")
+st.caption(ui.tr("survey.mark_saved") if agency in saved else ui.tr("survey.mark_todo"))
+if unrated:
+    st.caption(ui.tr("survey.still_to_do", agencies=ui.tr("list_separator").join(agency_label(c) for c in unrated)))
 earlier = saved.get(agency)
 level_names = {level: ui.tr(f"levels.{level}") for level in questionnaire.LEVELS}
 

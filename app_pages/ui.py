@@ -74,7 +74,14 @@ def end_idle_session() -> None:
 
 def client_key() -> str:
     """Whom sign-in failures are counted against: the client's address when
-    Streamlit knows it, else this browser session."""
+    known (behind a trusted reverse proxy, from X-Forwarded-For), else this
+    browser session — which a reload renews, so set QIPING_TRUSTED_PROXY=1
+    behind a proxy or rely on the address Streamlit sees."""
+    if os.environ.get("QIPING_TRUSTED_PROXY") == "1":
+        forwarded = (st.context.headers or {}).get("X-Forwarded-For", "")
+        first_hop = forwarded.split(",")[0].strip()
+        if first_hop:
+            return f"ip:{first_hop}"
     ip = getattr(st.context, "ip_address", None)
     if isinstance(ip, str) and ip:
         return f"ip:{ip}"

@@ -199,6 +199,12 @@ def wait_for(page: Page, target: Locator) -> None:
     expect(target).to_be_visible(timeout=TIMEOUT_MS)
 
 
+def exception_shown(page: Page) -> str | None:
+    """The text of an exception the app shows on the page, if any."""
+    crash = page.locator('[data-testid="stException"]')
+    return crash.first.inner_text() if crash.count() else None
+
+
 def wait_until_idle(page: Page) -> None:
     """Streamlit shows its status widget ("Running…") while a script run is under way."""
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
@@ -231,7 +237,7 @@ def sign_in_staff(page: Page, username: str, password: str) -> None:
     form.get_by_role("textbox", name=text["username"]).fill(username)
     form.get_by_label(text["password"], exact=True).fill(password)
     form.get_by_role("button", name=text["submit"]).click()
-    expect(sidebar(page).get_by_role("button", name=text["sign_out"])).to_be_visible(timeout=TIMEOUT_MS)
+    wait_for(page, sidebar(page).get_by_role("button", name=text["sign_out"]))
     wait_until_idle(page)
 
 
