@@ -1,0 +1,85 @@
+"""Hostile input: whatever arrives, a clear refusal or a clean save — never an
+unhandled exception, never anything stored from a refused input."""
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ADMIN_ACTOR, FULL, dump, make_world
+from surveys import registry, responses, startup
+from surveys.errors import QipingError
+from surveys.uscc import ALPHABET, make_uscc, validate_uscc
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+NASTY = st.sampled_from(["=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1)", "<script>alert(1)</script>",
+                         "**bold** [link](http://x)", "\x00\x1b[31m", "\u202e\u200b", "'; DROP TABLE responses; --",
+                         "长" * 600, "\r\n\r\n", "ｃｏｄｅ", "🙂" * 10])
+TEXT = st.one_of(st.text(), NASTY, st.text(alphabet=st.characters(codec="utf-8"), max_size=2000))
+
+
+@given(st.one_of(st.text(max_size=40), st.text(alphabet=ALPHABET + "IOSVZ-中 ", min_size=16, max_size=20)))
+@settings(max_examples=300, deadline=None)
+def test_credit_code_validator_accepts_or_refuses_clearly(code):
+    try:
+        normalised = validate_uscc(code)
+    except QipingError as error:
+        assert error.message("zh") and error.message("en")
+    else:
+        assert len(normalised) == 18 and make_uscc(normalised[:17]) == normalised
+
+
+def fresh_db(tmp_path_factory):
+    return startup.prepare(tmp_path_factory.mktemp("hostile") / "h.db")
+
+
+@given(data=st.one_of(st.binary(max_size=3000),
+                      st.lists(st.lists(TEXT, max_size=6), max_size=8).map(
+                          lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "replace")),
+                      st.lists(st.tuples(st.sampled_from([make_uscc("91511022MA0000001"), "x" * 18, ""]), TEXT),
+                               max_size=6).map(lambda rows: ("uscc,name\n" + "\n".join(
+                                   f"{u},{n}" for u, n in rows)).encode("utf-8", "replace"))),
+       name=st.sampled_from(["r.csv", "r.xlsx", "r.txt", "r"]))
+@SETTINGS
+def test_roster_import_never_crashes_and_stores_nothing_when_refused(tmp_path_factory, data, name):
+    db = fresh_db(tmp_path_factory)
+    before = dump(db)
+    try:
+        registry.import_enterprises(db, ADMIN_ACTOR, data, name)
+    except QipingError as error:
+        assert error.message("en")
+        assert dump(db) == before
+    else:  # accepted: everything stored is valid
+        for (uscc,) in db.execute("SELECT uscc FROM enterprises"):
+            assert validate_uscc(uscc) == uscc
+
+
+@given(comment=TEXT)
+@SETTINGS
+def test_comment_is_saved_as_clean_text_or_refused(tmp_path_factory, comment):
+    db = fresh_db(tmp_path_factory)
+    people = make_world(db, enterprises=1)
+    before = dump(db)
+    try:
+        responses.save_response(db, people[0], "2026Q4", "FGW", FULL, comment)
+    except QipingError as error:
+        assert error.key == "survey.comment_too_long" and error.message("zh")
+        assert dump(db) == before
+    else:
+        stored = db.execute("SELECT comment FROM responses").fetchone()[0]
+        assert len(stored) <= responses.MAX_COMMENT
+        assert not any(ch in stored for ch in "\x00\x1b\r")
+        assert stored == stored.strip()
+
+
+@given(ratings=st.dictionaries(st.sampled_from(list(FULL) + ["x", ""]),
+                               st.one_of(st.integers(-3, 9), st.text(max_size=3), st.floats(), st.none()),
+                               max_size=7))
+@SETTINGS
+def test_any_ratings_are_saved_only_when_valid(tmp_path_factory, ratings):
+    db = fresh_db(tmp_path_factory)
+    people = make_world(db, enterprises=1)
+    before = dump(db)
+    try:
+        responses.save_response(db, people[0], "2026Q4", "FGW", ratings)
+    except QipingError:
+        assert dump(db) == before
+    else:
+        assert set(ratings) == set(FULL) and all(isinstance(v, int) and 1 <= v <= 5 for v in ratings.values())
