@@ -39,6 +39,9 @@ PAGES = [
     ("app_pages/account.py", "nav.account", ":material/person:", {ADMIN, DISCIPLINE, AGENCY}),
 ]
 HERE = Path(__file__).resolve().parent
+# Where each role lands after signing in: its daily work.
+HOME = {ENTERPRISE: "app_pages/survey.py", AGENCY: "app_pages/agency_dashboard.py",
+        DISCIPLINE: "app_pages/case_inbox.py", ADMIN: "app_pages/rounds_admin.py"}
 
 
 def language_switch() -> None:
@@ -59,12 +62,13 @@ def signed_in_sidebar(who) -> None:
 def pages_for(who) -> list:
     if who is None:
         return [st.Page("app_pages/sign_in.py", title=ui.tr("nav.sign_in"), icon=":material/login:")]
-    return [st.Page(path, title=ui.tr(key), icon=icon) for path, key, icon, roles in PAGES
-            if who.role in roles and (HERE / path).exists()]
+    return [st.Page(path, title=ui.tr(key), icon=icon, default=(path == HOME[who.role]))
+            for path, key, icon, roles in PAGES if who.role in roles and (HERE / path).exists()]
 
 
 language_switch()
 ui.end_idle_session()
+ui.end_deactivated_session()
 who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)

@@ -72,6 +72,15 @@ def end_idle_session() -> None:
         st.session_state["last_seen"] = now
 
 
+def end_deactivated_session() -> None:
+    """An account deactivated while signed in stops working at its next click."""
+    from surveys.accounts import still_active
+
+    who = actor()
+    if who is not None and not still_active(db(), who):
+        sign_out("signin.deactivated_signed_out")
+
+
 def client_key() -> str:
     """Whom sign-in failures are counted against: the client's address when
     known (behind a trusted reverse proxy, from X-Forwarded-For), else this

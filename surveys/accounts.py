@@ -2,6 +2,7 @@
 with lock-out after repeated failures, and the accounts themselves."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -10,10 +11,12 @@ from surveys import audit, clock, hashing
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, SignInRefused
+from surveys.roster_admin import clean_text
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 10
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 STAFF_ROLES = (ADMIN, DISCIPLINE, AGENCY)
 
 
@@ -135,12 +138,28 @@ def insert_staff(db, username: str, password: str, role: str, agency_code: str |
     )
 
 
+def _check_username(username: str) -> str:
+    username = str(username).strip().lower()
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput("roster_admin.staff.bad_username", value=username)
+    return username
+
+
+def _check_agency(db, agency_code: str | None) -> None:
+    """An agency account must belong to an agency that exists and is in use."""
+    if agency_code and not db.execute(
+            "SELECT 1 FROM agencies WHERE code = ? AND active = 1", [agency_code]).fetchone():
+        raise InvalidInput("roster_admin.staff.agency_unknown", code=agency_code)
+
+
 def create_staff(db, actor: Actor, username: str, password: str, role: str,
                  agency_code: str | None = None, display_name: str = "") -> None:
     require_role(actor, ADMIN)
-    username = username.strip().lower()
+    username = _check_username(username)
+    display_name = clean_text(display_name, "display_name")
     _check_new_password(password)
     with write_transaction(db):
+        _check_agency(db, agency_code)
         insert_staff(db, username, password, role, agency_code, display_name)
         audit.record(db, actor, "staff.created", username, role=role, agency=agency_code)
 
@@ -166,3 +185,69 @@ def change_password(db, actor: Actor, old_password: str, new_password: str) -> N
         db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
                    [hashing.hash_password(new_password), actor.id])
         audit.record(db, actor, "staff.password_changed", actor.id)
+
+
+# --- staff administration (administrator only) ----------------------------------
+
+def list_staff(db, actor: Actor) -> list[dict]:
+    """Every staff account, without its password hash."""
+    require_role(actor, ADMIN)
+    return list(db.query(
+        "SELECT username, display_name, role, agency_code, active FROM staff ORDER BY active DESC, role, username"))
+
+
+def _get_staff(db, username: str) -> dict:
+    rows = list(db.query("SELECT username, role, active FROM staff WHERE username = ?",
+                         [str(username).strip().lower()]))
+    if not rows:
+        raise NotFound("roster_admin.staff.not_found", username=username)
+    return rows[0]
+
+
+def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
+    """The administrator sets a new password (the holder forgot it); a lock-out on the
+    account is lifted with it."""
+    require_role(actor, ADMIN)
+    _check_new_password(new_password)
+    with write_transaction(db):
+        account = _get_staff(db, username)
+        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
+                   [hashing.hash_password(new_password), account["username"]])
+        db.execute("DELETE FROM sign_in_failures WHERE key = ?", [f"user:{account['username']}"])
+        audit.record(db, actor, "staff.password_reset", account["username"])
+
+
+def set_staff_active(db, actor: Actor, username: str, active: bool) -> None:
+    """Deactivate (cannot sign in any more) or reactivate a staff account. An
+    administrator cannot lock themself out, nor leave the county without one."""
+    require_role(actor, ADMIN)
+    with write_transaction(db):
+        account = _get_staff(db, username)
+        if bool(account["active"]) == active:
+            key = "roster_admin.staff.already_active" if active else "roster_admin.staff.already_inactive"
+            raise InvalidInput(key, username=account["username"])
+        if not active:
+            _refuse_removing_admin(db, actor, account)
+        db.execute("UPDATE staff SET active = ? WHERE username = ?", [int(active), account["username"]])
+        audit.record(db, actor, "staff.reactivated" if active else "staff.deactivated", account["username"])
+
+
+def _refuse_removing_admin(db, actor: Actor, account: dict) -> None:
+    if account["username"] == actor.id:
+        raise InvalidInput("roster_admin.staff.cannot_deactivate_self")
+    others = db.execute("SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1 AND username <> ?",
+                        [account["username"]]).fetchone()[0]
+    if account["role"] == ADMIN and others == 0:
+        raise InvalidInput("roster_admin.staff.last_admin", username=account["username"])
+
+
+def still_active(db, actor: Actor) -> bool:
+    """Whether a signed-in enterprise's or staff member's account is still in use, so
+    that a deactivation can end a session that is already open."""
+    if actor.role == ENTERPRISE:
+        row = db.execute("SELECT active FROM enterprises WHERE uscc = ?", [actor.id]).fetchone()
+    elif actor.role in STAFF_ROLES:
+        row = db.execute("SELECT active FROM staff WHERE username = ?", [actor.id]).fetchone()
+    else:
+        return False
+    return bool(row and row[0])

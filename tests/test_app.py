@@ -138,9 +138,10 @@ def test_each_role_gets_its_own_pages(app, demo_path, monkeypatch):
     assert app.title[0].value == "评议轮次"
     agency = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     sign_in_staff(agency, "fgw", "qiping-agency")
-    assert agency.title[0].value == "我的账户"
-    with pytest.raises(ValueError, match="Known pages: .*account.py'\\]"):
+    assert agency.title[0].value == "部门评议结果"  # an agency lands on its own results
+    with pytest.raises(ValueError, match="Could not find a navigation page") as refused:
         agency.switch_page("app_pages/rounds_admin.py")  # not in an agency's navigation at all
+    assert "agency_dashboard.py" in str(refused.value) and "rounds_admin" not in str(refused.value).split("Known")[1]
 
 
 def test_administrator_closes_the_round_and_the_survey_says_so(app, demo_path):
@@ -166,4 +167,13 @@ def test_sign_out(app):
     sign_in_enterprise(app, "QP-DEMO-0010")
     button(app, "退出登录").click()
     app.run()
+    assert app.title[0].value == "企评 · 营商环境评议"
+
+
+def test_a_deactivated_account_is_signed_out_at_its_next_click(app, demo_path):
+    sign_in_staff(app, "fgw", "qiping-agency")
+    assert app.title[0].value != "企评 · 营商环境评议"
+    connect(demo_path).execute("UPDATE staff SET active = 0 WHERE username = 'fgw'")
+    app.run()
+    assert any("已被停用" in i.value for i in app.info)
     assert app.title[0].value == "企评 · 营商环境评议"

@@ -191,6 +191,8 @@ def test_staff_see_the_pages_of_their_role(page):
     bs.wait_for_sign_in_page(page)
 
     bs.sign_in_staff(page, "fgw", "qiping-agency")
+    bs.wait_for(page, bs.sidebar(page).get_by_role("link", name=nav["agency_dashboard"]))
+    bs.sidebar(page).get_by_role("link", name=nav["account"]).click()
     bs.wait_for(page, bs.main(page).get_by_role("heading", name=ZH["account"]["title"]))
     expect(bs.main(page).get_by_text(ZH["account"]["who"].format(username="fgw", role=ZH["roles"]["agency"]))) \
         .to_be_visible()
