@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Set up and run every test, browser tests included.
-# Browser tests drive Debian's Chromium (/usr/bin/chromium); as root this script
-# installs it when missing. Without it they are skipped, except in CI
-# (CI=true), where a missing browser is a failure.
+# Debian packages the tests use: chromium (browser tests, driven by Playwright),
+# fonts-noto-cjk (the Chinese font embedded in the PDF bulletin) and
+# poppler-utils (pdftoppm, to look at the bulletin as an image). As root this
+# script installs whichever is missing. Without Chromium the browser tests are
+# skipped, except in CI (CI=true), where that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 scripts/setup.sh requirements-dev.txt
 exec .venv/bin/python -m pytest "$@"

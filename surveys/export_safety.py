@@ -1,0 +1,50 @@
+"""Formula-injection neutralisation for every CSV/Excel export (DESIGN §6).
+
+A spreadsheet treats a cell that starts with = + - @ (or, in some programs, a tab
+or carriage return, or the full-width forms ＝＋－＠) as a formula. Text that
+anyone could have typed — enterprise comments, names, imported rows — must
+therefore never reach a cell in that shape. We prefix such text with an
+apostrophe, which spreadsheets show as plain text and which keeps the text
+readable. Numbers, dates and empty cells pass through untouched, so numeric
+columns stay numeric.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+# Characters that start a formula, in ASCII and full-width form.
+FORMULA_STARTS = frozenset("=+-@＝＋－＠")
+# Control characters some spreadsheets also act on when a cell starts with them.
+CONTROL_STARTS = frozenset("\t\r\n")
+
+
+def is_dangerous(text: str) -> bool:
+    """True when a spreadsheet could read ``text`` as a formula."""
+    if not text:
+        return False
+    if text[0] in FORMULA_STARTS or text[0] in CONTROL_STARTS:
+        return True
+    # Leading (also full-width) spaces are skipped by some importers.
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0] in FORMULA_STARTS
+
+
+def safe_cell(value):
+    """The value as it may go into a cell: dangerous text gets a leading "'"."""
+    if isinstance(value, str) and is_dangerous(value):
+        return "'" + value
+    return value
+
+
+def _is_text_column(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column labels are all safe."""
+    out = df.copy()
+    for column in out.columns:
+        if _is_text_column(out[column]):
+            out[column] = out[column].map(safe_cell, na_action="ignore")
+    out.columns = [safe_cell(c) for c in out.columns]
+    return out
