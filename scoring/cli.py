@@ -27,7 +27,7 @@ from scoring.problems import ConfigError, InputError, Problem
 from scoring.rounding import round_half_up_array
 
 OUTPUT_COLUMNS = ["round", "agency", "n", "score", "grade", "action"]
-DETAIL_COLUMNS = ["ci_low", "ci_high", "flag", "uncertain"]
+DETAIL_COLUMNS = ["ci_low", "ci_high", "flag", "rank", "uncertain"]
 MAX_PROBLEMS_SHOWN = 200  # a broken million-row file should not flood the terminal
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -71,6 +71,7 @@ def grade_csv(frame, items, weights, config: ScoringConfig, detail: bool = False
         out["ci_low"] = _one_decimal(pd.Series(round_half_up_array(result["ci_low"].to_numpy())))
         out["ci_high"] = _one_decimal(pd.Series(round_half_up_array(result["ci_high"].to_numpy())))
         out["flag"] = result["flag"].fillna("")
+        out["rank"] = ["" if rank is None else str(rank) for rank in result["rank"]]
         out["uncertain"] = np.where(result["uncertain"], "true", "false")
     return out.to_csv(index=False, lineterminator="\n")
 

@@ -16,6 +16,8 @@ never depend on the agency code or on row order.
   agencies) yellow wins: a unit is not praised and warned in the same quarter.
 * blue: every other graded agency.
 * None: insufficient.
+
+``assign_ranks`` gives the same ranking as numbers (1 = best) for publication.
 """
 from __future__ import annotations
 
@@ -27,6 +29,20 @@ from scoring.grades import FAIR, INSUFFICIENT, POOR
 
 RED, YELLOW, BLUE = "red", "yellow", "blue"
 WIDTH_DECIMALS = 3
+
+
+def assign_ranks(graded_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG) -> pd.Series:
+    """The published ranking: 1 = best within each round, ties share a rank; None for insufficient.
+
+    Same order and tie rule as the flags (module docstring), so a flag can always
+    be read off the rank shown next to it. Values are Python ints (object dtype)
+    so that they store as whole numbers.
+    """
+    ranks = np.full(len(graded_df), None, dtype=object)
+    graded = (graded_df["grade"] != INSUFFICIENT).to_numpy()
+    if graded.any():
+        ranks[graded] = [int(r) for r in _competition_rank(*_rank_keys(graded_df[graded]), best_first=True)]
+    return pd.Series(ranks, index=graded_df.index, name="rank", dtype=object)
 
 
 def assign_flags(graded_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG) -> pd.Series:
@@ -72,13 +88,3 @@ def _competition_rank(round_code, score, n, width, best_first: bool) -> np.ndarr
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = tie_start - round_start + 1
     return rank
-
-
-def assign_ranks(graded_df: pd.DataFrame) -> pd.Series:
-    """1-based rank within each round by the flag order above (ties share a rank);
-    None for insufficient rows, which are not ranked."""
-    ranks = np.full(len(graded_df), None, dtype=object)
-    graded = (graded_df["grade"] != INSUFFICIENT).to_numpy()
-    if graded.any():
-        ranks[graded] = _competition_rank(*_rank_keys(graded_df[graded]), best_first=True)
-    return pd.Series(ranks, index=graded_df.index, name="rank")

@@ -5,11 +5,11 @@ import pandas as pd
 
 from scoring.actions import assign_actions
 from scoring.config import DEFAULT_CONFIG, ScoringConfig
-from scoring.flags import assign_flags
+from scoring.flags import assign_flags, assign_ranks
 from scoring.grades import assign_grades, poor_is_uncertain
 from scoring.scores import agency_round_scores
 
-RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag"]
+RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
 
 
 def grade_rounds(
@@ -28,13 +28,15 @@ def grade_rounds(
     the fresh grade wins. Only rows of ``responses`` are returned, sorted by
     round then agency, with columns ``RESULT_COLUMNS``; ``uncertain`` marks a
     score below the fair threshold whose interval reaches it (see
-    ``poor_is_uncertain``).
+    ``poor_is_uncertain``); ``rank`` is the published ranking within the round
+    (1 = best, None for insufficient; see ``assign_ranks``).
     """
     result = agency_round_scores(responses, items, weights, config)
     result["grade"] = assign_grades(result, config)
     result["uncertain"] = poor_is_uncertain(result, config)
     result["action"] = _actions_with_history(result, history, config)
     result["flag"] = assign_flags(result, config)
+    result["rank"] = assign_ranks(result, config)
     return result[RESULT_COLUMNS]
 
 

@@ -69,7 +69,6 @@ def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.Data
     responses = counted_responses(db, round_row["name"], form.item_codes)
     result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
                                   history=graded_history(db, round_row["name"]))
-    result["rank"] = scoring.assign_ranks(result)
     counted = int(responses["id"].notna().sum())
     return result, config, counted
 

@@ -102,9 +102,10 @@ def test_detail_appends_columns_after_the_six(capsys):
     code, out, _ = run(capsys, "grade", EXAMPLE, "--detail")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "round,agency,n,score,grade,action,ci_low,ci_high,flag,uncertain"
+    assert lines[0] == "round,agency,n,score,grade,action,ci_low,ci_high,flag,rank,uncertain"
     assert lines[1].startswith("2026Q1,FGW,5,90.0,good,none,")
-    assert lines[5] == "2026Q2,SCJG,2,12.5,insufficient,none,0.0,100.0,,false"
+    assert lines[5] == "2026Q2,SCJG,2,12.5,insufficient,none,0.0,100.0,,,false"
+    assert lines[8] == "2026Q3,XZFW,7,43.8,poor,referral,25.5,62.0,yellow,1,true"
 
 
 def test_settings_file_changes_rules_and_weights(capsys, tmp_path):

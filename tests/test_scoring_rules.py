@@ -15,6 +15,7 @@ from scoring import (
     agency_round_scores,
     assign_actions,
     assign_flags,
+    assign_ranks,
     assign_grades,
     grade_rounds,
     poor_is_uncertain,
@@ -278,6 +279,14 @@ def test_a_full_tie_at_the_boundary_shares_the_flag():
 def test_yellow_wins_over_red_when_top_and_bottom_overlap():
     rows = [("A", 90.0, 9, "good"), ("B", 70.0, 9, "fair"), ("C", 50.0, 9, "poor")]
     assert assign_flags(flag_frame(rows)).tolist() == ["red", "yellow", "yellow"]
+
+
+def test_ranks_follow_the_flag_order_and_share_ties():
+    rows = [("A", 95.0, 9, "good"), ("B", 85.0, 9, "good"), ("C", 85.0, 9, "good"), ("D", 70.0, 12, "fair"),
+            ("E", 70.0, 9, "fair"), ("F", 99.0, 2, "insufficient")]
+    ranks = assign_ranks(flag_frame(rows)).tolist()
+    assert ranks == [1, 2, 2, 4, 5, None]
+    assert all(type(r) is int for r in ranks[:5])  # stores as a whole number
 
 
 def test_flags_are_per_round():
