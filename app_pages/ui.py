@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import startup
+from surveys import clock, startup
 from surveys.actors import Actor
 from surveys.errors import ImportRefused, QipingError
 
@@ -107,8 +107,6 @@ def show_error(error: QipingError) -> None:
         )
 
 
-# The county keeps China Standard Time; the database keeps UTC.
-COUNTY_TIME = timezone(timedelta(hours=8))
 
 
 def format_date(iso: str | None) -> str:
@@ -123,7 +121,7 @@ def format_datetime(iso: str | None) -> str:
         return ""
     moment = datetime.fromisoformat(iso)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(COUNTY_TIME)
+        moment = moment.astimezone(clock.COUNTY_TIME)
     return tr("date.format_time", year=moment.year, month=moment.month, day=moment.day,
               hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
 

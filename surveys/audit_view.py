@@ -8,7 +8,6 @@ Dates are the county's (China Standard Time); the log keeps UTC.
 """
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -19,9 +18,9 @@ import i18n
 from i18n import DEFAULT_LANGUAGE, t
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.errors import InvalidInput
-from surveys.export_safety import safe_frame
+from surveys.clock import COUNTY_TIME
+from surveys.export_safety import csv_bytes, xlsx_bytes
 
-COUNTY_TIME = timezone(timedelta(hours=8))  # as app_pages/ui.py shows times
 MAX_TARGET_TEXT = 100
 EXPORT_COLUMNS = ("at", "actor", "action", "target", "detail")
 
@@ -141,15 +140,9 @@ def audit_frame(entries: list[dict], lang: str = DEFAULT_LANGUAGE) -> pd.DataFra
 
 def export_csv(db, actor: Actor, flt: AuditFilter = AuditFilter(), lang: str = DEFAULT_LANGUAGE) -> bytes:
     """Every matching entry as CSV in UTF-8 with a BOM (Excel opens it right); cells formula-safe."""
-    return safe_frame(audit_frame(search_audit(db, actor, flt), lang)).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(audit_frame(search_audit(db, actor, flt), lang))
 
 
 def export_xlsx(db, actor: Actor, flt: AuditFilter = AuditFilter(), lang: str = DEFAULT_LANGUAGE) -> bytes:
-    frame = safe_frame(audit_frame(search_audit(db, actor, flt), lang))
-    sheet_name = t("admin_ops.audit_log.sheet", lang)
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet_name)
-        for letter, width in zip("ABCDE", (20, 28, 24, 24, 60)):
-            writer.sheets[sheet_name].column_dimensions[letter].width = width
-    return buffer.getvalue()
+    return xlsx_bytes(audit_frame(search_audit(db, actor, flt), lang), t("admin_ops.audit_log.sheet", lang),
+                      widths=(20, 28, 24, 24, 60))

@@ -1,7 +1,10 @@
 """The one place the services read the time, so tests can move it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+# The county keeps China Standard Time; the database keeps UTC.
+COUNTY_TIME = timezone(timedelta(hours=8))
 
 _frozen: datetime | None = None
 

@@ -10,6 +10,8 @@ columns stay numeric.
 """
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 
 # Characters that start a formula, in ASCII and full-width form.
@@ -48,3 +50,19 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(safe_cell, na_action="ignore")
     out.columns = [safe_cell(c) for c in out.columns]
     return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A formula-safe CSV in UTF-8 with a BOM, so that Excel on a Chinese Windows opens it right."""
+    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(df: pd.DataFrame, sheet_name: str, widths: tuple[int, ...] = ()) -> bytes:
+    """A formula-safe one-sheet workbook; ``widths`` sets the first columns' widths."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe_frame(df).to_excel(writer, index=False, sheet_name=sheet_name)
+        sheet = writer.sheets[sheet_name]
+        for index, width in enumerate(widths):
+            sheet.column_dimensions[chr(ord("A") + index)].width = width
+    return buffer.getvalue()

@@ -8,7 +8,6 @@ that have saved no answer at all.
 """
 from __future__ import annotations
 
-import io
 
 import pandas as pd
 import sqlite_utils
@@ -17,7 +16,7 @@ from i18n import DEFAULT_LANGUAGE, t
 from surveys import rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.errors import NotFound
-from surveys.export_safety import safe_frame
+from surveys.export_safety import csv_bytes, xlsx_bytes
 
 CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen")
 
@@ -98,16 +97,9 @@ def call_list_frame(rows: list[dict], lang: str = DEFAULT_LANGUAGE) -> pd.DataFr
 
 def call_list_csv(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: str | None = None) -> bytes:
     """CSV in UTF-8 with a BOM, so that Excel on a Chinese Windows opens it right."""
-    frame = safe_frame(call_list_frame(non_responders(db, actor, round_name), lang))
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(call_list_frame(non_responders(db, actor, round_name), lang))
 
 
 def call_list_xlsx(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: str | None = None) -> bytes:
-    frame = safe_frame(call_list_frame(non_responders(db, actor, round_name), lang))
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=t("admin_ops.monitoring.call_list_sheet", lang))
-        sheet = writer.sheets[t("admin_ops.monitoring.call_list_sheet", lang)]
-        for letter, width in zip("ABCDEF", (22, 36, 14, 12, 16, 14)):
-            sheet.column_dimensions[letter].width = width
-    return buffer.getvalue()
+    return xlsx_bytes(call_list_frame(non_responders(db, actor, round_name), lang),
+                      t("admin_ops.monitoring.call_list_sheet", lang), widths=(22, 36, 14, 12, 16, 14))

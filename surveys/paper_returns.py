@@ -35,12 +35,12 @@ import sqlite_utils
 
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from scoring.io import IGNORED_COLUMNS, REQUIRED_COLUMNS
-from surveys import audit, clock, questionnaire, registry, rounds
+from surveys import audit, questionnaire, registry, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, RoundNotOpen, RowProblem, Term
 from surveys.export_safety import safe_cell
-from surveys.responses import clean_comment
+from surveys.responses import clean_comment, store_response
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
 
@@ -315,26 +315,6 @@ def preview_paper_returns(db, actor: Actor, data: bytes, filename: str, replace:
 
 # --- import -----------------------------------------------------------------------
 
-def _store(db, round_name: str, row: PaperRow, now: str) -> tuple[int, int]:
-    """Insert or replace one response (as surveys.responses.save_response does for
-    the enterprise itself, but with the administrator acting and source 'paper')."""
-    response_id, revision = db.execute(
-        """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'paper', ?, ?)
-           ON CONFLICT (round, enterprise, agency) DO UPDATE SET
-             comment = excluded.comment, source = excluded.source,
-             revision = revision + 1, updated_at = excluded.updated_at
-           RETURNING id, revision""",
-        [round_name, row.enterprise, row.agency, row.comment, now, now],
-    ).fetchone()
-    db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
-    db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
-                        [(response_id, item, rating) for item, rating in row.ratings.items()])
-    db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
-               [round_name, row.enterprise, row.agency])
-    return response_id, revision
-
-
 def import_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: bool = False) -> dict:
     """Import a clean file in one transaction; returns {'added', 'replaced_online', 'replaced_paper'}.
 
@@ -345,9 +325,9 @@ def import_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: 
     table = read_table(data, filename)
     with write_transaction(db):
         preview = _check(db, table, replace)
-        now = clock.now_iso()
         for row in preview.rows:
-            response_id, revision = _store(db, preview.round, row, now)
+            response_id, revision = store_response(db, preview.round, row.enterprise, row.agency, row.ratings,
+                                                   row.comment, "paper")
             # who answered on paper and which answer it replaced; never the ratings
             audit.record(db, actor, "response.paper_replaced" if row.replaces else "response.paper_saved",
                          f"{preview.round}/{row.agency}", response=response_id, revision=revision,

@@ -48,6 +48,29 @@ def _require_active_agency(db, agency: str) -> None:
         raise NotFound("errors.agency_not_found", code=agency)
 
 
+def store_response(db, round_name: str, enterprise: str, agency: str, ratings: dict[str, int],
+                   comment: str, source: str) -> tuple[int, int]:
+    """Insert or revise one checked response with its ratings; the caller holds the
+    transaction and has checked the round, the agency and the ratings.
+    Returns (response id, revision)."""
+    now = clock.now_iso()
+    response_id, revision = db.execute(
+        """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (round, enterprise, agency) DO UPDATE SET
+             comment = excluded.comment, source = excluded.source,
+             revision = revision + 1, updated_at = excluded.updated_at
+           RETURNING id, revision""",
+        [round_name, enterprise, agency, comment, source, now, now],
+    ).fetchone()
+    db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
+    db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+                        [(response_id, item, rating) for item, rating in ratings.items()])
+    db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+               [round_name, enterprise, agency])
+    return response_id, revision
+
+
 def choose_agencies(db, actor: Actor, round_name: str, agencies: list[str]) -> None:
     """Record the agencies the enterprise dealt with this quarter.
 
@@ -76,23 +99,7 @@ def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict,
         _require_active_agency(db, agency)
         form = questionnaire.get_questionnaire(db, current["questionnaire_version"])
         checked = _check_ratings(form, ratings)
-        now = clock.now_iso()
-        response_id, revision = db.execute(
-            """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (round, enterprise, agency) DO UPDATE SET
-                 comment = excluded.comment, source = excluded.source,
-                 revision = revision + 1, updated_at = excluded.updated_at
-               RETURNING id, revision""",
-            [round_name, actor.id, agency, comment, source, now, now],
-        ).fetchone()
-        db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
-        db.conn.executemany(
-            "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
-            [(response_id, item, rating) for item, rating in checked.items()],
-        )
-        db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
-                   [round_name, actor.id, agency])
+        response_id, revision = store_response(db, round_name, actor.id, agency, checked, comment, source)
         action = "response.saved" if revision == 1 else "response.revised"
         audit.record(db, actor, action, f"{round_name}/{agency}", response=response_id, revision=revision)
     return revision
