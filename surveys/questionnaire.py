@@ -3,6 +3,7 @@ into the database at start-up, and pinned by every round when it opens."""
 from __future__ import annotations
 
 import json
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,22 @@ def load_definition(path: Path) -> dict:
 
 
 def sync_questionnaires(db: sqlite_utils.Database, directory: Path = QUESTIONNAIRE_DIR) -> None:
-    """Copy versions that the database does not have yet; existing ones are never changed."""
+    """Copy versions that the database does not have yet; existing ones are never changed.
+
+    A file whose version number the database already holds with other items (an
+    administrator made that version in the app) is skipped with a warning in the
+    log: the database is the record, and the file needs the next free number.
+    """
     for path in sorted(directory.glob("v*.toml")):
         definition = load_definition(path)
+        stored = db.execute("SELECT definition FROM questionnaires WHERE version = ?",
+                            [definition["version"]]).fetchone()
+        if stored is not None:
+            if json.loads(stored[0]) != definition["items"]:
+                logging.getLogger(__name__).warning(
+                    "questionnaire file %s: version %s exists with other items; file not loaded",
+                    path.name, definition["version"])
+            continue
         db.execute(
             "INSERT OR IGNORE INTO questionnaires (version, title_zh, title_en, definition)"
             " VALUES (?, ?, ?, ?)",

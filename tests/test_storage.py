@@ -70,3 +70,14 @@ def test_write_transaction_rolls_back_everything_on_error(db):
             db["agencies"].insert({"code": "B", "name_zh": "b", "name_en": "b", "category": "x"})
             raise RuntimeError("boom")
     assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0
+
+
+def test_a_questionnaire_file_never_overwrites_a_version_in_the_database(db, tmp_path, caplog):
+    import json as _json
+
+    from surveys import questionnaire
+    db.execute("UPDATE questionnaires SET definition = ? WHERE version = 1", [_json.dumps([{"code": "x"}])])
+    questionnaire.sync_questionnaires(db)
+    assert _json.loads(db.execute("SELECT definition FROM questionnaires WHERE version = 1").fetchone()[0]) == [
+        {"code": "x"}]
+    assert "exists with other items" in caplog.text
