@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from app_pages import ui
-from surveys import finalise, questionnaire, registry, rounds
+from surveys import appeals, finalise, questionnaire, registry, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -30,6 +30,9 @@ if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"))
 
 overview = rounds.rounds_overview(db, me)
+for waiting in appeals.rounds_to_refinalise(db, me):
+    st.warning(ui.tr("finalise.appeals_waiting", round=rounds.round_label(waiting["round"], lang),
+                     appeals=waiting["appeals"]), icon=":material/gavel:")
 st.dataframe(
     [{ui.tr("rounds.col_round"): rounds.round_label(r["name"], lang),
       ui.tr("rounds.col_status"): ui.tr(f"rounds.status.{r['status']}"),

@@ -117,3 +117,27 @@ if submitted:
             if following:
                 st.session_state["goto_agency"] = following[0]
             st.rerun()
+
+
+# --- Reporting a concrete problem with this rating (登记销号; casework, issue 5) --------------
+# Only for an agency the enterprise has already rated; the ticket and its answer
+# are followed on the page "问题反映" (app_pages/enterprise_problems.py).
+from surveys import problems  # noqa: E402
+
+if earlier:
+    with st.expander(ui.tr("casework.survey_problem.heading", agency=agency_label(agency)),
+                     icon=":material/report:"):
+        st.caption(ui.tr("casework.survey_problem.explained", days=problems.due_working_days(db)))
+        with st.form(f"problem_{agency}", clear_on_submit=True):
+            problem_text = st.text_area(ui.tr("casework.problems.text"), max_chars=problems.MAX_TEXT,
+                                        help=ui.tr("casework.problems.text_help"), key=f"p_{agency}")
+            may_contact = st.checkbox(ui.tr("casework.problems.may_contact"),
+                                      help=ui.tr("casework.problems.may_contact_help"), key=f"pc_{agency}")
+            if st.form_submit_button(ui.tr("casework.problems.raise_button")):
+                try:
+                    problems.raise_problem(db, me, agency, problem_text, may_contact)
+                except QipingError as error:
+                    ui.show_error(error)
+                else:
+                    st.success(ui.tr("casework.problems.raised_done", agency=agency_label(agency)),
+                               icon=":material/check_circle:")

@@ -1,12 +1,21 @@
 """Escalation cases: the follow-up of every reminder, interview and referral.
 
-Each action has its own state machine; each step names who may take it.
-Finalisation opens a case for every action; a re-finalisation that changes an
-agency's action withdraws the open case it no longer supports.
+Each action has its own state machine; each step names who may take it and
+what it must record (an interview's date and attendees, its notes, a referral's
+outcome, the agency's rectification report). Finalisation opens a case for
+every action; a re-finalisation that changes an agency's action withdraws the
+open case it no longer supports.
+
+Due dates: a case is due a number of working days after it opens (setting
+``case_due_working_days``, default 15); once an interview is held, the
+agency's rectification plan is due that many working days after it. A case
+not closed or withdrawn whose due date has passed is overdue. The agency may
+still submit late; the step is then marked late.
 """
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date, timedelta
 
 from surveys import audit, clock
@@ -15,7 +24,9 @@ from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
 
 CLOSED, WITHDRAWN = "closed", "withdrawn"
+FINISHED = (CLOSED, WITHDRAWN)
 DUE_WORKING_DAYS = 15
+MAX_TEXT = 2000  # a note, an interview's notes, a rectification report
 
 # action -> (first status, {status: {next status: role that takes the step}})
 STATE_MACHINES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
@@ -36,6 +47,44 @@ STATE_MACHINES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
         "outcome_recorded": {CLOSED: DISCIPLINE},
     }),
 }
+
+
+# what a step must record: a note, and/or named details
+NOTE_REQUIRED = {"held", "rectification_received", "plan_received"}
+DETAILS_REQUIRED = {"scheduled": ("interview_on", "attendees"), "outcome_recorded": ("outcome",)}
+DATE_DETAILS = {"interview_on"}
+# the agency's report that answers a case, by action
+REPORT_STEPS = {"reminder": "rectification_received", "interview": "plan_received"}
+
+
+def configured_int(db, name: str, default: int) -> int:
+    """A whole-number county setting (table ``settings``), or its default."""
+    row = db.execute("SELECT value FROM settings WHERE name = ?", [name]).fetchone()
+    try:
+        return int(row[0]) if row else default
+    except ValueError:
+        return default
+
+
+def due_working_days(db) -> int:
+    return configured_int(db, "case_due_working_days", DUE_WORKING_DAYS)
+
+
+def clean_text(text: str | None, maximum: int = MAX_TEXT) -> str:
+    """Plain text: control characters (but line breaks and tabs) dropped, ends trimmed, length capped."""
+    text = (text or "").replace("\r\n", "\n")
+    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if len(kept) > maximum:
+        raise InvalidInput("casework.errors.too_long", maximum=maximum, length=len(kept))
+    return kept
+
+
+def today() -> date:
+    return clock.now().date()
+
+
+def is_overdue(case: dict, on: date | None = None) -> bool:
+    return case["status"] not in FINISHED and case["due_on"] < (on or today()).isoformat()
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -63,7 +112,7 @@ def open_case(db, actor: Actor, round_name: str, agency: str, action: str, final
     """Open the case for an action; the caller (finalisation) holds the transaction."""
     first_status = STATE_MACHINES[action][0]
     opened = clock.now()
-    due = add_working_days(opened.date(), DUE_WORKING_DAYS)
+    due = add_working_days(opened.date(), due_working_days(db))
     case_id = db.execute(
         "INSERT INTO cases (round, agency, action, status, finalisation_id, opened_at, due_on)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -94,8 +143,40 @@ def get_case(db, case_id: int) -> dict:
     return rows[0]
 
 
+def steps_for(actor: Actor, case: dict) -> list[str]:
+    """The steps this actor may take on the case now (none for another agency's case)."""
+    if actor.role == AGENCY and actor.agency_code != case["agency"]:
+        return []
+    return [step for step, role in next_steps(case["action"], case["status"]).items() if role == actor.role]
+
+
+def _checked_details(to_status: str, note: str, details: dict) -> tuple[str, dict]:
+    """The step's note and details, cleaned, or a refusal naming what is missing or wrong."""
+    note = clean_text(note)
+    if to_status in NOTE_REQUIRED and not note:
+        raise InvalidInput("casework.errors.note_needed", step=Term(f"cases.status.{to_status}"))
+    checked = {}
+    for name in DETAILS_REQUIRED.get(to_status, ()):
+        value = details.get(name)
+        if name in DATE_DETAILS:
+            try:
+                checked[name] = (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
+            except ValueError:
+                raise InvalidInput("casework.errors.bad_date", field=Term(f"casework.fields.{name}"),
+                                   value=value) from None
+        else:
+            checked[name] = clean_text(value)
+            if not checked[name]:
+                raise InvalidInput("casework.errors.detail_needed", field=Term(f"casework.fields.{name}"))
+    return note, checked
+
+
 def advance_case(db, actor: Actor, case_id: int, to_status: str, note: str = "", **details) -> None:
-    """Take one step of the case's state machine, if the actor's role may take it."""
+    """Take one step of the case's state machine, if the actor's role may take it.
+
+    Refused with the reason: another agency's case, a step the current state
+    does not allow, a step that belongs to the other role, or missing details.
+    """
     require_role(actor, AGENCY, DISCIPLINE)
     with write_transaction(db):
         case = get_case(db, case_id)
@@ -107,11 +188,23 @@ def advance_case(db, actor: Actor, case_id: int, to_status: str, note: str = "",
                                step=Term(f"cases.status.{to_status}"))
         if allowed[to_status] != actor.role:
             raise PermissionDenied("cases.step_belongs_to", role=Term(f"roles.{allowed[to_status]}"))
+        note, checked = _checked_details(to_status, note, details)
+        if to_status in REPORT_STEPS.values():
+            checked["late"] = is_overdue(case)
+        due_on = case["due_on"]
+        if to_status == "held":  # the rectification plan is due counted from the interview
+            due_on = add_working_days(today(), due_working_days(db)).isoformat()
+            checked["due_on"] = due_on
         closed_at = clock.now_iso() if to_status == CLOSED else None
-        db.execute("UPDATE cases SET status = ?, closed_at = ? WHERE id = ?", [to_status, closed_at, case_id])
-        _event(db, case_id, actor, to_status, note, **details)
-        audit.record(db, actor, f"case.{to_status}", f"case/{case_id}")
+        db.execute("UPDATE cases SET status = ?, closed_at = ?, due_on = ? WHERE id = ?",
+                   [to_status, closed_at, due_on, case_id])
+        _event(db, case_id, actor, to_status, note, **checked)
+        audit.record(db, actor, f"case.{to_status}", f"case/{case_id}", **checked)
 
 
 def case_events(db, case_id: int) -> list[dict]:
-    return list(db.query("SELECT * FROM case_events WHERE case_id = ? ORDER BY id", [case_id]))
+    """The case's timeline, oldest first, each step's details decoded."""
+    rows = list(db.query("SELECT * FROM case_events WHERE case_id = ? ORDER BY id", [case_id]))
+    for row in rows:
+        row["details"] = json.loads(row["details"] or "{}")
+    return rows

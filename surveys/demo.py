@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from surveys import accounts, clock, finalise, questionnaire
+from surveys import accounts, clock, demo_casework, finalise, questionnaire
 from surveys.actors import ADMIN, Actor
 from surveys.db import write_transaction
 from surveys.uscc import ALPHABET, make_uscc
@@ -181,6 +181,7 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         _staff(db, agencies)
         _round_rows(db, rng, vocab, agencies, enterprises)
         _finalise_and_publish_past(db)
+        demo_casework.advance_demo_cases(db)
     return True
 
 

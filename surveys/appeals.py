@@ -1,0 +1,178 @@
+"""Appeals (申诉复核): an agency asks the discipline office to exclude one rating
+of its own that it believes mistaken or malicious.
+
+Window: from the round's close until ``appeal_window_days`` (setting, default
+10) calendar days after ``rounds.closed_at``. The agency picks the response by
+its opaque number in that round (surveys/casework.py) and sees only its item
+ratings and comment: no enterprise, no time, no source, no id. Each response
+may be appealed once, and each appeal decided once.
+
+Upholding excludes the response (exclusions.insert_exclusion, same
+transaction, the reason kept). If the round is already finalised, its stored
+grade does not change by itself: the administrator re-finalises it (rounds
+page, finalise.finalise_round with a reason), which keeps the earlier result in
+history and carries the change into later rounds. We chose not to re-finalise
+from the discipline office's decision, so that finalising stays with the
+administrator alone; ``rounds_to_refinalise`` lists what is waiting.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from surveys import audit, cases, clock, exclusions, finalise, rounds
+from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
+from surveys.casework import MIN_RESPONSES_FOR_COMMENTS, numbered_responses
+from surveys.db import write_transaction
+from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
+
+WINDOW_DAYS = 10
+MAX_REASON = 1000
+CLOSED_STATUSES = ("closed", *finalise.FINALISED_STATUSES)
+
+
+def window_days(db) -> int:
+    return cases.configured_int(db, "appeal_window_days", WINDOW_DAYS)
+
+
+def window_end(db, round_row: dict) -> date | None:
+    """The last day appeals are accepted for a round; None while it has not closed."""
+    if round_row["status"] not in CLOSED_STATUSES or not round_row["closed_at"]:
+        return None
+    return date.fromisoformat(round_row["closed_at"][:10]) + timedelta(days=window_days(db))
+
+
+def appealable_rounds(db, actor: Actor) -> list[dict]:
+    """Rounds whose appeal window is open today, each with its last day."""
+    require_role(actor, AGENCY)
+    today = cases.today()
+    found = []
+    for row in rounds.list_rounds(db):
+        end = window_end(db, row)
+        if end is not None and today <= end:
+            found.append({"round": row["name"], "status": row["status"], "window_ends": end.isoformat()})
+    return found
+
+
+def _own_agency(actor: Actor, agency: str) -> None:
+    if agency != actor.agency_code:
+        raise PermissionDenied("casework.appeals.not_your_agency")
+
+
+def responses_for_appeal(db, actor: Actor, round_name: str, agency: str) -> list[dict]:
+    """The agency's responses in a round as it may see them: number, ratings, comment, score.
+
+    Nothing else: not the enterprise, not when, not how. Empty when the round
+    has fewer than 3 responses for the agency (DESIGN §6).
+    """
+    require_role(actor, AGENCY)
+    _own_agency(actor, agency)
+    rows = numbered_responses(db, round_name, agency)
+    if len(rows) < MIN_RESPONSES_FOR_COMMENTS:
+        return []
+    appealed = {r[0] for r in db.execute("SELECT response_id FROM appeals WHERE round = ? AND agency = ?",
+                                         [round_name, agency])}
+    return [{"number": r["number"], "ratings": r["ratings"], "comment": r["comment"], "score": r["score"],
+             "excluded": r["excluded"], "appealed": r["response_id"] in appealed} for r in rows]
+
+
+def _check_window(db, round_name: str) -> None:
+    round_row = rounds.get_round(db, round_name)
+    end = window_end(db, round_row)
+    if end is None:
+        raise InvalidInput("casework.appeals.round_not_closed", round=round_name,
+                           status=Term(f"rounds.status.{round_row['status']}"))
+    if cases.today() > end:
+        raise InvalidInput("casework.appeals.window_over", round=round_name, end=end.isoformat(),
+                           days=window_days(db))
+
+
+def lodge_appeal(db, actor: Actor, round_name: str, agency: str, number: int, reason: str) -> int:
+    """Appeal response ``number`` of the agency in the round; returns the appeal's id."""
+    require_role(actor, AGENCY)
+    _own_agency(actor, agency)
+    reason = cases.clean_text(reason, MAX_REASON)
+    if not reason:
+        raise InvalidInput("casework.appeals.reason_needed")
+    with write_transaction(db):
+        _check_window(db, round_name)
+        if len(numbered_responses(db, round_name, agency)) < MIN_RESPONSES_FOR_COMMENTS:
+            raise InvalidInput("casework.appeals.too_few", round=round_name)
+        target = next((r for r in numbered_responses(db, round_name, agency) if r["number"] == number), None)
+        if target is None:
+            raise NotFound("casework.appeals.no_such_number", number=number, round=round_name)
+        if db.execute("SELECT 1 FROM appeals WHERE response_id = ?", [target["response_id"]]).fetchone():
+            raise InvalidInput("casework.appeals.already_appealed", number=number)
+        if target["excluded"]:
+            raise InvalidInput("casework.appeals.already_excluded", number=number)
+        appeal_id = db.execute(
+            "INSERT INTO appeals (response_id, round, agency, reason, lodged_by, lodged_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [target["response_id"], round_name, agency, reason, actor.audit_name, clock.now_iso()]).fetchone()[0]
+        audit.record(db, actor, "appeal.lodged", f"appeal/{appeal_id}", round=round_name, agency=agency,
+                     number=number, reason=reason)
+    return appeal_id
+
+
+def get_appeal(db, appeal_id: int) -> dict:
+    rows = list(db.query("SELECT * FROM appeals WHERE id = ?", [appeal_id]))
+    if not rows:
+        raise NotFound("casework.appeals.not_found", appeal=appeal_id)
+    return rows[0]
+
+
+def _with_response(db, appeal: dict) -> dict:
+    """The appeal with its response's number, ratings and comment (never the enterprise)."""
+    response = next(r for r in numbered_responses(db, appeal["round"], appeal["agency"])
+                    if r["response_id"] == appeal["response_id"])
+    shown = {k: v for k, v in appeal.items() if k != "response_id"}
+    return {**shown, "number": response["number"], "ratings": response["ratings"],
+            "comment": response["comment"], "score": response["score"]}
+
+
+def my_appeals(db, actor: Actor) -> list[dict]:
+    require_role(actor, AGENCY)
+    rows = db.query("SELECT * FROM appeals WHERE agency = ? ORDER BY id DESC", [actor.agency_code])
+    return [_with_response(db, a) for a in rows]
+
+
+def appeals_for_review(db, actor: Actor, status: str | None = None) -> list[dict]:
+    """Appeals for the discipline office, pending first; with ``response_id`` for revealing."""
+    require_role(actor, DISCIPLINE, ADMIN)
+    rows = db.query("SELECT * FROM appeals ORDER BY status <> 'pending', id DESC")
+    return [{**_with_response(db, a), "response_id": a["response_id"]} for a in rows
+            if status is None or a["status"] == status]
+
+
+def decide_appeal(db, actor: Actor, appeal_id: int, uphold: bool, reason: str) -> None:
+    """Uphold (exclude the response, same transaction) or reject, with a reason; once only."""
+    require_role(actor, DISCIPLINE)
+    reason = cases.clean_text(reason, MAX_REASON)
+    if not reason:
+        raise InvalidInput("casework.appeals.decision_reason_needed")
+    with write_transaction(db):
+        appeal = get_appeal(db, appeal_id)
+        if appeal["status"] != "pending":
+            raise InvalidInput("casework.appeals.already_decided", appeal=appeal_id,
+                               status=Term(f"casework.appeals.status.{appeal['status']}"))
+        status = "upheld" if uphold else "rejected"
+        current = db.execute("SELECT id FROM finalisations WHERE round = ? AND is_current = 1",
+                             [appeal["round"]]).fetchone()
+        db.execute("UPDATE appeals SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ?,"
+                   " upheld_on_finalisation = ? WHERE id = ?",
+                   [status, actor.audit_name, clock.now_iso(), reason,
+                    current[0] if uphold and current else None, appeal_id])
+        if uphold:
+            exclusions.insert_exclusion(db, actor, appeal["response_id"], f"appeal {appeal_id}: {reason}")
+        audit.record(db, actor, f"appeal.{status}", f"appeal/{appeal_id}", reason=reason)
+
+
+def rounds_to_refinalise(db, actor: Actor) -> list[dict]:
+    """Finalised rounds with an appeal upheld after their current finalisation:
+    the administrator re-finalises them (the stored grade is still the old one)."""
+    require_role(actor, DISCIPLINE, ADMIN)
+    return list(db.query(
+        """SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
+           FROM appeals a JOIN rounds r ON r.name = a.round
+           JOIN finalisations f ON f.id = a.upheld_on_finalisation AND f.is_current = 1
+           WHERE a.status = 'upheld' AND r.status IN ('finalised', 'published')
+           GROUP BY a.round ORDER BY a.round"""))

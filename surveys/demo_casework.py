@@ -1,0 +1,204 @@
+"""The demo county's casework history: cases moved along realistic paths, an
+appeal waiting for a decision, and enterprise problems at every stage.
+
+Called once, after the demo's finalisation. The demo's quarters happened in
+the past, so each step is taken through the ordinary services with the clock
+set to the day it would have happened (never later than now), and each case's
+opening is dated a week after its round closed. Then:
+
+- cases of rounds older than the last two: closed, with plausible notes;
+- the second-to-last round: mostly done, some stuck in the middle (overdue);
+- the last round: at every stage; its first referral (by agency code) is left
+  at "referred" for the discipline office to take through in the browser, and
+  reminders are spread over their first three states;
+- an appeal from the last round's fair agency whose score would rise most
+  without its lowest rating, lodged inside the window and not yet decided;
+- four problem tickets in the open round: open, answered, solved, not solved.
+"""
+from __future__ import annotations
+
+import contextlib
+import tomllib
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from surveys import appeals, cases, casework, clock, problems
+from surveys.actors import AGENCY, DISCIPLINE, ENTERPRISE, Actor
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "demo_casework.toml"
+DISCIPLINE_DEMO = Actor(role=DISCIPLINE, id="discipline", name="discipline")
+OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and cases
+MORNING = time(1, 30)  # 09:30 in the county (UTC+8)
+
+# days after opening for each step, by action
+TIMING = {
+    "reminder": {"acknowledged": 2, "rectification_received": 12, "closed": 16},
+    "interview": {"scheduled": 3, "held": 8, "plan_received": 20, "closed": 26},
+    "referral": {"investigation_opened": 5, "outcome_recorded": 40, "closed": 45},
+}
+
+
+def _notes() -> dict:
+    with DATA.open("rb") as f:
+        return tomllib.load(f)
+
+
+@contextlib.contextmanager
+def _on(day: date):
+    """Take the steps inside as of ``day`` (demo history only); the clock is restored after."""
+    saved = clock._frozen
+    real_now = clock.now()
+    moment = min(datetime.combine(day, MORNING, tzinfo=timezone.utc), real_now)
+    clock.freeze(moment)
+    try:
+        yield
+    finally:
+        clock.freeze(saved)
+
+
+def _agency_actor(code: str) -> Actor:
+    return Actor(role=AGENCY, id=code.lower(), name=code.lower(), agency_code=code)
+
+
+def _pick(options: list[str], index: int) -> str:
+    return options[index % len(options)]
+
+
+def _step_arguments(step: str, opened: date, notes: dict, index: int) -> tuple[str, dict]:
+    n = notes["notes"]
+    return {
+        "acknowledged": (_pick(n["acknowledged"], index), {}),
+        "rectification_received": (_pick(n["rectification"], index), {}),
+        "scheduled": ("", {"interview_on": opened + timedelta(days=TIMING["interview"]["held"]),
+                           "attendees": _pick(n["attendees"], index)}),
+        "held": (_pick(n["held"], index), {}),
+        "plan_received": (_pick(n["plan"], index), {}),
+        "investigation_opened": (_pick(n["investigation"], index), {}),
+        "outcome_recorded": ("", {"outcome": _pick(n["outcome"], index)}),
+    }.get(step, ("", {}))
+
+
+def _closing_note(action: str, notes: dict, index: int) -> str:
+    return _pick(notes["notes"][f"close_{action}"], index)
+
+
+def _backdate_opening(db, case: dict, closed_on: str) -> date:
+    """Date the case as opened a week after its round closed, due counted from then."""
+    opened = date.fromisoformat(closed_on[:10]) + timedelta(days=OPENED_AFTER_CLOSE)
+    at = min(datetime.combine(opened, MORNING, tzinfo=timezone.utc), clock.now()).isoformat(timespec="seconds")
+    due = cases.add_working_days(opened, cases.due_working_days(db)).isoformat()
+    db.execute("UPDATE cases SET opened_at = ?, due_on = ? WHERE id = ?", [at, due, case["id"]])
+    db.execute("UPDATE case_events SET at = ? WHERE case_id = ? AND step = ?", [at, case["id"], case["status"]])
+    return opened
+
+
+def _take_path(db, case: dict, opened: date, stop_at: str, notes: dict, index: int) -> None:
+    """Walk the case's state machine up to (and including) ``stop_at``."""
+    status = case["status"]
+    while status != stop_at:
+        step, role = next(iter(cases.next_steps(case["action"], status).items()))
+        who = DISCIPLINE_DEMO if role == DISCIPLINE else _agency_actor(case["agency"])
+        if step == cases.CLOSED:
+            note, details = _closing_note(case["action"], notes, index), {}
+        else:
+            note, details = _step_arguments(step, opened, notes, index)
+        with _on(opened + timedelta(days=TIMING[case["action"]][step])):
+            cases.advance_case(db, who, case["id"], step, note, **details)
+        status = step
+
+
+def _target(case: dict, age: int, index: int, keep_first_referral: bool, keep_reminder: str | None) -> str:
+    """Where a case of a round ``age`` rounds back from the last one stops."""
+    action, first = case["action"], cases.STATE_MACHINES[case["action"]][0]
+    if age >= 2:
+        return cases.CLOSED
+    if age == 1:
+        middle = {"reminder": "acknowledged", "interview": "plan_received", "referral": "outcome_recorded"}
+        return middle[action] if index % 3 == 0 else cases.CLOSED
+    if action == "referral":
+        return first if keep_first_referral else "investigation_opened"
+    if action == "interview":
+        return "scheduled"
+    if case["agency"] == keep_reminder:
+        return first
+    return ["notice_issued", "acknowledged", "rectification_received"][index % 3]
+
+
+def _appeal_target(db, round_name: str) -> tuple[str, int] | None:
+    """The fair agency of the round whose score gains most without its lowest response, and that response."""
+    best = None
+    fair = [r[0] for r in db.execute("SELECT agency FROM current_results WHERE round = ? AND grade = 'fair'",
+                                     [round_name])]
+    for agency in fair:
+        rows = [r for r in casework.numbered_responses(db, round_name, agency) if r["score"] is not None]
+        if len(rows) < 6:
+            continue
+        lowest = min(rows, key=lambda r: r["score"])
+        rest = [r["score"] for r in rows if r is not lowest]
+        gain = sum(rest) / len(rest)
+        if best is None or gain > best[0]:
+            best = (gain, agency, lowest["number"])
+    return (best[1], best[2]) if best else None
+
+
+def _lodge_demo_appeal(db, round_row: dict, agency_and_number, notes: dict) -> None:
+    if agency_and_number is None:
+        return
+    agency, number = agency_and_number
+    with _on(date.fromisoformat(round_row["closed_at"][:10]) + timedelta(days=5)):
+        appeals.lodge_appeal(db, _agency_actor(agency), round_row["name"], agency, number, notes["appeal"]["reason"])
+
+
+def _demo_problems(db, round_name: str, notes: dict) -> None:
+    opened = date.fromisoformat(db.execute("SELECT opened_at FROM rounds WHERE name = ?",
+                                           [round_name]).fetchone()[0][:10])
+    used: set[str] = set()
+    for index, ticket in enumerate(notes["problems"]):
+        rater = db.execute("SELECT enterprise FROM responses WHERE round = ? AND agency = ? ORDER BY id",
+                           [round_name, ticket["agency"]]).fetchall()
+        rater = next((r[0] for r in rater if r[0] not in used), None)
+        if rater is None:
+            continue
+        used.add(rater)
+        enterprise = Actor(role=ENTERPRISE, id=rater, name=rater)
+        raised = opened + timedelta(days=2 + index)
+        with _on(raised):
+            problem_id = problems.raise_problem(db, enterprise, ticket["agency"], ticket["text"], ticket["may_contact"])
+        if "answer" in ticket:
+            with _on(raised + timedelta(days=4)):
+                problems.answer_problem(db, _agency_actor(ticket["agency"]), problem_id, ticket["answer"])
+        if "confirmed" in ticket:
+            with _on(raised + timedelta(days=6)):
+                problems.confirm_problem(db, enterprise, problem_id, ticket["confirmed"] == "solved",
+                                         ticket.get("not_solved_note", ""))
+
+
+def advance_demo_cases(db: sqlite_utils.Database) -> None:
+    """Give the demo county's cases, appeals and problems a plausible history."""
+    already = db.execute("SELECT 1 FROM appeals UNION ALL SELECT 1 FROM problems UNION ALL"
+                         " SELECT 1 FROM case_events GROUP BY case_id HAVING count(*) > 1 LIMIT 1").fetchone()
+    if already:  # once only: the history is already there
+        return
+    notes = _notes()
+    finished = [dict(r) for r in db.query(
+        "SELECT * FROM rounds WHERE status IN ('finalised', 'published') ORDER BY name")]
+    if not finished:
+        return
+    last = finished[-1]
+    appeal_target = _appeal_target(db, last["name"])
+    for age, round_row in enumerate(reversed(finished)):
+        round_cases = list(db.query("SELECT * FROM cases WHERE round = ? AND status NOT IN (?, ?) ORDER BY agency",
+                                    [round_row["name"], *cases.FINISHED]))
+        first_referral = next((c["id"] for c in round_cases if c["action"] == "referral"), None)
+        for index, case in enumerate(round_cases):
+            opened = _backdate_opening(db, case, round_row["closed_at"])
+            case = cases.get_case(db, case["id"])
+            stop_at = _target(case, age, index, case["id"] == first_referral,
+                              appeal_target[0] if appeal_target else None)
+            _take_path(db, case, opened, stop_at, notes, index)
+    _lodge_demo_appeal(db, last, appeal_target, notes)
+    open_row = db.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()
+    if open_row:
+        _demo_problems(db, open_row[0], notes)

@@ -1,0 +1,122 @@
+"""Printable notices for a case, in Chinese by default (texts: casework.notice.*):
+the reminder notice, the interview notice and the referral letter.
+
+A notice is one self-contained HTML page (print it from the browser, A4).
+Every value is escaped; nothing about any enterprise appears in it, so an
+agency may download the notices of its own cases.
+"""
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from i18n import t
+from surveys import cases, casework, registry, rounds
+from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
+from surveys.errors import PermissionDenied
+
+NOTICE_LANG = "zh"
+STYLE = """
+@page { size: A4; margin: 25mm 22mm; }
+body { font-family: "FangSong", "STFangsong", "Noto Serif CJK SC", "Songti SC", serif; font-size: 16pt;
+       line-height: 1.8; max-width: 170mm; margin: 0 auto; color: #000; }
+h1 { font-family: "SimHei", "Noto Sans CJK SC", sans-serif; text-align: center; font-size: 22pt;
+     letter-spacing: 0.2em; margin-bottom: 0.2em; }
+.number { text-align: center; margin-top: 0; }
+p.body { text-indent: 2em; margin: 0.4em 0; }
+table { border-collapse: collapse; width: 100%; margin: 0.8em 0; font-size: 13pt; }
+th, td { border: 1px solid #000; padding: 0.2em 0.5em; text-align: left; }
+th { width: 32%; font-weight: normal; }
+.signature { margin-top: 3em; text-align: right; }
+.receipt { margin-top: 3em; font-size: 12pt; border-top: 1px dashed #000; padding-top: 0.8em; }
+"""
+
+
+def _day(iso: str | None, lang: str) -> str:
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso[:10])
+    return t("date.format", lang, year=day.year, month=day.month, day=day.day)
+
+
+def _case_for(db, actor: Actor, case_id: int) -> dict:
+    require_role(actor, DISCIPLINE, ADMIN, AGENCY)
+    case = cases.get_case(db, case_id)
+    if actor.role == AGENCY and case["agency"] != actor.agency_code:
+        raise PermissionDenied("cases.not_your_agency")
+    return case
+
+
+def _facts(db, case: dict, lang: str) -> dict:
+    """The values a notice states, as text."""
+    result = next((r for r in casework.trend(db, case["agency"]) if r["round"] == case["round"]), {})
+    agency_row = next(db.query("SELECT * FROM agencies WHERE code = ?", [case["agency"]]))
+    interval = ""
+    if result.get("ci_low") is not None and result.get("ci_high") is not None:
+        interval = f"{result['ci_low']:.1f}–{result['ci_high']:.1f}"
+    scheduled = next((e["details"] for e in reversed(cases.case_events(db, case["id"])) if e["step"] == "scheduled"),
+                     {})
+    earlier_graded = [r["round"] for r in casework.trend(db, case["agency"])
+                      if r["round"] < case["round"] and r["grade"] != "insufficient"]
+    return {
+        "agency": registry.agency_name(agency_row, lang),
+        "round": rounds.round_label(case["round"], lang),
+        "previous_round": rounds.round_label(earlier_graded[-1], lang) if earlier_graded else "",
+        "grade": t(f"grades.{result.get('grade', 'insufficient')}", lang),
+        "score": "" if result.get("score") is None else f"{result['score']:.1f}",
+        "interval": interval,
+        "n": result.get("n", ""),
+        "action": t(f"actions.{case['action']}", lang),
+        "due": _day(case["due_on"], lang),
+        "opened": _day(case["opened_at"], lang),
+        "interview_on": _day(scheduled.get("interview_on"), lang),
+        "attendees": scheduled.get("attendees", ""),
+        "number": f"{case['round'][:4]}-{case['id']:04d}",
+    }
+
+
+def _paragraphs(case: dict, facts: dict, lang: str) -> list[str]:
+    action = case["action"]
+    paragraphs = [t(f"casework.notice.body.{action}", lang, **facts)]
+    if action == "interview":
+        key = "casework.notice.interview_set" if facts["interview_on"] else "casework.notice.interview_to_set"
+        paragraphs.append(t(key, lang, **facts))
+    paragraphs.append(t(f"casework.notice.instruction.{action}", lang, **facts))
+    return paragraphs
+
+
+def _fact_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
+    fields = ["agency", "round", "grade", "score", "interval", "n", "action", "due"]
+    return [(t(f"casework.notice.field.{field}", lang), str(facts[field])) for field in fields]
+
+
+def notice_title(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
+    return t(f"casework.notice.title.{_case_for(db, actor, case_id)['action']}", lang)
+
+
+def notice_filename(case: dict) -> str:
+    return f"notice-{case['round']}-{case['agency']}-{case['id']}.html"
+
+
+def notice_html(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
+    """The case's notice as a complete, printable HTML page."""
+    case = _case_for(db, actor, case_id)
+    facts = _facts(db, case, lang)
+    e = html.escape
+    addressee_key = "casework.notice.addressee_referral" if case["action"] == "referral" else "casework.notice.addressee"
+    title = t(f"casework.notice.title.{case['action']}", lang)
+    issuer = t(f"casework.notice.issuer.{case['action']}", lang)
+    rows = "".join(f"<tr><th>{e(label)}</th><td>{e(value)}</td></tr>" for label, value in _fact_rows(facts, lang))
+    body = "".join(f'<p class="body">{e(p)}</p>' for p in _paragraphs(case, facts, lang))
+    receipt = ("" if case["action"] == "referral" else
+               f'<div class="receipt">{e(t("casework.notice.receipt", lang))}</div>')
+    return (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f"<title>{e(title)} {e(facts['agency'])}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{e(title)}</h1>"
+        f'<p class="number">{e(t("casework.notice.number", lang, number=facts["number"]))}</p>'
+        f"<p>{e(t(addressee_key, lang, **facts))}</p>{body}<table>{rows}</table>"
+        f'<div class="signature"><p>{e(issuer)}</p>'
+        f"<p>{e(t('casework.notice.seal', lang))}</p><p>{e(facts['opened'])}</p></div>"
+        f"{receipt}</body></html>"
+    )

@@ -1,0 +1,60 @@
+"""Revealing a rater (DESIGN §6): the discipline office, and only it, may learn
+which enterprise gave a response — or raised a problem ticket — to visit it for
+follow-up. Every reveal needs a reason and is written to the audit log and to
+the ``reveals`` table, in the same transaction as the look-up."""
+from __future__ import annotations
+
+from surveys import audit, cases, clock
+from surveys.actors import DISCIPLINE, Actor, require_role
+from surveys.db import write_transaction
+from surveys.errors import InvalidInput, NotFound
+
+MAX_REASON = 500
+
+
+def _enterprise(db, uscc: str) -> dict:
+    rows = list(db.query(
+        "SELECT uscc, name, industry, contact_person, contact_phone FROM enterprises WHERE uscc = ?", [uscc]))
+    return rows[0]
+
+
+def _reveal(db, actor: Actor, reason: str, target: str, lookup, **link) -> dict:
+    require_role(actor, DISCIPLINE)
+    reason = cases.clean_text(reason, MAX_REASON)
+    if not reason:
+        raise InvalidInput("casework.reveal.reason_needed")
+    with write_transaction(db):
+        uscc = lookup()
+        db.execute("INSERT INTO reveals (at, actor, reason, response_id, problem_id, enterprise)"
+                   " VALUES (?, ?, ?, ?, ?, ?)",
+                   [clock.now_iso(), actor.audit_name, reason, link.get("response_id"), link.get("problem_id"), uscc])
+        audit.record(db, actor, "rater.revealed", target, reason=reason, enterprise=uscc)
+        return _enterprise(db, uscc)
+
+
+def reveal_rater(db, actor: Actor, response_id: int, reason: str) -> dict:
+    """The enterprise behind a response: name, credit code, industry and contact."""
+    def lookup():
+        row = db.execute("SELECT enterprise FROM responses WHERE id = ?", [response_id]).fetchone()
+        if row is None:
+            raise NotFound("exclusions.no_response", response=response_id)
+        return row[0]
+
+    return _reveal(db, actor, reason, f"response/{response_id}", lookup, response_id=response_id)
+
+
+def reveal_problem_raiser(db, actor: Actor, problem_id: int, reason: str) -> dict:
+    """The enterprise behind a problem ticket."""
+    def lookup():
+        row = db.execute("SELECT enterprise FROM problems WHERE id = ?", [problem_id]).fetchone()
+        if row is None:
+            raise NotFound("casework.problems.not_found", problem=problem_id)
+        return row[0]
+
+    return _reveal(db, actor, reason, f"problem/{problem_id}", lookup, problem_id=problem_id)
+
+
+def reveal_history(db, actor: Actor, limit: int = 50) -> list[dict]:
+    """Earlier reveals, newest first: who, when, why (for the discipline office's own record)."""
+    require_role(actor, DISCIPLINE)
+    return list(db.query("SELECT * FROM reveals ORDER BY id DESC LIMIT ?", [limit]))
