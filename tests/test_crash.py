@@ -74,13 +74,11 @@ def test_import_killed_at_random_moments_is_all_or_nothing(demo_path, tmp_path):
 
 
 def test_save_killed_inside_keeps_earlier_answers_and_drops_the_interrupted_one(demo_path):
-    db = connect(demo_path)
-    before = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+    before = dump(connect(demo_path))
     kill_when_inside(start("save", demo_path))
     db = consistent(demo_path)
     # the interrupted save left nothing: not its response row, not its ratings, not its audit record
-    assert db.execute("SELECT count(*) FROM responses").fetchone()[0] == before
-    assert db.execute("SELECT count(*) FROM audit_log WHERE actor LIKE 'enterprise:%'").fetchone()[0] == 0
+    assert dump(db) == before
 
 
 def test_saves_killed_at_a_random_moment_leave_only_whole_answers(demo_path):
@@ -89,7 +87,7 @@ def test_saves_killed_at_a_random_moment_leave_only_whole_answers(demo_path):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     db = consistent(demo_path)
-    saved = db.execute("SELECT count(*) FROM audit_log WHERE actor LIKE 'enterprise:%'").fetchone()[0]
+    saved = db.execute("SELECT count(*) FROM responses WHERE comment LIKE 'n%' AND round = '2026Q4'").fetchone()[0]
     assert saved > 0
     partial = db.execute("SELECT count(*) FROM responses r WHERE "
                          "(SELECT count(*) FROM response_ratings WHERE response_id = r.id) <> 5").fetchone()[0]

@@ -1,0 +1,75 @@
+"""What the three dashboard pages share: cached service calls, cached chart
+specifications, and a chart with its PNG / SVG downloads. Not a page itself.
+
+Caching. Every entry is keyed on the database file, ``dashboards.data_version``
+(a fingerprint that any finalisation, publication, response, exclusion, case
+step or roster change alters), the signed-in actor and the arguments. So a
+change of data is seen on the next run, and one user's figures are never
+served to another: the service's permission check ran for exactly this actor
+before its answer was cached (a refusal raises and is not cached).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from app_pages import ui
+import charts
+from surveys import dashboards, rounds
+from surveys import db as database
+
+CACHE_ENTRIES = 512
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _service(_db, path: str, version: tuple, actor, service: str, args: tuple):
+    return getattr(dashboards, service)(_db, actor, *args)
+
+
+@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+def _specs(path: str, version: tuple, actor, name: str, args: tuple, lang: str, _build: Callable) -> dict:
+    # validated against the Vega-Lite schema in tests/test_charts.py; not again on every page view
+    return {key: chart.to_dict(validate=False) for key, chart in _build().items()}
+
+
+def _key(db) -> tuple[str, tuple]:
+    return str(database.database_path()), dashboards.data_version(db)
+
+
+def data(db, service: str, *args):
+    """``dashboards.<service>(db, actor, *args)``, cached until the data change."""
+    path, version = _key(db)
+    return _service(db, path, version, ui.actor(), service, args)
+
+
+def specs(db, name: str, args: tuple, build: Callable[[], dict]) -> dict:
+    """Vega-Lite specifications of the charts ``build()`` returns ({key: alt.Chart}),
+    cached under ``name`` and ``args`` (which must name everything ``build`` depends
+    on besides the data and the language)."""
+    path, version = _key(db)
+    return _specs(path, version, ui.actor(), name, args, ui.lang(), build)
+
+
+def show_chart(spec: dict, file_stem: str, key: str, on_select=None):
+    """Draw a chart with PNG and SVG downloads (the files are made only when clicked)."""
+    selection = st.vega_lite_chart(spec, width="stretch", key=key, on_select=on_select or "ignore")
+    with st.container(horizontal=True):
+        st.download_button("PNG", lambda: charts.to_png(spec), file_name=f"{file_stem}.png", mime="image/png",
+                           on_click="ignore", key=f"{key}_png", icon=":material/download:",
+                           help=ui.tr("dashboards.download_png"))
+        st.download_button("SVG", lambda: charts.to_svg(spec), file_name=f"{file_stem}.svg", mime="image/svg+xml",
+                           on_click="ignore", key=f"{key}_svg", icon=":material/download:",
+                           help=ui.tr("dashboards.download_svg"))
+    return selection
+
+
+def round_name(name: str) -> str:
+    return rounds.round_label(name, ui.lang())
+
+
+def round_formatter() -> Callable[[str], str]:
+    """A widget's format_func for round names, bound to this run's language
+    (a widget may format its options again outside the script run)."""
+    lang = ui.lang()
+    return lambda name: rounds.round_label(name, lang)

@@ -1,0 +1,64 @@
+"""Run every benchmark and print one table (the README's performance table).
+
+    python bench/run_all.py [--quick]
+
+Each benchmark compares against a reference measured in the same run, because
+these machines are shared and noisy: read the ratio column first.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+import bench_fairness  # noqa: E402
+import bench_save_ratings  # noqa: E402
+import bench_scoring_speed  # noqa: E402
+
+
+def benchmarks(quick: bool):
+    yield "save ratings", lambda: bench_save_ratings.main(runs=50 if quick else 200)
+    yield "scoring speed", lambda: bench_scoring_speed.main(quick=quick, verbose=False)
+    yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
+                                if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
+    try:
+        import bench_pages
+    except ImportError:
+        return
+    yield "pages", lambda: bench_pages.main(runs=5 if quick else 15, large=not quick)
+
+
+def number(value, digits: int = 2) -> str:
+    if value is None or value == "":
+        return ""
+    return f"{value:,.{digits}f}" if isinstance(value, (int, float)) else str(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    print("| benchmark | figure | reference (same run) | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        unit = row.get("unit", "")
+        reference = number(row.get("reference"))
+        print(f"| {row['name']} | {number(row['figure'])} {unit} | {reference + ' ' + unit if reference else ''} "
+              f"| {number(row.get('ratio')) + 'x' if row.get('ratio') else ''} | {row.get('target', '')} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a first look")
+    quick = parser.parse_args().quick
+    rows = []
+    for name, run in benchmarks(quick):
+        started = time.perf_counter()
+        rows += run()
+        print(f"# {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The county's charts: ranking of a round, grades of every agency over the
+rounds, how grades moved between two rounds, and response rates. Pure
+functions: a DataFrame and a language in, an ``alt.Chart`` out.
+
+Agency frames carry ``name_zh``/``name_en``; the chart picks the reader's.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from charts.common import (
+    INK, NEUTRAL, PAPER, empty_chart, finish, flag_labels, flag_scale, grade_colour, label_expr, quote, round_axis, t, text_on,
+    with_round_labels,
+)
+from surveys.registry import agency_name
+
+ROW_HEIGHT = 22
+PICK = "pick"  # the grade map's click selection: the page opens the clicked agency
+
+
+def with_agency_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["agency_label"] = [agency_name({"name_zh": zh, "name_en": en}, lang)
+                             for zh, en in zip(frame["name_zh"], frame["name_en"])]
+    return frame
+
+
+def _cell_text(grade: str, score, n, lang: str) -> str:
+    if grade == "insufficient":
+        return t("dashboards.chart.insufficient_cell", lang, n=int(n) if pd.notna(n) else 0)
+    return f"{score:.1f}" if pd.notna(score) else ""
+
+
+def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
+    """Agencies (rows, best of the latest round first) × rounds (columns), each cell
+    coloured by its grade and labelled with its score; a round with too few responses
+    is a pale cell labelled as such.
+
+    ``results``: round, agency, name_zh, name_en, n, score, grade, action; optional rank.
+    """
+    if results.empty:
+        return empty_chart(t("dashboards.chart.no_data", lang))
+    frame = with_round_labels(with_agency_labels(results, lang), lang)
+    frame["cell"] = [_cell_text(g, s, n, lang) for g, s, n in zip(frame["grade"], frame["score"], frame["n"])]
+    frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
+    frame["action_text"] = [t(f"actions.{a}", lang) for a in frame["action"]]
+    base = alt.Chart(frame).encode(
+        x=round_axis(frame, lang, title=False),
+        y=alt.Y("agency_label:N", sort=_latest_order(frame), title=None, axis=alt.Axis(labelLimit=260)))
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5, cursor="pointer").add_params(
+        alt.selection_point(name=PICK, fields=["agency"], on="click", clear="dblclick", empty=False)).encode(
+        color=grade_colour(lang),
+        tooltip=[alt.Tooltip("agency_label:N", title=t("results.agency", lang)),
+                 alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
+                 alt.Tooltip("score:Q", title=t("results.score", lang), format=".1f"),
+                 alt.Tooltip("n:Q", title=t("results.n", lang)),
+                 alt.Tooltip("grade_text:N", title=t("results.grade", lang)),
+                 alt.Tooltip("action_text:N", title=t("results.action", lang))])
+    text = base.mark_text(fontSize=10).encode(text="cell:N", color=text_on("grade", ["poor"]))
+    rows = frame["agency"].nunique()
+    return finish(alt.layer(cells, text), t("dashboards.chart.heatmap_title", lang),
+                  t("dashboards.chart.heatmap_subtitle", lang), height=ROW_HEIGHT * rows)
+
+
+def _latest_order(frame: pd.DataFrame) -> list[str]:
+    """Agencies by their latest round's score, best first; those without one last, by name."""
+    latest = frame[frame["round"] == frame["round"].max()].set_index("agency_label")["score"]
+    labels = sorted(frame["agency_label"].unique())
+    return sorted(labels, key=lambda label: (pd.isna(latest.get(label)), -(latest.get(label) or 0), label))
+
+
+def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None) -> alt.Chart:
+    """One round's graded agencies, best first: bar = score in the grade's colour, the
+    95% interval as a line, rank and flag written at the bar's end. ``highlight`` (an
+    agency code) is outlined and its name set in bold — the reader's own agency.
+
+    ``ranking``: agency, name_zh, name_en, rank, score, ci_low, ci_high, grade, flag.
+    """
+    graded = ranking[ranking["grade"] != "insufficient"]
+    if graded.empty:
+        return empty_chart(t("dashboards.chart.no_data", lang))
+    frame = with_agency_labels(graded, lang).sort_values(["rank", "agency_label"])
+    flags = flag_labels(lang)
+    frame["note"] = [t("dashboards.chart.rank_note", lang, rank=int(r), flag=flags.get(f, "")).strip()
+                     for r, f in zip(frame["rank"], frame["flag"])]
+    frame["own"] = frame["agency"] == highlight
+    frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
+    order = list(frame["agency_label"])
+    own_label = frame.loc[frame["own"], "agency_label"]
+    bold = f"datum.value == {quote(own_label.iloc[0])}" if len(own_label) else "false"
+    y = alt.Y("agency_label:N", sort=order, title=None,
+              axis=alt.Axis(labelLimit=260, labelFontWeight=alt.ExprRef(f"{bold} ? 'bold' : 'normal'")))
+    x = alt.X("score:Q", title=t("results.score", lang), scale=alt.Scale(domain=[0, 100]))
+    base = alt.Chart(frame).encode(y=y)
+    bars = base.mark_bar().encode(
+        x=x, color=grade_colour(lang),
+        stroke=alt.condition("datum.own", alt.value(INK), alt.value(None)),
+        strokeWidth=alt.condition("datum.own", alt.value(2.5), alt.value(0)),
+        tooltip=[alt.Tooltip("agency_label:N", title=t("results.agency", lang)),
+                 alt.Tooltip("rank:Q", title=t("results.rank", lang)),
+                 alt.Tooltip("score:Q", title=t("results.score", lang), format=".1f"),
+                 alt.Tooltip("grade_text:N", title=t("results.grade", lang))])
+    interval = base.mark_rule(color=INK, strokeWidth=1).encode(x="ci_low:Q", x2="ci_high:Q")
+    flag = base.mark_text(align="left", dx=3, fontSize=12).encode(
+        x=alt.X("ci_high:Q"), text=alt.value("■"),
+        color=alt.Color("flag:N", scale=flag_scale(), title=t("results.flag", lang),
+                        legend=alt.Legend(labelExpr=label_expr(flags), orient="bottom", symbolType="square")))
+    note = base.mark_text(align="left", dx=17, fontSize=10, color=INK).encode(
+        x=alt.X("ci_high:Q"), text="note:N")
+    layers = alt.layer(bars, interval, flag, note).resolve_scale(color="independent")
+    return finish(layers, t("dashboards.chart.ranking_title", lang),
+                  t("dashboards.chart.ranking_subtitle", lang), height=ROW_HEIGHT * len(frame))
+
+
+def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str) -> alt.Chart:
+    """Each agency's score in two rounds joined by a line; points coloured by grade.
+    Agencies without a score in either round are left out (the transition table counts them).
+
+    ``results``: round, agency, name_zh, name_en, score, grade.
+    """
+    pair = results[results["round"].isin([from_round, to_round]) & results["score"].notna()
+                   & (results["grade"] != "insufficient")]
+    both = pair.groupby("agency")["round"].transform("nunique") == 2
+    pair = pair[both]
+    if pair.empty:
+        return empty_chart(t("dashboards.chart.no_data", lang))
+    frame = with_round_labels(with_agency_labels(pair, lang), lang)
+    frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
+    x = round_axis(frame, lang, title=False)
+    x.scale = alt.Scale(paddingOuter=0.6)  # room for the names on the right
+    y = alt.Y("score:Q", title=t("results.score", lang), scale=alt.Scale(zero=False))
+    base = alt.Chart(frame).encode(x=x, y=y, detail="agency:N")
+    lines = base.mark_line(color=NEUTRAL, strokeWidth=1, opacity=0.7)
+    points = base.mark_point(filled=True, size=90, stroke=INK, strokeWidth=0.8, opacity=1).encode(
+        color=grade_colour(lang),
+        tooltip=[alt.Tooltip("agency_label:N", title=t("results.agency", lang)),
+                 alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
+                 alt.Tooltip("score:Q", title=t("results.score", lang), format=".1f"),
+                 alt.Tooltip("grade_text:N", title=t("results.grade", lang))])
+    # name the agencies whose grade changed, next to their later point
+    moved = frame.pivot_table(index="agency", columns="round", values="grade", aggfunc="first")
+    changed = set(moved.index[moved[from_round] != moved[to_round]])
+    names = alt.Chart(frame[(frame["round"] == to_round) & frame["agency"].isin(changed)]).mark_text(
+        align="left", dx=9, fontSize=10, color=INK).encode(x=x, y=y, text="agency_label:N")
+    return finish(alt.layer(lines, points, names), t("dashboards.chart.slope_title", lang),
+                  t("dashboards.chart.slope_subtitle", lang), height=360)
+
+
+def response_rate_bars(rates: pd.DataFrame, lang: str) -> alt.Chart:
+    """Share of the roster's active enterprises that answered, per round; a round in
+    progress is drawn lighter and marked.
+
+    ``rates``: round, in_progress, responses, enterprises, active, rate.
+    """
+    if rates.empty:
+        return empty_chart(t("dashboards.chart.no_data", lang))
+    frame = with_round_labels(rates, lang)
+    base = alt.Chart(frame).encode(x=round_axis(frame, lang, title=False))
+    y = alt.Y("rate:Q", title=t("dashboards.chart.response_rate", lang), axis=alt.Axis(format="%"),
+              scale=alt.Scale(domain=[0, 1]))
+    bars = base.mark_bar(color=NEUTRAL, stroke=INK, strokeWidth=0.5).encode(
+        y=y, opacity=alt.condition("datum.in_progress", alt.value(0.35), alt.value(1)),
+        tooltip=[alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
+                 alt.Tooltip("rate:Q", title=t("dashboards.chart.response_rate", lang), format=".0%"),
+                 alt.Tooltip("enterprises:Q", title=t("dashboards.chart.enterprises_answered", lang)),
+                 alt.Tooltip("responses:Q", title=t("dashboards.chart.responses", lang))])
+    text = base.mark_text(dy=-8, fontSize=11, color=INK).encode(y=y, text=alt.Text("rate:Q", format=".0%"))
+    return finish(alt.layer(bars, text), t("dashboards.chart.rates_title", lang),
+                  t("dashboards.chart.rates_subtitle", lang), height=260)
