@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ui
+from app_pages.reveal_form import reveal_form
 from surveys import appeals, questionnaire, registry, reveal, rounds
 from surveys.errors import QipingError
 
@@ -92,23 +93,7 @@ with st.expander(ui.tr("casework.appeals_review.reveal_heading")):
     st.caption(ui.tr("casework.reveal.explained"))
     everyone = {a["id"]: a for a in appeals.appeals_for_review(db, me)}
     if everyone:
-        with st.form("reveal_appeal"):
-            appeal_id = st.selectbox(ui.tr("casework.col.id"), list(everyone), format_func=lambda i: ui.tr(
-                "casework.appeals_review.option", appeal=i, agency=agencies.get(everyone[i]["agency"], ""),
-                round=rounds.round_label(everyone[i]["round"], lang)))
-            reason = st.text_area(ui.tr("casework.reveal.reason"), max_chars=reveal.MAX_REASON)
-            confirmed = st.checkbox(ui.tr("casework.reveal.confirm"))
-            if st.form_submit_button(ui.tr("casework.reveal.button")):
-                if not confirmed:
-                    st.error(ui.tr("casework.confirm_needed"))
-                else:
-                    try:
-                        who = reveal.reveal_rater(db, me, everyone[appeal_id]["response_id"], reason)
-                    except QipingError as error:
-                        ui.show_error(error)
-                    else:
-                        st.warning(ui.tr("casework.reveal.recorded"))
-                        st.dataframe(pd.DataFrame([{
-                            ui.tr("casework.reveal.name"): who["name"], ui.tr("casework.reveal.uscc"): who["uscc"],
-                            ui.tr("casework.reveal.person"): who["contact_person"],
-                            ui.tr("casework.reveal.phone"): who["contact_phone"]}]), hide_index=True)
+        reveal_form("reveal_appeal", ui.tr("casework.col.id"), list(everyone), lambda i: ui.tr(
+            "casework.appeals_review.option", appeal=i, agency=agencies.get(everyone[i]["agency"], ""),
+            round=rounds.round_label(everyone[i]["round"], lang)),
+            lambda i, reason: reveal.reveal_rater(db, me, everyone[i]["response_id"], reason))

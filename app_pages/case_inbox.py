@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ui
+from app_pages.reveal_form import reveal_form
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from surveys import cases, casework, notices, questionnaire, registry, reveal, rounds
 from surveys.actors import ROLES
@@ -248,24 +249,6 @@ with tab_notice:
 with tab_reveal:
     st.caption(ui.tr("casework.reveal.explained"))
     numbers = {r["number"]: r for r in evidence["responses"]}
-    with st.form(f"reveal_{case_id}"):
-        number = st.selectbox(ui.tr("casework.col.number"), list(numbers),
-                              format_func=lambda n: ui.tr("casework.reveal.response_label", number=n,
-                                                          score=numbers[n]["score"]))
-        reason = st.text_area(ui.tr("casework.reveal.reason"), max_chars=reveal.MAX_REASON)
-        confirmed = st.checkbox(ui.tr("casework.reveal.confirm"))
-        if st.form_submit_button(ui.tr("casework.reveal.button")):
-            if not confirmed:
-                st.error(ui.tr("casework.confirm_needed"))
-            else:
-                try:
-                    who = reveal.reveal_rater(db, me, numbers[number]["response_id"], reason)
-                except QipingError as error:
-                    ui.show_error(error)
-                else:
-                    st.warning(ui.tr("casework.reveal.recorded"))
-                    st.dataframe(pd.DataFrame([{
-                        ui.tr("casework.reveal.name"): who["name"], ui.tr("casework.reveal.uscc"): who["uscc"],
-                        ui.tr("casework.reveal.industry"): who["industry"],
-                        ui.tr("casework.reveal.person"): who["contact_person"],
-                        ui.tr("casework.reveal.phone"): who["contact_phone"]}]), hide_index=True)
+    reveal_form(f"reveal_{case_id}", ui.tr("casework.col.number"), list(numbers),
+                lambda n: ui.tr("casework.reveal.response_label", number=n, score=numbers[n]["score"]),
+                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason))

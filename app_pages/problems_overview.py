@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ui
+from app_pages.reveal_form import reveal_form
 from surveys import problems, registry, reveal, rounds
-from surveys.errors import QipingError
 
 db = ui.db()
 me = ui.actor()
@@ -59,21 +59,5 @@ else:
 
     with st.expander(ui.tr("casework.problems_overview.reveal_heading")):
         st.caption(ui.tr("casework.reveal.explained"))
-        with st.form("reveal_problem"):
-            problem_id = st.selectbox(ui.tr("casework.col.id"), [t["id"] for t in tickets])
-            reason = st.text_area(ui.tr("casework.reveal.reason"), max_chars=reveal.MAX_REASON)
-            confirmed = st.checkbox(ui.tr("casework.reveal.confirm"))
-            if st.form_submit_button(ui.tr("casework.reveal.button")):
-                if not confirmed:
-                    st.error(ui.tr("casework.confirm_needed"))
-                else:
-                    try:
-                        who = reveal.reveal_problem_raiser(db, me, problem_id, reason)
-                    except QipingError as error:
-                        ui.show_error(error)
-                    else:
-                        st.warning(ui.tr("casework.reveal.recorded"))
-                        st.dataframe(pd.DataFrame([{
-                            ui.tr("casework.reveal.name"): who["name"], ui.tr("casework.reveal.uscc"): who["uscc"],
-                            ui.tr("casework.reveal.person"): who["contact_person"],
-                            ui.tr("casework.reveal.phone"): who["contact_phone"]}]), hide_index=True)
+        reveal_form("reveal_problem", ui.tr("casework.col.id"), [t["id"] for t in tickets], str,
+                    lambda problem_id, reason: reveal.reveal_problem_raiser(db, me, problem_id, reason))

@@ -91,7 +91,7 @@ for r in (r for r in overview if r["status"] in ("draft", "open")):
         if r["status"] == "draft":
             st.markdown(f"**{ui.tr('rounds.open_heading', round=label)}**")
             st.caption(ui.tr("rounds.open_explained"))
-            versions = [row[0] for row in db.execute("SELECT version FROM questionnaires ORDER BY version DESC")]
+            versions = questionnaire.version_numbers(db)
             version = st.selectbox(ui.tr("rounds.questionnaire_version"), versions, key=f"v_{r['name']}")
             if st.checkbox(ui.tr("rounds.confirm_open"), key=f"confirm_open_{r['name']}"):
                 if st.button(ui.tr("rounds.open_button"), key=f"open_{r['name']}", type="primary"):

@@ -76,6 +76,11 @@ def sync_questionnaires(db: sqlite_utils.Database, directory: Path = QUESTIONNAI
         )
 
 
+def version_numbers(db: sqlite_utils.Database) -> list[int]:
+    """Every questionnaire version, newest first."""
+    return [row[0] for row in db.execute("SELECT version FROM questionnaires ORDER BY version DESC")]
+
+
 def latest_version(db: sqlite_utils.Database) -> int:
     row = db.execute("SELECT max(version) FROM questionnaires").fetchone()
     if row[0] is None:

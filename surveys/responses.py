@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import unicodedata
 
-import sqlite_utils
 
 from surveys import audit, clock, questionnaire, rounds
 from surveys.actors import ENTERPRISE, Actor, require_role

@@ -200,7 +200,6 @@ def test_admin_closes_finalises_publishes_and_downloads_both_reports(tmp_path_fa
         if os.environ.get("CI"):
             pytest.fail(f"CI needs Debian's Chromium at {bs.CHROMIUM}")
         pytest.skip(f"needs Debian's Chromium at {bs.CHROMIUM}")
-    expect = playwright_api.expect
     zh = bs.catalogue("zh")
     work = tmp_path_factory.mktemp("reports_browser")
     server = bs.start_server(work)

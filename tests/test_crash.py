@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import ADMIN_ACTOR, dump
 from surveys import rounds
