@@ -19,13 +19,7 @@ SHEET = "issued_sheet"  # the codes just issued, kept in this session until the 
 
 
 def run(step, *args, done: str) -> None:
-    try:
-        step(ui.db(), me, *args)
-    except QipingError as error:
-        ui.show_error(error)
-    else:
-        st.session_state["accounts_flash"] = done
-        st.rerun()
+    ui.run_step(step, *args, done=done, flash="accounts_flash")
 
 
 def passwords(prefix: str, label_key: str) -> tuple[str, str]:
@@ -231,8 +225,7 @@ def codes_tab() -> None:
         issue_many(round_name, slip_lang)
 
 
-if "accounts_flash" in st.session_state:
-    st.success(st.session_state.pop("accounts_flash"))
+ui.show_flash("accounts_flash")
 
 staff, codes = st.tabs([ui.tr("roster_admin.tab_staff"), ui.tr("roster_admin.tab_codes")])
 with staff:

@@ -20,14 +20,7 @@ def field(name: str) -> str:
 
 
 def run(step, *args, done: str) -> None:
-    """Call a service; on success say so after the rerun, on refusal say why now."""
-    try:
-        step(ui.db(), me, *args)
-    except QipingError as error:
-        ui.show_error(error)
-    else:
-        st.session_state["roster_flash"] = done
-        st.rerun()
+    ui.run_step(step, *args, done=done, flash="roster_flash")
 
 
 def status_text(active) -> str:
@@ -190,8 +183,7 @@ def import_tab() -> None:
             st.success(ui.tr("roster.imported", **result))
 
 
-if "roster_flash" in st.session_state:
-    st.success(st.session_state.pop("roster_flash"))
+ui.show_flash("roster_flash")
 
 counts = registry.roster_counts(db, me)
 left, right = st.columns(2)

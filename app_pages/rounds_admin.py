@@ -7,7 +7,6 @@ import streamlit as st
 
 from app_pages import ui
 from surveys import appeals, finalise, questionnaire, registry, rounds
-from surveys.errors import QipingError
 
 db = ui.db()
 me = ui.actor()
@@ -17,17 +16,10 @@ st.caption(ui.tr("rounds.lifecycle_help"))
 
 
 def run(step, *args, done_key: str) -> None:
-    try:
-        step(db, me, *args)
-    except QipingError as error:
-        ui.show_error(error)
-    else:
-        st.session_state["flash"] = ui.tr(done_key)
-        st.rerun()
+    ui.run_step(step, *args, done=ui.tr(done_key))
 
 
-if "flash" in st.session_state:
-    st.success(st.session_state.pop("flash"))
+ui.show_flash()
 
 overview = rounds.rounds_overview(db, me)
 for waiting in appeals.rounds_to_refinalise(db, me):

@@ -98,6 +98,23 @@ def client_key() -> str:
     return f"session:{st.session_state['client_id']}"
 
 
+def run_step(step, *args, done: str, flash: str = "flash") -> None:
+    """Call a service as the signed-in user: on success rerun and show ``done``
+    (see ``show_flash``); on refusal say why now."""
+    try:
+        step(db(), actor(), *args)
+    except QipingError as error:
+        show_error(error)
+    else:
+        st.session_state[flash] = done
+        st.rerun()
+
+
+def show_flash(flash: str = "flash") -> None:
+    if flash in st.session_state:
+        st.success(st.session_state.pop(flash))
+
+
 def show_error(error: QipingError) -> None:
     st.error(error.message(lang()))
     if isinstance(error, ImportRefused):
