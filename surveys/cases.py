@@ -15,13 +15,13 @@ still submit late; the step is then marked late.
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import date, timedelta
 
 from surveys import audit, clock
 from surveys.actors import AGENCY, DISCIPLINE, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
+from surveys.plain_text import plain_text
 
 CLOSED, WITHDRAWN = "closed", "withdrawn"
 FINISHED = (CLOSED, WITHDRAWN)
@@ -71,12 +71,7 @@ def due_working_days(db) -> int:
 
 
 def clean_text(text: str | None, maximum: int = MAX_TEXT) -> str:
-    """Plain text: control characters (but line breaks and tabs) dropped, ends trimmed, length capped."""
-    text = (text or "").replace("\r\n", "\n")
-    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
-    if len(kept) > maximum:
-        raise InvalidInput("casework.errors.too_long", maximum=maximum, length=len(kept))
-    return kept
+    return plain_text(text, maximum, "casework.errors.too_long")
 
 
 def today() -> date:

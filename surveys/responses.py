@@ -6,25 +6,18 @@ schema; saving again revises that response in one transaction.
 """
 from __future__ import annotations
 
-import unicodedata
-
 
 from surveys import audit, clock, questionnaire, rounds
 from surveys.actors import ENTERPRISE, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound
+from surveys.plain_text import plain_text
 
 MAX_COMMENT = 500
 
 
 def clean_comment(text: str | None) -> str:
-    """Plain text: control characters (but line breaks) dropped, ends trimmed, length capped."""
-    text = (text or "").replace("\r\n", "\n")
-    kept = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    kept = kept.strip()
-    if len(kept) > MAX_COMMENT:
-        raise InvalidInput("survey.comment_too_long", maximum=MAX_COMMENT, length=len(kept))
-    return kept
+    return plain_text(text, MAX_COMMENT, "survey.comment_too_long")
 
 
 def _check_ratings(form: questionnaire.Questionnaire, ratings: dict) -> dict[str, int]:

@@ -83,3 +83,92 @@ def test_any_ratings_are_saved_only_when_valid(tmp_path_factory, ratings):
         assert dump(db) == before
     else:
         assert set(ratings) == set(FULL) and all(isinstance(v, int) and 1 <= v <= 5 for v in ratings.values())
+
+
+# --- the paper importer and the scoring command line ------------------------------
+
+HEADER = "round,enterprise,agency,efficiency,attitude,lawfulness,integrity,convenience,comment"
+CELL = st.one_of(TEXT, st.sampled_from(["2026Q4", "2026Q9", "FGW", "县发展改革委", "5", "0", "4.5", "", "６"]),
+                 st.integers(-2, 8).map(str))
+
+
+def rows_to_csv(rows, encoding="utf-8"):
+    lines = [HEADER] + [",".join('"' + c.replace('"', '""') + '"' for c in row) for row in rows]
+    return "\n".join(lines).encode(encoding, "replace")
+
+
+@given(rows=st.lists(st.lists(CELL, min_size=9, max_size=9), max_size=5),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]), raw=st.one_of(st.none(), st.binary(max_size=500)))
+@SETTINGS
+def test_paper_import_never_crashes_and_stores_nothing_when_refused(tmp_path_factory, rows, encoding, raw):
+    from surveys import paper_returns
+
+    db = fresh_db(tmp_path_factory)
+    make_world(db, enterprises=1)
+    data = raw if raw is not None else rows_to_csv(rows, encoding)
+    before = dump(db)
+    try:
+        paper_returns.import_paper_returns(db, ADMIN_ACTOR, data, "paper.csv")
+    except QipingError as error:
+        assert error.message("zh") and error.message("en")
+        assert dump(db) == before
+
+
+@given(rows=st.lists(st.lists(CELL, min_size=9, max_size=9), max_size=6), raw=st.one_of(st.none(), st.binary(max_size=300)))
+@settings(max_examples=60, deadline=None)
+def test_scoring_command_line_answers_every_file_without_a_traceback(tmp_path_factory, rows, raw):
+    import contextlib
+    import io
+
+    from scoring import cli
+
+    path = tmp_path_factory.mktemp("cli") / "ratings.csv"
+    path.write_bytes(raw if raw is not None else rows_to_csv(rows))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(["grade", str(path)])
+    if status == 0:
+        assert out.getvalue().startswith("round,agency,n,score,grade,action")
+    else:
+        assert out.getvalue() == "" and err.getvalue().strip() and "Traceback" not in err.getvalue()
+
+
+# --- every other free-text field ------------------------------------------------------
+
+@given(text=TEXT)
+@SETTINGS
+def test_free_text_of_cases_problems_appeals_and_reveals_is_clean_or_refused(demo_template, tmp_path_factory, text):
+    """Problem text (enterprise), case step note (agency), appeal reason (agency),
+    reveal reason (discipline office): stored as clean plain text, or refused with nothing stored."""
+    import shutil
+
+    from conftest import DISCIPLINE_ACTOR, enterprise_actor
+    from surveys import appeals, cases, problems, reveal
+    from surveys.actors import AGENCY, Actor
+    from surveys.db import connect
+
+    path = tmp_path_factory.mktemp("free") / "demo.db"
+    shutil.copy(demo_template, path)
+    db = connect(path)
+    uscc, agency = db.execute("SELECT enterprise, agency FROM responses WHERE round = '2026Q4' LIMIT 1").fetchone()
+    case = db.execute("SELECT id, agency FROM cases WHERE status = 'notice_issued' LIMIT 1").fetchone()
+    response_id = db.execute("SELECT id FROM responses LIMIT 1").fetchone()[0]
+    staff = Actor(role=AGENCY, id=case[1].lower(), agency_code=case[1])
+    calls = [
+        lambda: problems.raise_problem(db, enterprise_actor(uscc), agency, text),
+        lambda: cases.advance_case(db, staff, case[0], "acknowledged", text),
+        lambda: appeals.lodge_appeal(db, staff, "2026Q3", case[1], 1, text),
+        lambda: reveal.reveal_rater(db, DISCIPLINE_ACTOR, response_id, text),
+    ]
+    for call in calls:
+        before = dump(db)
+        try:
+            call()
+        except QipingError as error:
+            assert error.message("zh") and error.message("en")
+            assert dump(db) == before
+    stored = [r[0] for r in db.execute(
+        "SELECT note FROM case_events UNION ALL SELECT text FROM problems UNION ALL SELECT reason FROM appeals")]
+    for value in stored:
+        assert "\x00" not in value and "\x1b" not in value and value == value.strip()
+    db.close()
