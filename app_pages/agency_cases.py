@@ -51,10 +51,8 @@ st.dataframe(pd.DataFrame([{
 
 by_id = {c["id"]: c for c in my_cases}
 first = (waiting or my_cases)[0]["id"]
-if st.session_state.get("agency_case") not in by_id:
-    st.session_state["agency_case"] = first
-case_id = st.selectbox(ui.tr("casework.agency_cases.pick"), list(by_id), format_func=lambda i: case_label(by_id[i]),
-                       key="agency_case")
+st.session_state.setdefault("agency_case", first)
+case_id = ui.pick(ui.tr("casework.agency_cases.pick"), list(by_id), lambda i: case_label(by_id[i]), key="agency_case")
 case = by_id[case_id]
 
 st.divider()
@@ -67,7 +65,7 @@ c3.metric(ui.tr("casework.col.due"), ui.format_date(case["due_on"]))
 if case["overdue"]:
     st.error(ui.tr("casework.agency_cases.overdue", due=ui.format_date(case["due_on"])), icon=":material/alarm:")
 
-st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id)),
+st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, ui.lang())),
                    data=notices.notice_html(db, me, case_id).encode("utf-8"),
                    file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
 

@@ -82,10 +82,7 @@ st.dataframe(
 )
 
 by_id = {r["id"]: r for r in rows}
-if st.session_state.get("inbox_case") not in by_id:
-    st.session_state["inbox_case"] = rows[0]["id"]
-case_id = st.selectbox(ui.tr("casework.inbox.pick_case"), list(by_id), format_func=lambda i: case_label(by_id[i]),
-                       key="inbox_case")
+case_id = ui.pick(ui.tr("casework.inbox.pick_case"), list(by_id), lambda i: case_label(by_id[i]), key="inbox_case")
 evidence = casework.case_evidence(db, me, case_id)
 case, result = evidence["case"], evidence["result"] or {}
 # an item's short name: the words before its colon ("办理时效：…" -> "办理时效")
@@ -106,7 +103,7 @@ m4.metric(ui.tr("results.n"), result.get("n", 0))
 
 tab_evidence, tab_timeline, tab_steps, tab_notice, tab_reveal = st.tabs([
     ui.tr("casework.tab.evidence"), ui.tr("casework.tab.timeline"), ui.tr("casework.tab.steps"),
-    ui.tr("casework.tab.notice"), ui.tr("casework.tab.reveal")])
+    ui.tr("casework.tab.notice"), ui.tr("casework.tab.reveal")], key=f"case_tabs_{lang}")
 
 
 def trend_chart(points: list[dict]):
@@ -242,7 +239,7 @@ with tab_steps:
 
 with tab_notice:
     st.caption(ui.tr("casework.notice_help"))
-    st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id)),
+    st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, lang)),
                        data=notices.notice_html(db, me, case_id).encode("utf-8"),
                        file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
 

@@ -2,6 +2,7 @@
 showing a refusal in the reader's language. Not a page itself."""
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import time
@@ -96,6 +97,25 @@ def client_key() -> str:
         return f"ip:{ip}"
     st.session_state.setdefault("client_id", secrets.token_hex(8))
     return f"session:{st.session_state['client_id']}"
+
+
+def pick(label: str, options: list, format_func, key: str, **kwargs):
+    """A select box whose choice survives changes of its option texts.
+
+    Streamlit keeps a keyed select box's choice by the option's text, so when a
+    label changes (a case's status after a step, or the language) the choice
+    falls back to the first option. The choice is kept under ``key`` instead,
+    and the widget's own key follows the texts, so it is rebuilt when they change.
+    """
+    chosen = st.session_state.get(key)
+    if chosen not in options:
+        chosen = options[0]
+    texts = repr([format_func(option) for option in options])
+    widget_key = f"{key}:{hashlib.sha1(texts.encode()).hexdigest()[:12]}"
+    value = st.selectbox(label, options, index=options.index(chosen), format_func=format_func,
+                         key=widget_key, **kwargs)
+    st.session_state[key] = value
+    return value
 
 
 def run_step(step, *args, done: str, flash: str = "flash") -> None:

@@ -308,3 +308,86 @@ def screenshot(page: Page, name: str) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+# --- helpers for the journeys (tests/test_journeys.py) ---------------------------
+
+def text(key: str, lang: str = "zh", **values) -> str:
+    """Any catalogue text (every file of data/locales/<lang>/), as the app shows it."""
+    import i18n
+
+    return i18n.t(key, lang, **values)
+
+
+def require_chromium() -> None:
+    """Skip without Debian's Chromium — but in CI a missing browser is a failure."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Debian's Chromium at {CHROMIUM}")
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}, which is not installed")
+
+
+def query(db_path: Path, sql: str, params: list | tuple = ()) -> list[dict]:
+    """Rows of a read-only query on the server's database, as dicts."""
+    conn = _connect(db_path)
+    try:
+        return [dict(row) for row in conn.execute(sql, list(params)).fetchall()]
+    finally:
+        conn.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until the script run has finished and nothing on the page is left over
+    from the previous run. Call it after waiting for what the action shows: right
+    after a click the new run may not have started yet."""
+    expect(page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')).to_have_count(
+        1, timeout=TIMEOUT_MS)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+
+
+def open_page(page: Page, nav_title: str, heading: str) -> None:
+    """Follow the sidebar link ``nav_title`` and wait for the page's title ``heading``."""
+    sidebar(page).get_by_role("link", name=nav_title, exact=True).click()
+    wait_for(page, main(page).get_by_role("heading", name=heading, exact=True, level=1))
+    settle(page)
+
+
+def switch_language(page: Page, lang: str) -> None:
+    """Press the sidebar's language switch (its labels are the same in both languages)."""
+    sidebar(page).get_by_role("radio", name=text(f"lang.{lang}", lang), exact=True).click()
+    expect(sidebar(page).get_by_role("radio", name=text(f"lang.{lang}", lang), exact=True)).to_be_checked(
+        timeout=TIMEOUT_MS)
+
+
+def sign_out(page: Page, lang: str = "zh") -> None:
+    sidebar(page).get_by_role("button", name=text("signin.sign_out", lang)).click()
+    wait_for_sign_in_page(page)
+    settle(page)
+
+
+def pick_option(scope: Locator, page: Page, label: str, search: str, option_contains: str) -> str:
+    """Type ``search`` into the selectbox labelled ``label`` and choose the one option
+    whose text contains ``option_contains``; returns the option's text."""
+    box = scope.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.press("ControlOrMeta+a")  # typing replaces the text shown, not appends to it
+    box.press_sequentially(search)
+    option = page.get_by_role("option").filter(has_text=option_contains)
+    expect(option).to_have_count(1, timeout=TIMEOUT_MS)
+    chosen = option.inner_text()
+    option.click()
+    expect(box).to_have_value(chosen, timeout=TIMEOUT_MS)
+    return chosen
+
+
+def submit_and_wait(page: Page, button: Locator, done_text: str) -> None:
+    """Press ``button`` and wait for the app to confirm with ``done_text``."""
+    button.click()
+    wait_for(page, main(page).get_by_text(done_text, exact=True))
+    settle(page)
+
+
+def chart_rendered(chart: Locator) -> None:
+    """A Vega-Lite chart has been drawn (an SVG or canvas inside its container)."""
+    expect(chart.locator("svg, canvas").first).to_be_visible(timeout=TIMEOUT_MS)
