@@ -98,8 +98,10 @@ with st.form(f"rate_{agency}"):
     comment = st.text_area(ui.tr("survey.comment"), value=earlier["comment"] if earlier else "",
                            max_chars=responses.MAX_COMMENT, help=ui.tr("survey.comment_help"),
                            key=f"c_{agency}")
+    # A stable key: the label changes once another session of the same enterprise
+    # has saved, and a click must still count.
     submitted = st.form_submit_button(ui.tr("survey.save") if not earlier else ui.tr("survey.save_revision"),
-                                      type="primary")
+                                      type="primary", key=f"save_{agency}")
 
 if submitted:
     missing = [item.text(lang) for item in form.items if answers[item.code] is None]
