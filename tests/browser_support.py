@@ -391,3 +391,24 @@ def submit_and_wait(page: Page, button: Locator, done_text: str) -> None:
 def chart_rendered(chart: Locator) -> None:
     """A Vega-Lite chart has been drawn (an SVG or canvas inside its container)."""
     expect(chart.locator("svg, canvas").first).to_be_visible(timeout=TIMEOUT_MS)
+
+
+# --- fixtures shared by the browser test modules (import them into a module: each
+# module then gets its own server with a fresh demo county) ---------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_chromium()
+    running = start_server(tmp_path_factory.mktemp("browser"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

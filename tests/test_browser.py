@@ -7,7 +7,6 @@ Screenshots of the survey page after saving go to tests/artifacts/ (git-ignored)
 """
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -23,23 +22,7 @@ ZH, EN = bs.catalogue("zh"), bs.catalogue("en")
 ITEMS = [item["code"] for item in bs.questionnaire_items()]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not os.path.exists(bs.CHROMIUM):
-        if os.environ.get("CI"):  # in CI a missing browser is a failure, never a silent skip
-            pytest.fail(f"CI needs Debian's Chromium at {bs.CHROMIUM}")
-        pytest.skip(f"browser tests need Debian's Chromium at {bs.CHROMIUM}, which is not installed")
-    running = bs.start_server(tmp_path_factory.mktemp("browser"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=bs.CHROMIUM, headless=True, args=bs.CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+server, browser = bs.server, bs.browser  # shared fixtures: one server per module
 
 
 @pytest.fixture

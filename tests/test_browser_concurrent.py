@@ -1,6 +1,5 @@
 """Two browser sessions of the same enterprise save the same rating at the same
 moment: the stored answer is one of the two, whole — never a mix."""
-import os
 
 import pytest
 
@@ -14,15 +13,7 @@ ITEMS = [item["code"] for item in bs.questionnaire_items()]
 CODE, AGENCY = "QP-DEMO-0004", "县发展改革委"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not os.path.exists(bs.CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs Debian's Chromium at {bs.CHROMIUM}")
-        pytest.skip(f"browser tests need Debian's Chromium at {bs.CHROMIUM}")
-    running = bs.start_server(tmp_path_factory.mktemp("browser_concurrent"))
-    yield running
-    running.stop()
+server = bs.server  # shared fixture: one server per module
 
 
 def signed_in_tab(browser, server):

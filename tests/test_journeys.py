@@ -54,20 +54,7 @@ def one(rows: list[dict]) -> dict:
 
 # --- fixtures -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    bs.require_chromium()
-    running = bs.start_server(tmp_path_factory.mktemp("journeys"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=bs.CHROMIUM, headless=True, args=bs.CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+server, browser = bs.server, bs.browser  # shared fixtures: one server per module
 
 
 @pytest.fixture
