@@ -125,25 +125,25 @@ def _counts(db, table: str, key: str, keys: list[str]) -> tuple[int, int]:
     return len(keys) - existing, existing
 
 
+def _import_roster(db, actor: Actor, data: bytes, filename: str, parse, table: str, key: str) -> dict:
+    """Check every row of the file, then add or update them all in one transaction."""
+    require_role(actor, ADMIN)
+    records = parse(read_table(data, filename))
+    with write_transaction(db):
+        added, updated = _counts(db, table, key, [r[key] for r in records])
+        db[table].upsert_all(records, pk=key)
+        audit.record(db, actor, f"{table}.imported", filename, added=added, updated=updated)
+    return {"added": added, "updated": updated}
+
+
 def import_enterprises(db, actor: Actor, data: bytes, filename: str) -> dict:
     """Add or update the enterprises of a roster file; returns {'added': n, 'updated': m}."""
-    require_role(actor, ADMIN)
-    records = parse_enterprise_roster(read_table(data, filename))
-    with write_transaction(db):
-        added, updated = _counts(db, "enterprises", "uscc", [r["uscc"] for r in records])
-        db["enterprises"].upsert_all(records, pk="uscc")
-        audit.record(db, actor, "enterprises.imported", filename, added=added, updated=updated)
-    return {"added": added, "updated": updated}
+    return _import_roster(db, actor, data, filename, parse_enterprise_roster, "enterprises", "uscc")
 
 
 def import_agencies(db, actor: Actor, data: bytes, filename: str) -> dict:
-    require_role(actor, ADMIN)
-    records = parse_agency_roster(read_table(data, filename))
-    with write_transaction(db):
-        added, updated = _counts(db, "agencies", "code", [r["code"] for r in records])
-        db["agencies"].upsert_all(records, pk="code")
-        audit.record(db, actor, "agencies.imported", filename, added=added, updated=updated)
-    return {"added": added, "updated": updated}
+    """Add or update the agencies of a roster file; returns {'added': n, 'updated': m}."""
+    return _import_roster(db, actor, data, filename, parse_agency_roster, "agencies", "code")
 
 
 def roster_counts(db: sqlite_utils.Database, actor: Actor) -> dict:
