@@ -10,7 +10,7 @@ import sqlite_utils
 from surveys import audit, clock, hashing
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import InvalidInput, NotFound, SignInRefused
+from surveys.errors import InvalidInput, Moment, NotFound, SignInRefused
 from surveys.roster_admin import clean_text
 
 MAX_FAILURES = 5
@@ -40,7 +40,7 @@ def locked_until(db: sqlite_utils.Database, key: str) -> datetime | None:
 def _refuse_if_locked(db: sqlite_utils.Database, key: str) -> None:
     until = locked_until(db, key)
     if until is not None:
-        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES, until=until.isoformat(timespec="minutes"))
+        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES, until=Moment(until.isoformat(timespec="seconds")))
 
 
 def _record_failure(db: sqlite_utils.Database, key: str, wrong_key: str) -> SignInRefused:
