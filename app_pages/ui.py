@@ -6,14 +6,13 @@ import hashlib
 import os
 import secrets
 import time
-from datetime import date, datetime
 
 import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import clock, startup
-from surveys.actors import Actor
+from surveys import autoclose, clock, startup, workdays
+from surveys.actors import ADMIN, DISCIPLINE, Actor
 from surveys.errors import ImportRefused, QipingError
 
 SESSION_MINUTES_DEFAULT = 30
@@ -30,8 +29,10 @@ def tr(key: str, **values) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _prepared(path: str) -> bool:
-    """Migrate, load questionnaires and build the demo county once per process and database."""
+    """Migrate, load questionnaires and build the demo county once per process and database,
+    and start the check that closes rounds at the end of their closing date."""
     startup.prepare(path).close()
+    autoclose.start(path)
     return True
 
 
@@ -80,6 +81,17 @@ def end_deactivated_session() -> None:
     who = actor()
     if who is not None and not still_active(db(), who):
         sign_out("signin.deactivated_signed_out")
+
+
+def warn_missing_calendar() -> None:
+    """The administrator and the discipline office are told when deadlines fall back to Monday–Friday."""
+    who = actor()
+    if who is None or who.role not in (ADMIN, DISCIPLINE):
+        return
+    years = workdays.calendar_warning(db(), who)
+    if years:
+        st.warning(tr("calendar.warning_missing", years="、".join(str(y) for y in years)),
+                   icon=":material/event_busy:")
 
 
 def client_key() -> str:
@@ -146,21 +158,14 @@ def show_error(error: QipingError) -> None:
 
 
 
-def format_date(iso: str | None) -> str:
-    if not iso:
-        return ""
-    day = date.fromisoformat(iso[:10])
-    return tr("date.format", year=day.year, month=day.month, day=day.day)
+def format_date(value) -> str:
+    """A county date in the reader's language (see ``clock.format_date``)."""
+    return clock.format_date(value, lang())
 
 
-def format_datetime(iso: str | None) -> str:
-    if not iso:
-        return ""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(clock.COUNTY_TIME)
-    return tr("date.format_time", year=moment.year, month=moment.month, day=moment.day,
-              hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
+def format_datetime(value) -> str:
+    """A stored moment in county time, in the reader's language."""
+    return clock.format_datetime(value, lang())
 
 
 def interval_text(low, high) -> str:
