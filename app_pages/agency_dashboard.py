@@ -106,7 +106,7 @@ except QipingError as error:
     ui.show_error(error)
     st.stop()
 
-st.subheader(registry.agency_name(board.agency, lang))
+st.subheader(ui.md(registry.agency_name(board.agency, lang)))
 latest = dashboards.latest_summary(board)
 if latest is None:
     st.info(ui.tr("dashboards.agency.no_results"))
