@@ -37,13 +37,17 @@ def tr(key: str, **values) -> str:
 # Plain-text places (st.text, st.dataframe cells, select box options) take names as they are.
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# GitHub-flavoured Markdown also turns bare "http://…", "www.…" and "a@b.c" into links, after
+# escapes are resolved; an invisible word joiner (U+2060) in front of ":", "." and "@" stops it.
+_BARE_LINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def md(text) -> str:
     """``text`` escaped for Markdown: CommonMark shows any backslash-escaped ASCII
     punctuation literally, so no link, image, emphasis, HTML, directive (``:red[…]``)
-    or formula can be formed from it."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+    or formula can be formed from it; bare addresses are kept from becoming links."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _BARE_LINK.sub(WORD_JOINER, str(text)))
 
 
 def tr_md(key: str, **values) -> str:

@@ -23,7 +23,7 @@ from surveys.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-PAYLOAD = " ![x](http://evil.example/p.png) [点我](http://evil.example/) <http://evil.example/>"
+PAYLOAD = " ![x](http://evil.example/p.png) [点我](http://evil.example/) <http://evil.example/> www.evil.example"
 EVIL = "evil.example"  # escaped, it reads "evil\.example"
 # What Streamlit renders as Markdown: these elements' bodies, and every widget's label and help.
 MARKDOWN_BODIES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
@@ -119,8 +119,16 @@ def run_page(path: str, who: Actor, **state) -> AppTest:
     return at
 
 
+def would_link(text: str) -> bool:
+    """Would Markdown make a link or image of the payload? Either its syntax arrives
+    unescaped, or — escapes resolved, as the renderer does before it looks for bare
+    addresses (GitHub-flavoured autolinks) — a bare "http://" address is left."""
+    resolved = re.sub(r"\\(.)", r"\1", text)
+    return EVIL in text or "http://evil" in resolved or "www.evil" in resolved
+
+
 def raw_markdown(at: AppTest) -> list[tuple[str, str]]:
-    return [(kind, text) for kind, text in markdown_texts(at) if EVIL in text]
+    return [(kind, text) for kind, text in markdown_texts(at) if would_link(text)]
 
 
 def test_no_page_draws_a_name_or_a_comment_as_markdown(county):
@@ -141,7 +149,7 @@ def test_the_sidebar_shows_the_signed_in_name_as_typed(county):
     for role in (ENTERPRISE, AGENCY, ADMIN):
         at = run_page("streamlit_app.py", people[role])
         caption = next(c.value for c in at.sidebar.caption)
-        assert r"\!\[x\]\(http\:\/\/evil\.example\/p\.png\)" in caption
+        assert "\\!\\[x\\]\\(http\u2060\\:\\/\\/evil\\.example\\/p\\.png\\)" in caption
         assert not raw_markdown(at)
 
 
@@ -149,7 +157,8 @@ def test_an_agency_name_is_a_heading_as_typed(county):
     at = run_page("app_pages/agency_dashboard.py", actors(county)[AGENCY])
     heading = at.subheader[0].value
     assert heading.startswith("县财政局") and "![x](" not in heading
-    assert re.sub(r"\\(.)", r"\1", heading) == hostile("县财政局")  # unescaped, it reads exactly the name
+    # escapes resolved and the invisible word joiners aside, it reads exactly the name
+    assert re.sub(r"\\(.)", r"\1", heading).replace("\u2060", "") == hostile("县财政局")
 
 
 def test_case_and_appeal_headings_and_flashes_escape_the_agency(county):
