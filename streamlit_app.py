@@ -54,7 +54,7 @@ def language_switch() -> None:
 
 
 def signed_in_sidebar(who) -> None:
-    st.sidebar.caption(ui.tr("signin.signed_in_as", role=ui.tr(f"roles.{who.role}"), name=who.name))
+    st.sidebar.caption(ui.tr_md("signin.signed_in_as", role=ui.tr(f"roles.{who.role}"), name=who.name))
     if st.sidebar.button(ui.tr("signin.sign_out"), icon=":material/logout:"):
         ui.sign_out()
         st.rerun()

@@ -9,9 +9,9 @@ from surveys.errors import QipingError
 
 me = ui.actor()
 st.title(ui.tr("account.title"))
-st.write(ui.tr("account.who", username=me.id, role=ui.tr(f"roles.{me.role}")))
+st.write(ui.tr_md("account.who", username=me.id, role=ui.tr(f"roles.{me.role}")))
 if me.agency_code:
-    st.write(ui.tr("account.agency", agency=me.name))
+    st.write(ui.tr_md("account.agency", agency=me.name))
 
 with st.form("change_password", clear_on_submit=True):
     st.subheader(ui.tr("account.change_password"))

@@ -12,7 +12,7 @@ import streamlit as st
 import charts
 from app_pages import dashboard_support as support
 from app_pages import ui
-from surveys import dashboards, registry
+from surveys import dashboards, privacy, registry
 from surveys.actors import AGENCY
 from surveys.errors import QipingError
 
@@ -81,7 +81,7 @@ def in_progress_notes(board) -> None:
 
 def comments(board) -> None:
     st.subheader(ui.tr("dashboards.agency.comments_heading"))
-    st.caption(ui.tr("dashboards.agency.comments_rule", minimum=dashboards.COMMENT_MIN_RESPONSES))
+    st.caption(ui.tr("dashboards.agency.comments_rule", minimum=privacy.MIN_COUNTED))
     if board.comments.empty:
         st.info(ui.tr("dashboards.agency.no_comments"))
         return
@@ -106,7 +106,7 @@ except QipingError as error:
     ui.show_error(error)
     st.stop()
 
-st.subheader(registry.agency_name(board.agency, lang))
+st.subheader(ui.md(registry.agency_name(board.agency, lang)))
 latest = dashboards.latest_summary(board)
 if latest is None:
     st.info(ui.tr("dashboards.agency.no_results"))

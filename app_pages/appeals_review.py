@@ -48,7 +48,7 @@ if not pending:
     st.info(ui.tr("casework.appeals_review.none_pending"))
 for appeal in pending:
     with st.container(border=True):
-        heading = ui.tr("casework.appeals_review.heading", appeal=appeal["id"],
+        heading = ui.tr_md("casework.appeals_review.heading", appeal=appeal["id"],
                         agency=agencies.get(appeal["agency"], appeal["agency"]),
                         round=rounds.round_label(appeal["round"], lang), number=appeal["number"])
         st.markdown(f"**{heading}**")

@@ -30,9 +30,11 @@ def status_text(status: str) -> str:
     return ui.tr(f"cases.status.{status}")
 
 
-def case_label(case: dict) -> str:
+def case_label(case: dict, markdown: bool = False) -> str:
+    """The case in one line: plain for the picker, escaped (``markdown``) for a heading."""
     mark = ui.tr("casework.overdue_mark") + " " if case["overdue"] else ""
-    return ui.tr("casework.case_label", mark=mark, id=case["id"], agency=agencies.get(case["agency"], case["agency"]),
+    label = ui.tr_md if markdown else ui.tr
+    return label("casework.case_label", mark=mark, id=case["id"], agency=agencies.get(case["agency"], case["agency"]),
                  round=rounds.round_label(case["round"], lang), action=ui.tr(f"actions.{case['action']}"),
                  status=status_text(case["status"]))
 
@@ -90,7 +92,7 @@ item_names = {i["code"]: (i["en"] if lang == "en" else i["zh"]).replace("：", "
               for i in evidence["items"]}
 
 st.divider()
-st.subheader(case_label(case))
+st.subheader(case_label(case, markdown=True))
 if case["overdue"]:
     st.error(ui.tr("casework.overdue_since", due=ui.format_date(case["due_on"])), icon=":material/alarm:")
 st.caption(ui.tr("casework.inbox.case_dates", opened=ui.format_date(case["opened_at"]),

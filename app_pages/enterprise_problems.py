@@ -26,7 +26,7 @@ def run(step, *args, done_key: str, **values) -> None:
     except QipingError as error:
         ui.show_error(error)
     else:
-        st.session_state["flash"] = ui.tr(done_key, **values)
+        st.session_state["flash"] = ui.tr_md(done_key, **values)
         st.rerun()
 
 
@@ -52,7 +52,7 @@ if not mine:
     st.caption(ui.tr("casework.enterprise_problems.none"))
 for ticket in mine:
     with st.container(border=True):
-        heading = ui.tr("casework.enterprise_problems.heading", problem=ticket["id"],
+        heading = ui.tr_md("casework.enterprise_problems.heading", problem=ticket["id"],
                         agency=agencies.get(ticket["agency"], ticket["agency"]),
                         status=ui.tr(f"casework.problems.status.{ticket['status']}"))
         st.markdown(f"**{heading}**")

@@ -20,7 +20,7 @@ st.caption(ui.tr("admin_ops.monitoring.caption"))
 try:
     progress = monitoring.round_progress(db, me)
 except NotFound as error:
-    st.info(error.message(lang))
+    st.info(error.message(lang, quote=ui.md))
     st.stop()
 
 st.subheader(ui.tr("admin_ops.monitoring.round_heading", round=rounds.round_label(progress["round"], lang),

@@ -35,7 +35,7 @@ def used_by_text(entry: dict) -> str:
 st.subheader(ui.tr("admin_ops.questionnaires.versions_heading"))
 for entry in versions:
     form = entry["form"]
-    with st.expander(ui.tr("admin_ops.questionnaires.version_label", version=form.version, title=form.title(lang)),
+    with st.expander(ui.tr_md("admin_ops.questionnaires.version_label", version=form.version, title=form.title(lang)),
                      expanded=entry is versions[0]):
         st.caption(used_by_text(entry))
         st.dataframe(pd.DataFrame([{field_label("code"): i.code, field_label(lang): i.text(lang),

@@ -74,7 +74,7 @@ if st.session_state.get("rating_agency") not in chosen:
 agency = st.selectbox(ui.tr("survey.pick_agency"), options=chosen, format_func=agency_label, key="rating_agency")
 st.caption(ui.tr("survey.mark_saved") if agency in saved else ui.tr("survey.mark_todo"))
 if unrated:
-    st.caption(ui.tr("survey.still_to_do", agencies=ui.tr("list_separator").join(agency_label(c) for c in unrated)))
+    st.caption(ui.tr_md("survey.still_to_do", agencies=ui.tr("list_separator").join(agency_label(c) for c in unrated)))
 earlier = saved.get(agency)
 level_names = {level: ui.tr(f"levels.{level}") for level in questionnaire.LEVELS}
 
@@ -91,7 +91,7 @@ with st.form(f"rate_{agency}"):
     for item in form.items:
         previous = earlier["ratings"].get(item.code) if earlier else None
         answers[item.code] = st.radio(
-            item.text(lang), options=list(questionnaire.LEVELS), format_func=level_names.get,
+            ui.md(item.text(lang)), options=list(questionnaire.LEVELS), format_func=level_names.get,
             index=questionnaire.LEVELS.index(previous) if previous else None,
             horizontal=True, key=f"r_{agency}_{item.code}",
         )
@@ -106,7 +106,7 @@ with st.form(f"rate_{agency}"):
 if submitted:
     missing = [item.text(lang) for item in form.items if answers[item.code] is None]
     if missing:
-        st.error(ui.tr("survey.answer_every_item", items=ui.tr("list_separator").join(missing)))
+        st.error(ui.tr_md("survey.answer_every_item", items=ui.tr("list_separator").join(missing)))
     else:
         try:
             revision = responses.save_response(db, me, round_name, agency, answers, comment)
@@ -114,7 +114,7 @@ if submitted:
             ui.show_error(error)
         else:
             key = "survey.saved" if revision == 1 else "survey.revised"
-            st.session_state["flash"] = ui.tr(key, agency=agency_label(agency))
+            st.session_state["flash"] = ui.tr_md(key, agency=agency_label(agency))
             following = [c for c in unrated if c != agency]
             if following:
                 st.session_state["goto_agency"] = following[0]
@@ -127,7 +127,7 @@ if submitted:
 from surveys import problems  # noqa: E402
 
 if earlier:
-    with st.expander(ui.tr("casework.survey_problem.heading", agency=agency_label(agency)),
+    with st.expander(ui.tr_md("casework.survey_problem.heading", agency=agency_label(agency)),
                      icon=":material/report:"):
         st.caption(ui.tr("casework.survey_problem.explained", days=problems.due_working_days(db)))
         with st.form(f"problem_{agency}", clear_on_submit=True):
@@ -141,5 +141,5 @@ if earlier:
                 except QipingError as error:
                     ui.show_error(error)
                 else:
-                    st.success(ui.tr("casework.problems.raised_done", agency=agency_label(agency)),
+                    st.success(ui.tr_md("casework.problems.raised_done", agency=agency_label(agency)),
                                icon=":material/check_circle:")

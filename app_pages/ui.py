@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import time
 
@@ -25,6 +26,32 @@ def lang() -> str:
 def tr(key: str, **values) -> str:
     """The current language's text for ``key``."""
     return i18n.t(key, lang(), **values)
+
+
+# --- names and free text in Markdown ---------------------------------------------------
+# st.markdown, st.write, st.caption, titles, headers, alerts (st.info …), widget labels and
+# help, metric labels, radio options, tabs and expanders all render Markdown. A name or
+# anything a user typed goes there only through ``md`` (or ``tr_md``), so that an agency
+# named "Acme ![x](http://…)" shows as typed and no viewer's browser loads that address.
+# Plain-text places (st.text, st.dataframe cells, select box options) take names as they are.
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# GitHub-flavoured Markdown also turns bare "http://…", "www.…" and "a@b.c" into links, after
+# escapes are resolved; an invisible word joiner (U+2060) in front of ":", "." and "@" stops it.
+_BARE_LINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")
+WORD_JOINER = "\u2060"
+
+
+def md(text) -> str:
+    """``text`` escaped for Markdown: CommonMark shows any backslash-escaped ASCII
+    punctuation literally, so no link, image, emphasis, HTML, directive (``:red[…]``)
+    or formula can be formed from it; bare addresses are kept from becoming links."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _BARE_LINK.sub(WORD_JOINER, str(text)))
+
+
+def tr_md(key: str, **values) -> str:
+    """``tr`` for a Markdown place: the catalogue's words as written, every text value escaped."""
+    return tr(key, **{name: md(value) if isinstance(value, str) else value for name, value in values.items()})
 
 
 @st.cache_resource(show_spinner=False)
@@ -148,7 +175,7 @@ def show_flash(flash: str = "flash") -> None:
 
 
 def show_error(error: QipingError) -> None:
-    st.error(error.message(lang()))
+    st.error(error.message(lang(), quote=md))
     if isinstance(error, ImportRefused):
         st.dataframe(
             [{tr("import.problem"): text} for text in error.details(lang())],

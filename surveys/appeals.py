@@ -4,8 +4,11 @@ of its own that it believes mistaken or malicious.
 Window: from the round's close until ``appeal_window_days`` (setting, default
 10) working days of China's calendar after the county day of ``rounds.closed_at``. The agency picks the response by
 its opaque number in that round (surveys/casework.py) and sees only its item
-ratings and comment: no enterprise, no time, no source, no id. Each response
-may be appealed once, and each appeal decided once.
+ratings and comment: no enterprise, no time, no source, no id — and nothing at
+all while the round has fewer counted responses for it than privacy.py allows
+(excluded ones do not count). Each response may be appealed once, and each
+appeal decided once. The discipline office gets the response's id with an
+appeal (to reveal the rater, with a reason); the administrator does not.
 
 Upholding excludes the response (exclusions.insert_exclusion, same
 transaction, the reason kept). If the round is already finalised, its stored
@@ -19,9 +22,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from surveys import audit, cases, clock, exclusions, finalise, rounds, workdays
+from surveys import audit, cases, clock, exclusions, finalise, privacy, rounds, workdays
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
-from surveys.casework import MIN_RESPONSES_FOR_COMMENTS, numbered_responses
+from surveys.casework import numbered_responses
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
 
@@ -59,21 +62,26 @@ def _own_agency(actor: Actor, agency: str) -> None:
         raise PermissionDenied("casework.appeals.not_your_agency")
 
 
+def _enough_counted(rows: list[dict]) -> bool:
+    return privacy.enough(sum(privacy.is_counted(r) for r in rows))
+
+
 def responses_for_appeal(db, actor: Actor, round_name: str, agency: str) -> list[dict]:
-    """The agency's responses in a round as it may see them: number, ratings, comment, score.
+    """The agency's rated responses in a round as it may see them: number, ratings,
+    comment, score, and whether each is excluded or appealed already.
 
     Nothing else: not the enterprise, not when, not how. Empty when the round
-    has fewer than 3 responses for the agency (DESIGN §6).
+    has too few counted responses for the agency (privacy.py; DESIGN §6).
     """
     require_role(actor, AGENCY)
     _own_agency(actor, agency)
     rows = numbered_responses(db, round_name, agency)
-    if len(rows) < MIN_RESPONSES_FOR_COMMENTS:
+    if not _enough_counted(rows):
         return []
     appealed = {r[0] for r in db.execute("SELECT response_id FROM appeals WHERE round = ? AND agency = ?",
                                          [round_name, agency])}
     return [{"number": r["number"], "ratings": r["ratings"], "comment": r["comment"], "score": r["score"],
-             "excluded": r["excluded"], "appealed": r["response_id"] in appealed} for r in rows]
+             "excluded": r["excluded"], "appealed": r["response_id"] in appealed} for r in rows if r["ratings"]]
 
 
 def _check_window(db, round_name: str) -> None:
@@ -96,9 +104,10 @@ def lodge_appeal(db, actor: Actor, round_name: str, agency: str, number: int, re
         raise InvalidInput("casework.appeals.reason_needed")
     with write_transaction(db):
         _check_window(db, round_name)
-        if len(numbered_responses(db, round_name, agency)) < MIN_RESPONSES_FOR_COMMENTS:
+        rows = numbered_responses(db, round_name, agency)
+        if not _enough_counted(rows):
             raise InvalidInput("casework.appeals.too_few", round=round_name)
-        target = next((r for r in numbered_responses(db, round_name, agency) if r["number"] == number), None)
+        target = next((r for r in rows if r["number"] == number and r["ratings"]), None)
         if target is None:
             raise NotFound("casework.appeals.no_such_number", number=number, round=round_name)
         if db.execute("SELECT 1 FROM appeals WHERE response_id = ?", [target["response_id"]]).fetchone():
@@ -121,26 +130,36 @@ def get_appeal(db, appeal_id: int) -> dict:
     return rows[0]
 
 
-def _with_response(db, appeal: dict) -> dict:
+def _with_response(db, appeal: dict, rows: list[dict] | None = None) -> dict:
     """The appeal with its response's number, ratings and comment (never the enterprise)."""
-    response = next(r for r in numbered_responses(db, appeal["round"], appeal["agency"])
-                    if r["response_id"] == appeal["response_id"])
+    rows = numbered_responses(db, appeal["round"], appeal["agency"]) if rows is None else rows
+    response = next(r for r in rows if r["response_id"] == appeal["response_id"])
     shown = {k: v for k, v in appeal.items() if k != "response_id"}
     return {**shown, "number": response["number"], "ratings": response["ratings"],
             "comment": response["comment"], "score": response["score"]}
 
 
 def my_appeals(db, actor: Actor) -> list[dict]:
+    """The agency's appeals; the rating's content only while its round still has enough
+    counted responses (an exclusion since the appeal may have taken it below the minimum)."""
     require_role(actor, AGENCY)
-    rows = db.query("SELECT * FROM appeals WHERE agency = ? ORDER BY id DESC", [actor.agency_code])
-    return [_with_response(db, a) for a in rows]
+    found = []
+    for appeal in db.query("SELECT * FROM appeals WHERE agency = ? ORDER BY id DESC", [actor.agency_code]):
+        rows = numbered_responses(db, appeal["round"], appeal["agency"])
+        shown = _with_response(db, appeal, rows)
+        if not _enough_counted(rows):
+            shown.update(ratings={}, comment=None, score=None)
+        found.append(shown)
+    return found
 
 
 def appeals_for_review(db, actor: Actor, status: str | None = None) -> list[dict]:
-    """Appeals for the discipline office, pending first; with ``response_id`` for revealing."""
+    """Appeals for review, pending first. The discipline office also gets each one's
+    ``response_id``, to reveal the rater; the administrator never does (DESIGN §6)."""
     require_role(actor, DISCIPLINE, ADMIN)
     rows = db.query("SELECT * FROM appeals ORDER BY status <> 'pending', id DESC")
-    return [{**_with_response(db, a), "response_id": a["response_id"]} for a in rows
+    linked = actor.role == DISCIPLINE
+    return [{**_with_response(db, a), **({"response_id": a["response_id"]} if linked else {})} for a in rows
             if status is None or a["status"] == status]
 
 

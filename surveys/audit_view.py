@@ -2,8 +2,11 @@
 filtered by who, what, target and date, and exported as CSV or XLSX.
 
 The audit log is the administrator's. Its entries hold who acted, on what,
-and facts such as a response's id and revision — never ratings (the services
-that write it keep them out; tests/test_audit_log.py checks that).
+and facts such as a revision number — never ratings, and never anything that
+ties an enterprise to how it rated: an enterprise's entries name the round,
+not the agency or the response, and a reveal names neither the enterprise nor
+the response (the services that write it keep them out; tests/test_audit_log.py
+and tests/test_admin_privacy.py check that).
 Dates are the county's (China Standard Time); the log keeps UTC.
 """
 from __future__ import annotations

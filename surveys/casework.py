@@ -5,6 +5,12 @@ Opaque numbers: within one (round, agency) the responses are ordered by a keyed
 hash of their id (key: setting ``response_number_key``, random per database)
 and numbered 1..n. The number says nothing about who answered or when, and the
 same enterprise gets unrelated numbers in different rounds and agencies.
+
+Who learns what. The discipline office's evidence carries each response's id,
+so that it can reveal the rater (surveys/reveal.py, audited). The
+administrator may read the evidence too, but without any response id: nothing
+it can see ties an enterprise to a response (DESIGN §6). An agency sees its
+case's score only while enough responses count (surveys/privacy.py).
 """
 from __future__ import annotations
 
@@ -13,11 +19,9 @@ import hashlib
 import pandas as pd
 
 import scoring
-from surveys import cases, finalise, questionnaire, rounds
+from surveys import cases, finalise, privacy, questionnaire, rounds
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.errors import PermissionDenied
-
-MIN_RESPONSES_FOR_COMMENTS = 3  # DESIGN §6: an agency sees comments only from 3 responses on
 
 
 def _number_key(db) -> str:
@@ -127,7 +131,9 @@ def case_evidence(db, actor: Actor, case_id: int) -> dict:
     case = _with_result(cases.get_case(db, case_id), _result_lookup(db))
     form, config = _form_and_config(db, case["round"])
     responses = numbered_responses(db, case["round"], case["agency"])
-    counted = [r for r in responses if not r["excluded"]]
+    counted = [r for r in responses if privacy.is_counted(r)]
+    if actor.role != DISCIPLINE:  # only the office that may reveal a rater gets the ids to reveal by
+        responses = [{k: v for k, v in r.items() if k != "response_id"} for r in responses]
     result = next((r for r in finalise.current_results(db, case["round"]) if r["agency"] == case["agency"]), None)
     return {
         "case": case,
@@ -165,6 +171,7 @@ def agency_cases(db, actor: Actor) -> list[dict]:
     results = _result_lookup(db)
     rows = [_with_result(c, results) for c in db.query(
         "SELECT * FROM cases WHERE agency = ? ORDER BY round DESC, id DESC", [actor.agency_code])]
+    rows = [privacy.hide_thin_result(db, row) for row in rows]
     for row in rows:
         row["timeline"] = cases.case_events(db, row["id"])
         row["steps"] = cases.steps_for(actor, row)

@@ -10,12 +10,13 @@
 Agencies see stored results of finalised rounds only. A round that is open or
 closed but not finalised is "in progress": agencies see no numbers for it; the
 administrator and discipline office see provisional figures, marked as such.
-Comments are shown only for rounds with at least ``COMMENT_MIN_RESPONSES``
-counted responses for the agency, sorted by their text (so their order says
-nothing about who wrote them or when) and with nothing else about the rater.
-For the same reason an agency sees no item breakdown, answer shares or score
-of a round with fewer responses than that: one or two raters' answers would
-show through.
+Comments are shown only for rounds with enough counted responses for the
+agency (surveys/privacy.py decides both "counted" and "enough"), sorted by
+their text (so their order says nothing about who wrote them or when) and with
+nothing else about the rater. For the same reason an agency sees no item
+breakdown, answer shares, score or interval of a round below that minimum —
+its own or, in the published ranking, any other agency's: one or two raters'
+answers would show through.
 
 Every function returns plain data (dicts, DataFrames); the pages cache them
 keyed on ``data_version`` so that any change of the data is seen at once.
@@ -29,18 +30,17 @@ import pandas as pd
 import sqlite_utils
 
 import scoring
-from surveys import finalise
+from surveys import finalise, privacy
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.errors import NotFound, PermissionDenied
 
 STAFF = (ADMIN, DISCIPLINE)
-COMMENT_MIN_RESPONSES = 3
 FINALISED = finalise.FINALISED_STATUSES
 IN_PROGRESS = ("open", "closed")
 CASE_DONE = ("closed", "withdrawn")
 RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain",
                   "action", "flag", "rank"]
-COUNTED = "r.id NOT IN (SELECT response_id FROM exclusions)"
+COUNTED = privacy.counted_condition("r")
 
 
 # --- cache key ------------------------------------------------------------------
@@ -121,14 +121,12 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
     return results
 
 
-def _hide_small_rounds(results: pd.DataFrame, actor: Actor) -> pd.DataFrame:
-    """An agency does not see the score of a round with fewer than COMMENT_MIN_RESPONSES
-    responses (it is insufficient anyway): it would be one or two raters' answers."""
+def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+    """An agency sees no score or interval resting on too few counted responses (privacy.py),
+    whichever agency they belong to."""
     if actor.role != AGENCY:
         return results
-    results = results.copy()
-    results.loc[results["n"] < COMMENT_MIN_RESPONSES, ["mean", "score", "ci_low", "ci_high"]] = float("nan")
-    return results
+    return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db))
 
 
 def _visible_rounds(rounds: pd.DataFrame, actor: Actor) -> list[str]:
@@ -171,16 +169,16 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
     rounds = _rounds(db)
     visible = _visible_rounds(rounds, actor)
     active = _active_enterprises(db)
-    results = _hide_small_rounds(_hide_unpublished_ranks(_results(db, code), rounds, actor), actor)
+    results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor)
     results["response_rate"] = results["n"] / active if active else float("nan")
     counted = _counted_per_round(db, code, visible)
-    detailed = [r for r in visible if actor.role in STAFF or counted.get(r, 0) >= COMMENT_MIN_RESPONSES]
+    detailed = [r for r in visible if actor.role in STAFF or privacy.enough(counted.get(r, 0))]
     ratings = _rating_counts(db, code, detailed)
     return AgencyDashboard(
         agency=agency[0], rounds=rounds, results=results,
         provisional=_provisional_for(db, actor, rounds, code, active),
         items=item_means(ratings, rounds), levels=level_shares(ratings),
-        comments=_comments(db, code, [r for r in visible if counted.get(r, 0) >= COMMENT_MIN_RESPONSES]),
+        comments=_comments(db, code, [r for r in visible if privacy.enough(counted.get(r, 0))]),
         counted=counted, open_cases=_open_cases(db, code), active_enterprises=active,
         ranked=_ranked(db, set(results.loc[results["rank"].notna(), "round"])),
         item_labels=_item_labels(db, rounds),
@@ -201,13 +199,9 @@ def _provisional_for(db, actor: Actor, rounds: pd.DataFrame, code: str, active: 
 
 
 def _counted_per_round(db, code: str, visible: list[str]) -> dict[str, int]:
-    """Counted responses (not excluded, at least one answered item) per round."""
-    rows = db.execute(
-        f"""SELECT r.round, count(*) FROM responses r
-            WHERE r.agency = ? AND {COUNTED}
-              AND EXISTS (SELECT 1 FROM response_ratings rr WHERE rr.response_id = r.id)
-            GROUP BY r.round""", [code]).fetchall()
-    return {name: n for name, n in rows if name in visible}
+    """Counted responses (privacy.py) per round."""
+    counted = privacy.counted_per_round_agency(db, agency=code)
+    return {name: n for (name, _), n in counted.items() if name in visible}
 
 
 def _rating_counts(db, code: str, visible: list[str]) -> pd.DataFrame:
@@ -250,8 +244,7 @@ def _comments(db, code: str, rounds: list[str]) -> pd.DataFrame:
     marks = ", ".join("?" for _ in rounds)
     rows = db.execute(
         f"""SELECT r.round, r.comment FROM responses r
-            WHERE r.agency = ? AND r.round IN ({marks}) AND {COUNTED} AND trim(r.comment) <> ''
-              AND EXISTS (SELECT 1 FROM response_ratings rr WHERE rr.response_id = r.id)""",
+            WHERE r.agency = ? AND r.round IN ({marks}) AND {COUNTED} AND trim(r.comment) <> ''""",
         [code, *rounds]).fetchall()
     frame = pd.DataFrame(rows, columns=["round", "comment"])
     return frame.sort_values(["round", "comment"], ascending=[False, True]).reset_index(drop=True)
@@ -390,7 +383,8 @@ def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
 
 def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) -> pd.DataFrame:
     """One round's ranking (rank, agency and its names, n, score, interval, grade, flag), best first.
-    Agencies may see it only once the round is published."""
+    Agencies may see it only once the round is published, and without the figures of any
+    agency below the privacy minimum."""
     require_role(actor, AGENCY, *STAFF)
     if round_name not in ranking_rounds(db, actor):
         raise PermissionDenied("dashboards.not_published", round=round_name)
@@ -400,7 +394,7 @@ def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) 
                             columns=["agency", "name_zh", "name_en", "category"])
     table = results.merge(agencies, on="agency", how="left")
     if actor.role == AGENCY:  # what publication makes public: no actions of other agencies
-        table = table.drop(columns=["action", "uncertain", "mean"])
+        table = _hide_thin_figures(db, table, actor).drop(columns=["action", "uncertain", "mean"])
     return best_first(table)
 
 

@@ -36,8 +36,14 @@ class QipingError(Exception):
         self.values = values
         super().__init__(self.message(DEFAULT_LANGUAGE))
 
-    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
-        return t(self.key, lang, **_localise(self.values, lang))
+    def message(self, lang: str = DEFAULT_LANGUAGE, quote=None) -> str:
+        """The message in ``lang``. ``quote`` (str -> str), when given, is applied to every
+        value the message quotes (what the user typed, a name from the roster) and not to
+        the catalogue's own words: a page drawing Markdown passes its escaper."""
+        values = _localise(self.values, lang)
+        if quote is not None:
+            values = {k: quote(v) if isinstance(v, str) else v for k, v in values.items()}
+        return t(self.key, lang, **values)
 
 
 class PermissionDenied(QipingError):

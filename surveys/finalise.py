@@ -17,7 +17,7 @@ import pandas as pd
 import sqlite_utils
 
 import scoring
-from surveys import audit, cases, clock, questionnaire, rounds
+from surveys import audit, cases, clock, privacy, questionnaire, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, Term
@@ -36,12 +36,12 @@ def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.Scorin
 
 
 def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
-    """One wide row per counted response (excluded ones left out), plus an empty row
+    """One wide row per counted response (privacy.py's rule), plus an empty row
     for every active agency without any, so that it is graded insufficient."""
     rows = db.execute(
-        """SELECT r.id, r.round, r.enterprise, r.agency, rr.item, rr.rating
-           FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
-           WHERE r.round = ? AND r.id NOT IN (SELECT response_id FROM exclusions)""",
+        f"""SELECT r.id, r.round, r.enterprise, r.agency, rr.item, rr.rating
+            FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+            WHERE r.round = ? AND {privacy.counted_condition("r")}""",
         [round_name],
     ).fetchall()
     long = pd.DataFrame(rows, columns=["id", "round", "enterprise", "agency", "item", "rating"])

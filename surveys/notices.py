@@ -3,14 +3,15 @@ the reminder notice, the interview notice and the referral letter.
 
 A notice is one self-contained HTML page (print it from the browser, A4).
 Every value is escaped; nothing about any enterprise appears in it, so an
-agency may download the notices of its own cases.
+agency may download the notices of its own cases — without score and interval
+should exclusions since finalising leave too few counted responses (privacy.py).
 """
 from __future__ import annotations
 
 import html
 
 from i18n import t
-from surveys import cases, casework, clock, registry, rounds
+from surveys import cases, casework, clock, privacy, registry, rounds
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.errors import PermissionDenied
 
@@ -43,9 +44,11 @@ def _case_for(db, actor: Actor, case_id: int) -> dict:
     return case
 
 
-def _facts(db, case: dict, lang: str) -> dict:
+def _facts(db, case: dict, lang: str, for_agency: bool = False) -> dict:
     """The values a notice states, as text."""
     result = next((r for r in casework.trend(db, case["agency"]) if r["round"] == case["round"]), {})
+    if for_agency and result:
+        result = privacy.hide_thin_result(db, {**result, "agency": case["agency"]})
     agency_row = next(db.query("SELECT * FROM agencies WHERE code = ?", [case["agency"]]))
     interval = ""
     if result.get("ci_low") is not None and result.get("ci_high") is not None:
@@ -97,7 +100,7 @@ def notice_filename(case: dict) -> str:
 def notice_html(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
     """The case's notice as a complete, printable HTML page."""
     case = _case_for(db, actor, case_id)
-    facts = _facts(db, case, lang)
+    facts = _facts(db, case, lang, for_agency=actor.role == AGENCY)
     e = html.escape
     addressee_key = "casework.notice.addressee_referral" if case["action"] == "referral" else "casework.notice.addressee"
     title = t(f"casework.notice.title.{case['action']}", lang)

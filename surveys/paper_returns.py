@@ -326,12 +326,13 @@ def import_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: 
     with write_transaction(db):
         preview = _check(db, table, replace)
         for row in preview.rows:
-            response_id, revision = store_response(db, preview.round, row.enterprise, row.agency, row.ratings,
-                                                   row.comment, "paper")
-            # who answered on paper and which answer it replaced; never the ratings
+            _, revision = store_response(db, preview.round, row.enterprise, row.agency, row.ratings,
+                                         row.comment, "paper")
+            # who answered on paper and what it replaced; not the agency, the response or the ratings,
+            # so the log never ties an enterprise to how it rated (see surveys/responses.py)
             audit.record(db, actor, "response.paper_replaced" if row.replaces else "response.paper_saved",
-                         f"{preview.round}/{row.agency}", response=response_id, revision=revision,
-                         enterprise=row.enterprise, line=row.line, replaced_source=row.replaces)
+                         preview.round, revision=revision, enterprise=row.enterprise, line=row.line,
+                         replaced_source=row.replaces)
         audit.record(db, actor, "paper_returns.imported", preview.round, file=filename, **preview.counts)
     return preview.counts
 

@@ -11,7 +11,10 @@ its deadline is overdue; an answer after it is marked late.
 Privacy: the agency sees the problem, never who raised it — unless the
 enterprise ticked "you may contact us", and then only its name and contact.
 Each step records the actor's role for display; the actor's name is kept for
-the record but never shown to an agency.
+the record but never shown to an agency. The audit log (the administrator's)
+records an enterprise's steps by round only — not the ticket, not the agency:
+the administrator reads every ticket, and raising one needs a rating of that
+agency, so either would tie the enterprise to its ticket and its rating.
 """
 from __future__ import annotations
 
@@ -77,7 +80,7 @@ def raise_problem(db, actor: Actor, agency: str, text: str, may_contact: bool = 
             " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [current["name"], agency, actor.id, text, int(bool(may_contact)), clock.now_iso(), due]).fetchone()[0]
         _event(db, problem_id, actor, "raised", text)
-        audit.record(db, actor, "problem.raised", f"problem/{problem_id}", agency=agency, due_on=due)
+        audit.record(db, actor, "problem.raised", current["name"])
     return problem_id
 
 
@@ -113,7 +116,7 @@ def confirm_problem(db, actor: Actor, problem_id: int, solved: bool, note: str =
                        [OPEN, problem_id])
         step = "confirmed_solved" if solved else "not_solved"
         _event(db, problem_id, actor, step, note)
-        audit.record(db, actor, f"problem.{step}", f"problem/{problem_id}")
+        audit.record(db, actor, f"problem.{step}", problem["round"])
 
 
 def _events(db, problem_id: int) -> list[dict]:

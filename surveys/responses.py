@@ -3,6 +3,12 @@ revisions while the round is open, and its own past ratings.
 
 One response per (round, enterprise, agency) is a UNIQUE constraint in the
 schema; saving again revises that response in one transaction.
+
+The audit log (the administrator's) records that an enterprise saved, revised
+or withdrew an answer in a round — never for which agency, never the response's
+id: together with an agency's figures either would tell the administrator how
+that enterprise rated it (DESIGN §6). The link stays in ``responses``, which
+only the discipline office's audited reveal turns into a name.
 """
 from __future__ import annotations
 
@@ -93,7 +99,7 @@ def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict,
         checked = _check_ratings(form, ratings)
         response_id, revision = store_response(db, round_name, actor.id, agency, checked, comment, source)
         action = "response.saved" if revision == 1 else "response.revised"
-        audit.record(db, actor, action, f"{round_name}/{agency}", response=response_id, revision=revision)
+        audit.record(db, actor, action, round_name, revision=revision)
     return revision
 
 
@@ -109,7 +115,7 @@ def withdraw_response(db, actor: Actor, round_name: str, agency: str) -> None:
         db.execute("DELETE FROM responses WHERE id = ?", [row[0]])
         db.execute("DELETE FROM survey_choices WHERE round = ? AND enterprise = ? AND agency = ?",
                    [round_name, actor.id, agency])
-        audit.record(db, actor, "response.withdrawn", f"{round_name}/{agency}", response=row[0])
+        audit.record(db, actor, "response.withdrawn", round_name)
 
 
 def _my_responses(db, enterprise: str, round_names: list[str]) -> dict[tuple[str, str], dict]:

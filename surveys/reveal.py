@@ -1,7 +1,11 @@
 """Revealing a rater (DESIGN §6): the discipline office, and only it, may learn
 which enterprise gave a response — or raised a problem ticket — to visit it for
 follow-up. Every reveal needs a reason and is written to the audit log and to
-the ``reveals`` table, in the same transaction as the look-up."""
+the ``reveals`` table, in the same transaction as the look-up.
+
+The audit log is the administrator's, so its entry names the reveal (its row
+in ``reveals``), who and why — not the enterprise, not the response: the link
+itself stays in ``reveals``, which only the discipline office reads."""
 from __future__ import annotations
 
 from surveys import audit, cases, clock
@@ -18,17 +22,19 @@ def _enterprise(db, uscc: str) -> dict:
     return rows[0]
 
 
-def _reveal(db, actor: Actor, reason: str, target: str, lookup, **link) -> dict:
+def _reveal(db, actor: Actor, reason: str, subject: str, lookup, **link) -> dict:
     require_role(actor, DISCIPLINE)
     reason = cases.clean_text(reason, MAX_REASON)
     if not reason:
         raise InvalidInput("casework.reveal.reason_needed")
     with write_transaction(db):
         uscc = lookup()
-        db.execute("INSERT INTO reveals (at, actor, reason, response_id, problem_id, enterprise)"
-                   " VALUES (?, ?, ?, ?, ?, ?)",
-                   [clock.now_iso(), actor.audit_name, reason, link.get("response_id"), link.get("problem_id"), uscc])
-        audit.record(db, actor, "rater.revealed", target, reason=reason, enterprise=uscc)
+        reveal_id = db.execute(
+            "INSERT INTO reveals (at, actor, reason, response_id, problem_id, enterprise)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [clock.now_iso(), actor.audit_name, reason, link.get("response_id"), link.get("problem_id"), uscc],
+        ).fetchone()[0]
+        audit.record(db, actor, "rater.revealed", f"reveal/{reveal_id}", reason=reason, subject=subject)
         return _enterprise(db, uscc)
 
 
@@ -40,7 +46,7 @@ def reveal_rater(db, actor: Actor, response_id: int, reason: str) -> dict:
             raise NotFound("exclusions.no_response", response=response_id)
         return row[0]
 
-    return _reveal(db, actor, reason, f"response/{response_id}", lookup, response_id=response_id)
+    return _reveal(db, actor, reason, "response", lookup, response_id=response_id)
 
 
 def reveal_problem_raiser(db, actor: Actor, problem_id: int, reason: str) -> dict:
@@ -51,7 +57,7 @@ def reveal_problem_raiser(db, actor: Actor, problem_id: int, reason: str) -> dic
             raise NotFound("casework.problems.not_found", problem=problem_id)
         return row[0]
 
-    return _reveal(db, actor, reason, f"problem/{problem_id}", lookup, problem_id=problem_id)
+    return _reveal(db, actor, reason, "problem", lookup, problem_id=problem_id)
 
 
 def reveal_history(db, actor: Actor, limit: int = 50) -> list[dict]:

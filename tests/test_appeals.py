@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, make_world
-from surveys import appeals, cases, casework, clock, finalise, responses, rounds
+from surveys import appeals, cases, casework, clock, exclusions, finalise, responses, rounds
 from surveys.actors import AGENCY, Actor
 from surveys.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -136,6 +136,62 @@ def test_fewer_than_three_ratings_cannot_be_listed_or_appealed(db):
     refused(db, InvalidInput, appeals.lodge_appeal, AGENCY_ACTOR, "2026Q1", "FGW", 1, "理由")
 
 
+
+def three_ratings_one_excluded(db):
+    """2026Q1 closed: three FGW ratings with comments, one of them excluded by the administrator."""
+    people = make_world(db, enterprises=3, open_round=False)
+    clock.freeze(CLOSED_AT - timedelta(days=20))
+    rounds.create_round(db, ADMIN_ACTOR, "2026Q1", "2026-01-01", "2099-12-31")
+    rounds.start_round(db, ADMIN_ACTOR, "2026Q1")
+    for level, who in zip((1, 3, 5), people):
+        responses.save_response(db, who, "2026Q1", "FGW", {i: level for i in ITEMS}, f"comment {level}")
+    at(0)
+    rounds.close_round(db, ADMIN_ACTOR, "2026Q1")
+    at(1)
+    excluded = db.execute("SELECT id FROM responses WHERE comment = 'comment 5'").fetchone()[0]
+    exclusions.exclude_response(db, ADMIN_ACTOR, excluded, "duplicate paper return")
+
+
+def test_an_excluded_rating_does_not_count_towards_the_minimum(db):
+    """Three stored, two counted: the list shows nothing, and nothing can be appealed."""
+    three_ratings_one_excluded(db)
+    assert appeals.responses_for_appeal(db, AGENCY_ACTOR, "2026Q1", "FGW") == []
+    message = refused(db, InvalidInput, appeals.lodge_appeal, AGENCY_ACTOR, "2026Q1", "FGW", 1, "理由")
+    assert message == appeals_too_few_message()
+
+
+def test_a_response_without_any_rating_does_not_count_towards_the_minimum(db):
+    people = make_world(db, enterprises=3, open_round=False)
+    clock.freeze(CLOSED_AT - timedelta(days=20))
+    rounds.create_round(db, ADMIN_ACTOR, "2026Q1", "2026-01-01", "2099-12-31")
+    rounds.start_round(db, ADMIN_ACTOR, "2026Q1")
+    for who in people[:2]:
+        responses.save_response(db, who, "2026Q1", "FGW", {i: 2 for i in ITEMS}, "两家之一")
+    with db.conn:
+        responses.store_response(db, "2026Q1", people[2].id, "FGW", {}, "空白问卷", "paper")
+    at(0)
+    rounds.close_round(db, ADMIN_ACTOR, "2026Q1")
+    at(1)
+    assert appeals.responses_for_appeal(db, AGENCY_ACTOR, "2026Q1", "FGW") == []
+
+
+def test_my_appeals_hide_the_rating_once_too_few_count(db, county):
+    """An appeal lodged with six ratings counted; the administrator then excludes four others."""
+    number = lowest(db)["number"]
+    appeals.lodge_appeal(db, AGENCY_ACTOR, "2026Q1", "FGW", number, "误评")
+    assert appeals.my_appeals(db, AGENCY_ACTOR)[0]["comment"] == "乱评"
+    others = [r[0] for r in db.execute("SELECT id FROM responses WHERE agency = 'FGW' AND comment = ''")][:4]
+    for response_id in others:
+        exclusions.exclude_response(db, ADMIN_ACTOR, response_id, "重复录入")
+    mine = appeals.my_appeals(db, AGENCY_ACTOR)[0]
+    assert (mine["number"], mine["status"]) == (number, "pending")
+    assert (mine["ratings"], mine["comment"], mine["score"]) == ({}, None, None)
+
+
+def appeals_too_few_message() -> str:
+    return InvalidInput("casework.appeals.too_few", round="2026Q1").message("en")
+
+
 def test_upholding_excludes_the_rating_with_the_reason(db, county):
     appeal_id = appeals.lodge_appeal(db, AGENCY_ACTOR, "2026Q1", "FGW", lowest(db)["number"], "误评")
     appeals.decide_appeal(db, DISCIPLINE_ACTOR, appeal_id, True, "经回访核实，该企业未在本委办理事项")
@@ -199,3 +255,19 @@ def test_an_upheld_appeal_can_lift_the_grade_and_withdraw_the_case(db):
     result = next(r for r in finalise.current_results(db, "2026Q1") if r["agency"] == "FGW")
     assert (result["grade"], result["action"]) == ("good", "none")
     assert [c["status"] for c in db.query("SELECT * FROM cases WHERE agency = 'FGW'")] == ["withdrawn"]
+
+
+def test_an_agency_case_shows_no_score_once_too_few_responses_count(db, county):
+    """The reminder of 2026Q1 stays open while its score, stored from six responses, would
+    rest on two once four are excluded: the agency's case list and notice leave it out."""
+    from surveys import notices
+    finalise.finalise_round(db, ADMIN_ACTOR, "2026Q1")
+    case = casework.agency_cases(db, AGENCY_ACTOR)[0]
+    assert case["score"] == 62.5 and "62.5" in notices.notice_html(db, AGENCY_ACTOR, case["id"])
+    for (response_id,) in db.execute("SELECT id FROM responses WHERE agency = 'FGW' LIMIT 4").fetchall():
+        exclusions.exclude_response(db, ADMIN_ACTOR, response_id, "重复录入")
+    case = casework.agency_cases(db, AGENCY_ACTOR)[0]
+    assert case["score"] is None and case["grade"] == "fair"
+    assert "62.5" not in notices.notice_html(db, AGENCY_ACTOR, case["id"])
+    assert "62.5" in notices.notice_html(db, DISCIPLINE_ACTOR, case["id"])  # the office sees it all
+    assert casework.inbox(db, DISCIPLINE_ACTOR)[0]["score"] == 62.5

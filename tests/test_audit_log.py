@@ -128,7 +128,7 @@ def test_xlsx_export_holds_every_match_with_safe_cells(log):
 
 
 def test_no_entry_ever_holds_a_rating(db):
-    """Online saves, revisions, withdrawals and paper imports: the log names responses, never ratings."""
+    """Online saves, revisions, withdrawals and paper imports: the log names rounds, never ratings."""
     enterprises = make_world(db, enterprises=2)
     distinctive = {"efficiency": 1, "attitude": 2, "lawfulness": 3, "integrity": 4, "convenience": 5}
     responses.save_response(db, enterprises[0], "2026Q4", "FGW", distinctive, "意见")

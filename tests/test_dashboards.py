@@ -182,6 +182,69 @@ def test_agency_sees_no_breakdown_of_a_round_with_fewer_than_three_responses(db,
     assert staff.results.set_index("round").loc["2026Q3", "score"] == 100.0
 
 
+
+# --- one privacy rule everywhere an agency looks (surveys/privacy.py) -----------------
+
+def thin_world(db, scjg_levels):
+    """2026Q1 published: FGW six responses, SCJG ``scjg_levels`` (one response each)."""
+    firms = make_world(db, enterprises=6, open_round=False)
+    open_round(db, "2026Q1")
+    answer(db, "2026Q1", firms, "FGW", [5] * 6)
+    answer(db, "2026Q1", firms, "SCJG", scjg_levels)
+    finish(db, "2026Q1", publish=True)
+
+
+@pytest.mark.parametrize("levels", [[2], [2, 4]])
+def test_the_published_ranking_shows_no_figure_of_an_agency_with_one_or_two_responses(db, levels):
+    thin_world(db, levels)
+    ranking = dashboards.published_ranking(db, AGENCY_ACTOR, "2026Q1").set_index("agency")
+    thin = ranking.loc["SCJG"]
+    assert thin["n"] == len(levels)  # how many answered is no one's rating
+    assert pd.isna(thin["score"]) and pd.isna(thin["ci_low"]) and pd.isna(thin["ci_high"])
+    assert ranking.loc["FGW", "score"] == 100.0  # enough responses: shown
+    staff = dashboards.published_ranking(db, ADMIN_ACTOR, "2026Q1").set_index("agency")
+    assert pd.notna(staff.loc["SCJG", "score"])  # staff see every figure
+
+
+def test_an_exclusion_after_finalising_hides_the_figures_resting_on_it(db, county):
+    """SCJG's 2026Q1 score was stored from 3 responses; once one is excluded, 2 count:
+    neither its own page nor the ranking may show a score the agency could take apart."""
+    response_id = db.execute("SELECT id FROM responses WHERE agency = 'SCJG' AND round = '2026Q1'"
+                             " AND comment = 'slow'").fetchone()[0]
+    exclusions.exclude_response(db, ADMIN_ACTOR, response_id, "duplicate paper return")
+    own = dashboards.agency_dashboard(db, SCJG_ACTOR, "SCJG").results.set_index("round").loc["2026Q1"]
+    assert pd.isna(own["score"]) and pd.isna(own["ci_low"])
+    ranked = dashboards.published_ranking(db, AGENCY_ACTOR, "2026Q1").set_index("agency").loc["SCJG"]
+    assert pd.isna(ranked["score"]) and pd.isna(ranked["ci_high"])
+
+
+def test_a_response_without_any_answered_item_does_not_count(db, county):
+    """Three stored SCJG responses in 2026Q3 would be enough, but one has no rating at all."""
+    from surveys.responses import store_response
+    answer(db, "2026Q3", county, "SCJG", [1, 2], ["x", "y"])
+    with db.conn:
+        store_response(db, "2026Q3", county[2].id, "SCJG", {}, "z", "paper")
+    finish(db, "2026Q3", publish=True)
+    board = dashboards.agency_dashboard(db, SCJG_ACTOR, "SCJG")
+    assert board.counted["2026Q3"] == 2
+    assert "2026Q3" not in set(board.comments["round"])
+    assert pd.isna(dashboards.published_ranking(db, AGENCY_ACTOR, "2026Q3").set_index("agency")
+                   .loc["SCJG", "score"])
+
+
+def test_no_module_keeps_its_own_minimum_or_counting_rule():
+    """DESIGN §6: one rule, in one place — surveys/privacy.py."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    for path in [*root.glob("surveys/*.py"), *root.glob("app_pages/*.py")]:
+        if path.name == "privacy.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"MIN_\w*RESPONSES\w*\s*=|COMMENT_MIN", text), path
+        assert "NOT IN (SELECT response_id FROM exclusions)" not in text, path
+
+
 # --- figures ----------------------------------------------------------------------
 
 def test_insufficient_round_keeps_its_grade_and_is_skipped_for_the_change(db, county):

@@ -24,9 +24,11 @@ def test_discipline_office_sees_name_code_and_contact_and_it_is_logged(db, rated
     found = reveal.reveal_rater(db, DISCIPLINE_ACTOR, response_id, "上门回访核实评价")
     assert found == {"uscc": who.id, "name": "企业1", "industry": "", "contact_person": "张三",
                      "contact_phone": "13800000000"}
+    # the administrator's log says who revealed, when and why; the link itself stays in reveals
     entry = db.execute("SELECT actor, action, target, detail FROM audit_log WHERE action = 'rater.revealed'").fetchone()
-    assert entry[:3] == ("discipline:discipline", "rater.revealed", f"response/{response_id}")
-    assert json.loads(entry[3]) == {"reason": "上门回访核实评价", "enterprise": who.id}
+    reveal_id = db.execute("SELECT id FROM reveals").fetchone()[0]
+    assert entry[:3] == ("discipline:discipline", "rater.revealed", f"reveal/{reveal_id}")
+    assert json.loads(entry[3]) == {"reason": "上门回访核实评价", "subject": "response"}
     row = db.execute("SELECT actor, reason, response_id, enterprise FROM reveals").fetchone()
     assert row == ("discipline:discipline", "上门回访核实评价", response_id, who.id)
 
