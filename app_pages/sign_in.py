@@ -27,8 +27,10 @@ def try_enterprise(code: str) -> None:
 
 
 link_code = st.query_params.get("code")
-if link_code and not st.session_state.get("link_code_tried"):
-    st.session_state["link_code_tried"] = True  # a bad link is tried once, not on every rerun
+if link_code:
+    # The code leaves the address bar at once, tried or not: left there, a reload
+    # after signing out (or after the idle time-out) would sign the enterprise in again.
+    del st.query_params["code"]
     try_enterprise(link_code)
 
 enterprise_tab, staff_tab = st.tabs([ui.tr("signin.enterprise_tab"), ui.tr("signin.staff_tab")])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import time
 from datetime import date, datetime
 
 import streamlit as st
@@ -48,7 +47,7 @@ def actor() -> Actor | None:
 
 def sign_in(who: Actor) -> None:
     st.session_state["actor"] = who
-    st.session_state["last_seen"] = time.time()
+    st.session_state["last_seen"] = clock.now().timestamp()
 
 
 def sign_out(reason_key: str | None = None) -> None:
@@ -65,7 +64,7 @@ def session_minutes() -> int:
 
 def end_idle_session() -> None:
     """Sign out a session that has been idle longer than QIPING_SESSION_MINUTES."""
-    now = time.time()
+    now = clock.now().timestamp()  # the services' clock, so that tests can move it
     last = st.session_state.get("last_seen")
     if actor() is not None and last is not None and now - last > session_minutes() * 60:
         sign_out("signin.idle_signed_out")

@@ -1,0 +1,72 @@
+"""Sessions through Streamlit's AppTest: the letter's link, the idle time-out,
+credentials changed under an open session, and the demo banner."""
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from surveys import clock
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+SIGN_IN_TITLE = "企评 · 营商环境评议"
+SURVEY_TITLE = "2026年第四季度行政效能评议"
+
+
+@pytest.fixture
+def county(demo_path, monkeypatch):
+    monkeypatch.setenv("QIPING_DB", str(demo_path))
+    return demo_path
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "info", "success", "error",
+                                  "warning", "text") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def signed_in(at) -> bool:
+    return any(b.label == "退出登录" for b in at.sidebar.button)
+
+
+def open_link(code: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["code"] = code
+    at.run()
+    assert not at.exception
+    return at
+
+
+# --- the letter's link ------------------------------------------------------------
+
+def test_link_sign_in_takes_the_code_out_of_the_address(county):
+    at = open_link("QP-DEMO-0011")
+    assert SURVEY_TITLE in texts(at) and signed_in(at)
+    assert "code" not in at.query_params
+
+
+def test_sign_out_after_a_link_sign_in_stays_signed_out(county):
+    at = open_link("QP-DEMO-0012")
+    next(b for b in at.sidebar.button if b.label == "退出登录").click()
+    at.run()
+    at.run()  # another click on the sign-in page
+    assert at.title[0].value == SIGN_IN_TITLE and not signed_in(at)
+    assert SURVEY_TITLE not in texts(at)
+
+
+def test_idle_time_out_after_a_link_sign_in_is_for_good(county, monkeypatch):
+    monkeypatch.setenv("QIPING_SESSION_MINUTES", "5")
+    clock.freeze(T0)
+    at = open_link("QP-DEMO-0013")
+    assert signed_in(at)
+    clock.freeze(T0 + timedelta(minutes=4))
+    at.run()
+    assert signed_in(at)  # four minutes idle: still signed in
+    clock.freeze(T0 + timedelta(minutes=10))
+    at.run()
+    assert any("长时间未操作" in i.value for i in at.info)
+    assert at.title[0].value == SIGN_IN_TITLE and not signed_in(at)
+    at.run()
+    assert not signed_in(at) and SURVEY_TITLE not in texts(at)
