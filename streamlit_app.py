@@ -69,6 +69,7 @@ def pages_for(who) -> list:
 language_switch()
 ui.end_idle_session()
 ui.end_deactivated_session()
+ui.end_superseded_session()
 who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)

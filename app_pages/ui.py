@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -79,6 +80,28 @@ def end_deactivated_session() -> None:
     who = actor()
     if who is not None and not still_active(db(), who):
         sign_out("signin.deactivated_signed_out")
+
+
+def end_superseded_session() -> None:
+    """A session opened with a password or access code that has since been changed
+    (reset or rotated by the administrator, or changed in another session) ends at
+    its next click."""
+    from surveys.accounts import credential_stamp
+
+    who = actor()
+    if who is None:
+        return
+    current = credential_stamp(db(), who)
+    if who.credential_stamp is None:
+        # an actor placed in the session without signing in (page tests) takes the current one
+        st.session_state["actor"] = replace(who, credential_stamp=current)
+    elif who.credential_stamp != current:
+        sign_out("signin.credential_changed_signed_out")
+
+
+def keep_session(who: Actor) -> None:
+    """This session's own password change: it stays signed in with the new stamp."""
+    st.session_state["actor"] = who
 
 
 def client_key() -> str:

@@ -2,7 +2,9 @@
 with lock-out after repeated failures, and the accounts themselves."""
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -74,12 +76,13 @@ def sign_in_enterprise(db: sqlite_utils.Database, code: str, client: str) -> Act
     if code:
         digest = hashing.access_code_digest(hashing.installation_salt(db), code)
         row = db.execute(
-            "SELECT uscc, name FROM enterprises WHERE access_code_hash = ? AND active = 1", [digest]
+            "SELECT uscc, name, access_code_hash FROM enterprises WHERE access_code_hash = ? AND active = 1",
+            [digest],
         ).fetchone()
     if row is None:
         raise _record_failure(db, key, "signin.wrong_code")
     _clear_failures(db, key)
-    return Actor(role=ENTERPRISE, id=row[0], name=row[1])
+    return Actor(role=ENTERPRISE, id=row[0], name=row[1], credential_stamp=_stamp(row[2]))
 
 
 def set_access_code(db: sqlite_utils.Database, uscc: str, code: str) -> None:
@@ -114,7 +117,8 @@ def sign_in_staff(db: sqlite_utils.Database, username: str, password: str) -> Ac
     if row is None or not hashing.verify_password(row[1], password):
         raise _record_failure(db, key, "signin.wrong_password")
     _clear_failures(db, key)
-    return Actor(role=row[2], id=row[0], name=row[4] or row[0], agency_code=row[3])
+    return Actor(role=row[2], id=row[0], name=row[4] or row[0], agency_code=row[3],
+                 credential_stamp=_stamp(row[1]))
 
 
 def _check_new_password(password: str) -> None:
@@ -175,16 +179,19 @@ def create_first_admin(db, username: str, password: str) -> None:
         audit.record(db, SYSTEM, "staff.first_admin_created", username)
 
 
-def change_password(db, actor: Actor, old_password: str, new_password: str) -> None:
+def change_password(db, actor: Actor, old_password: str, new_password: str) -> Actor:
+    """Change one's own password. Every other session opened with the old one ends
+    at its next click; the returned actor carries the new stamp for this session."""
     require_role(actor, *STAFF_ROLES)
     row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
     if row is None or not hashing.verify_password(row[0], old_password):
         raise InvalidInput("accounts.old_password_wrong")
     _check_new_password(new_password)
+    new_hash = hashing.hash_password(new_password)
     with write_transaction(db):
-        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
-                   [hashing.hash_password(new_password), actor.id])
+        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
         audit.record(db, actor, "staff.password_changed", actor.id)
+    return replace(actor, credential_stamp=_stamp(new_hash))
 
 
 # --- staff administration (administrator only) ----------------------------------
@@ -251,3 +258,26 @@ def still_active(db, actor: Actor) -> bool:
     else:
         return False
     return bool(row and row[0])
+
+
+# --- sessions opened with a credential that has since changed ---------------------
+
+def _stamp(stored_hash: str) -> str:
+    """A fingerprint of a stored password or access-code hash. It changes whenever the
+    credential does, by whichever path (reset, rotation, bulk issue, own change), so a
+    session remembers it at sign-in and is ended once it no longer matches."""
+    return hashlib.sha256(stored_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def credential_stamp(db, actor: Actor) -> str | None:
+    """The stamp of the actor's current credential; None for an account not in use
+    or (an enterprise) without an access code."""
+    if actor.role == ENTERPRISE:
+        row = db.execute("SELECT access_code_hash FROM enterprises WHERE uscc = ? AND active = 1",
+                         [actor.id]).fetchone()
+    elif actor.role in STAFF_ROLES:
+        row = db.execute("SELECT password_hash FROM staff WHERE username = ? AND active = 1",
+                         [actor.id]).fetchone()
+    else:
+        return None
+    return _stamp(row[0]) if row and row[0] else None

@@ -138,3 +138,26 @@ def test_init_admin_command_creates_the_first_administrator_once(tmp_path):
     db = connect(tmp_path / "real.db")
     assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 0  # no demo county
     assert accounts.sign_in_staff(db, "chief", "a strong password").role == "admin"
+
+
+def test_the_credential_stamp_changes_with_every_new_code_or_password(db, enterprise):
+    from surveys import access_slips
+
+    who = accounts.sign_in_enterprise(db, "QP-TEST-0001", "c")
+    assert who.credential_stamp == accounts.credential_stamp(db, who) is not None
+    accounts.issue_access_code(db, ADMIN_ACTOR, enterprise.id)
+    rotated = accounts.credential_stamp(db, who)
+    assert rotated != who.credential_stamp
+    access_slips.issue_access_codes(db, ADMIN_ACTOR, access_slips.ALL)
+    assert accounts.credential_stamp(db, who) not in (rotated, who.credential_stamp)
+
+    accounts.create_staff(db, ADMIN_ACTOR, "boss", "first password", "admin")
+    me = accounts.sign_in_staff(db, "boss", "first password")
+    assert me.credential_stamp == accounts.credential_stamp(db, me)
+    renewed = accounts.change_password(db, me, "first password", "second password")
+    assert renewed == me and renewed.credential_stamp == accounts.credential_stamp(db, me) != me.credential_stamp
+    accounts.reset_password(db, ADMIN_ACTOR, "boss", "third password")
+    assert accounts.credential_stamp(db, me) != renewed.credential_stamp
+    accounts.create_staff(db, ADMIN_ACTOR, "boss2", "first password", "admin")
+    accounts.set_staff_active(db, ADMIN_ACTOR, "boss", False)
+    assert accounts.credential_stamp(db, me) is None

@@ -70,3 +70,62 @@ def test_idle_time_out_after_a_link_sign_in_is_for_good(county, monkeypatch):
     assert at.title[0].value == SIGN_IN_TITLE and not signed_in(at)
     at.run()
     assert not signed_in(at) and SURVEY_TITLE not in texts(at)
+
+
+# --- a credential changed under an open session ----------------------------------
+
+def sign_in_staff(username: str, password: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.text_input[1].input(username)
+    at.text_input[2].input(password)
+    [b for b in at.button if b.label == "登录"][1].click()
+    at.run()
+    assert signed_in(at)
+    return at
+
+
+def assert_signed_out_for_new_credential(at) -> None:
+    assert any("密码或访问码已更换" in i.value for i in at.info), texts(at)
+    assert at.title[0].value == SIGN_IN_TITLE and not signed_in(at)
+
+
+def test_a_new_access_code_ends_the_session_opened_with_the_old_one(county):
+    from conftest import ADMIN_ACTOR
+    from surveys import accounts
+    from surveys.db import connect
+
+    at = open_link("QP-DEMO-0016")
+    uscc = at.session_state["actor"].id
+    at.run()
+    assert signed_in(at)  # a click without a change: still signed in
+    accounts.issue_access_code(connect(county), ADMIN_ACTOR, uscc)
+    at.run()
+    assert_signed_out_for_new_credential(at)
+
+
+def test_a_password_reset_ends_the_staff_members_open_session(county):
+    from conftest import ADMIN_ACTOR
+    from surveys import accounts
+    from surveys.db import connect
+
+    at = sign_in_staff("fgw", "qiping-agency")
+    accounts.reset_password(connect(county), ADMIN_ACTOR, "fgw", "a brand new password")
+    at.run()
+    assert_signed_out_for_new_credential(at)
+
+
+def test_changing_ones_own_password_ends_the_other_sessions_only(county):
+    here = sign_in_staff("scjg", "qiping-agency")
+    elsewhere = sign_in_staff("scjg", "qiping-agency")
+    here.switch_page("app_pages/account.py").run()
+    old, new, again = here.text_input[0], here.text_input[1], here.text_input[2]
+    old.input("qiping-agency")
+    new.input("another good password")
+    again.input("another good password")
+    next(b for b in here.button if b.label == "修改密码").click()
+    here.run()
+    assert any("密码已修改" in s.value for s in here.success), texts(here)
+    here.run()
+    assert signed_in(here)
+    elsewhere.run()
+    assert_signed_out_for_new_credential(elsewhere)
