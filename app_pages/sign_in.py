@@ -45,7 +45,7 @@ with staff_tab:
         password = st.text_input(ui.tr("signin.password"), type="password")
         if st.form_submit_button(ui.tr("signin.submit"), type="primary"):
             try:
-                ui.sign_in(accounts.sign_in_staff(db, username, password))
+                ui.sign_in(accounts.sign_in_staff(db, username, password, ui.client_key()))
                 st.rerun()
             except QipingError as error:
                 ui.show_error(error)
