@@ -31,7 +31,11 @@ if link_code:
     # The code leaves the address bar at once, tried or not: left there, a reload
     # after signing out (or after the idle time-out) would sign the enterprise in again.
     del st.query_params["code"]
-    try_enterprise(link_code)
+    # One link per browser session, kept through sign-out: the browser's Back button
+    # returns to the letter's address in this same session, and must not sign in again.
+    if not st.session_state.get(ui.LINK_USED):
+        st.session_state[ui.LINK_USED] = True
+        try_enterprise(link_code)
 
 enterprise_tab, staff_tab = st.tabs([ui.tr("signin.enterprise_tab"), ui.tr("signin.staff_tab")])
 with enterprise_tab:

@@ -3,6 +3,7 @@ showing a refusal in the reader's language. Not a page itself."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from dataclasses import replace
@@ -12,11 +13,24 @@ import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import clock, startup
+from surveys import clients, clock, startup
 from surveys.actors import Actor
 from surveys.errors import ImportRefused, QipingError
 
 SESSION_MINUTES_DEFAULT = 30
+
+
+def _server_log() -> None:
+    """Qiping's warnings for the operator (logger "qiping") go to the server's output."""
+    logger = logging.getLogger("qiping")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+_server_log()
 
 
 def lang() -> str:
@@ -51,9 +65,13 @@ def sign_in(who: Actor) -> None:
     st.session_state["last_seen"] = clock.now().timestamp()
 
 
+LINK_USED = "link_sign_in_used"  # this browser session has used a letter's link (app_pages/sign_in.py)
+KEPT_AT_SIGN_OUT = ("lang", "client_id", LINK_USED)
+
+
 def sign_out(reason_key: str | None = None) -> None:
     for key in list(st.session_state.keys()):
-        if key not in ("lang", "client_id"):
+        if key not in KEPT_AT_SIGN_OUT:
             del st.session_state[key]
     if reason_key:
         st.session_state["signed_out_reason"] = reason_key
@@ -104,21 +122,26 @@ def keep_session(who: Actor) -> None:
     st.session_state["actor"] = who
 
 
+def _forwarded_for() -> list[str]:
+    headers = st.context.headers
+    return list(headers.get_all("X-Forwarded-For")) if headers else []
+
+
 def client_key() -> str:
-    """Whom sign-in failures are counted against: the client's address when
-    known (behind a trusted reverse proxy, from X-Forwarded-For), else this
-    browser session — which a reload renews, so set QIPING_TRUSTED_PROXY=1
-    behind a proxy or rely on the address Streamlit sees."""
-    if os.environ.get("QIPING_TRUSTED_PROXY") == "1":
-        forwarded = (st.context.headers or {}).get("X-Forwarded-For", "")
-        first_hop = forwarded.split(",")[0].strip()
-        if first_hop:
-            return f"ip:{first_hop}"
-    ip = getattr(st.context, "ip_address", None)
-    if isinstance(ip, str) and ip:
-        return f"ip:{ip}"
+    """Whom sign-in failures are counted against: the client's address when known
+    (behind QIPING_TRUSTED_PROXY proxies, the hop the outermost one appended to
+    X-Forwarded-For), else this browser session — which a reload renews."""
+    address = clients.client_address(_forwarded_for(), st.context.ip_address, clients.trusted_proxies())
+    if address:
+        return f"ip:{address}"
     st.session_state.setdefault("client_id", secrets.token_hex(8))
     return f"session:{st.session_state['client_id']}"
+
+
+def warn_if_proxy_unconfigured() -> None:
+    """Say in the server's log, once, that requests come through a reverse proxy
+    while QIPING_TRUSTED_PROXY is not set."""
+    clients.proxy_warning.check(_forwarded_for(), clients.trusted_proxies())
 
 
 def pick(label: str, options: list, format_func, key: str, **kwargs):

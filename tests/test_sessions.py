@@ -54,6 +54,9 @@ def test_sign_out_after_a_link_sign_in_stays_signed_out(county):
     at.run()  # another click on the sign-in page
     assert at.title[0].value == SIGN_IN_TITLE and not signed_in(at)
     assert SURVEY_TITLE not in texts(at)
+    at.query_params["code"] = "QP-DEMO-0012"  # the browser's Back button: the letter's address again
+    at.run()
+    assert not signed_in(at) and "code" not in at.query_params
 
 
 def test_idle_time_out_after_a_link_sign_in_is_for_good(county, monkeypatch):
