@@ -67,6 +67,7 @@ def pages_for(who) -> list:
 
 
 language_switch()
+ui.demo_banner(ui.demo_exposure())
 ui.warn_if_proxy_unconfigured()
 ui.end_idle_session()
 ui.end_deactivated_session()

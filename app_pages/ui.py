@@ -13,7 +13,7 @@ import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import clients, clock, startup
+from surveys import clients, clock, demo, demo_guard, startup
 from surveys.actors import Actor
 from surveys.errors import ImportRefused, QipingError
 
@@ -124,14 +124,20 @@ def keep_session(who: Actor) -> None:
 
 def _forwarded_for() -> list[str]:
     headers = st.context.headers
-    return list(headers.get_all("X-Forwarded-For")) if headers else []
+    values = headers.get_all("X-Forwarded-For") if headers else []
+    return [value for value in values if isinstance(value, str)]
+
+
+def _peer_address() -> str | None:
+    ip = st.context.ip_address  # None on loopback; not a str under AppTest
+    return ip if isinstance(ip, str) and ip else None
 
 
 def client_key() -> str:
     """Whom sign-in failures are counted against: the client's address when known
     (behind QIPING_TRUSTED_PROXY proxies, the hop the outermost one appended to
     X-Forwarded-For), else this browser session — which a reload renews."""
-    address = clients.client_address(_forwarded_for(), st.context.ip_address, clients.trusted_proxies())
+    address = clients.client_address(_forwarded_for(), _peer_address(), clients.trusted_proxies())
     if address:
         return f"ip:{address}"
     st.session_state.setdefault("client_id", secrets.token_hex(8))
@@ -142,6 +148,25 @@ def warn_if_proxy_unconfigured() -> None:
     """Say in the server's log, once, that requests come through a reverse proxy
     while QIPING_TRUSTED_PROXY is not set."""
     clients.proxy_warning.check(_forwarded_for(), clients.trusted_proxies())
+
+
+def demo_exposure() -> str:
+    """Whether this is the demo, and whether it may be seen beyond this computer
+    (surveys.demo_guard); a public demo is named once in the server's log."""
+    address = st.get_option("server.address")
+    state = demo_guard.exposure(demo.demo_enabled(), address, demo_guard.public_allowed())
+    demo_guard.say_once(state, address)
+    return state
+
+
+def demo_banner(state: str) -> None:
+    """On every page of the demo: it is not a deployment; and on the network, it refuses."""
+    if state == demo_guard.NOT_DEMO:
+        return
+    st.warning(tr("demo_mode.banner"), icon=":material/science:")
+    if state == demo_guard.REFUSED:
+        st.error(tr("demo_mode.refused"))
+        st.stop()
 
 
 def pick(label: str, options: list, format_func, key: str, **kwargs):

@@ -17,9 +17,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.pop("QIPING_HASH_COST", None)  # production cost
-os.environ["QIPING_DEMO"] = "0"
-
 from surveys import accounts, startup  # noqa: E402
 from surveys.errors import SignInRefused  # noqa: E402
 
@@ -35,17 +32,35 @@ def refused_ms(db, username: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40)
-    runs = parser.parse_args().runs
+def main(runs: int = 40, verbose: bool = True) -> list[dict]:
+    saved = {key: os.environ.pop(key, None) for key in ("QIPING_HASH_COST", "QIPING_DEMO")}
+    os.environ["QIPING_DEMO"] = "0"  # a bare database; argon2 at production cost
+    try:
+        return _measure(runs, verbose)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _measure(runs: int, verbose: bool) -> list[dict]:
     db = startup.prepare(Path(tempfile.mkdtemp()) / "bench.db")
     accounts.create_first_admin(db, "chief", "a strong password")
+    medians = {}
     for username in ("chief", "nobody"):
         times = [refused_ms(db, username) for _ in range(runs)]
-        print(f"{username:>7}: median {statistics.median(times):.1f} ms, "
-              f"min {min(times):.1f} ms, max {max(times):.1f} ms ({runs} runs)")
+        medians[username] = statistics.median(times)
+        if verbose:
+            print(f"{username:>7}: median {medians[username]:.1f} ms, "
+                  f"min {min(times):.1f} ms, max {max(times):.1f} ms ({runs} runs)")
+    return [{"name": "refused staff sign-in, unknown username (production argon2, median)",
+             "figure": medians["nobody"], "unit": "ms", "reference": medians["chief"],
+             "ratio": medians["nobody"] / medians["chief"], "target": "about 1x a real username"}]
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    main(parser.parse_args().runs)

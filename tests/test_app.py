@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 import pytest
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from surveys import accounts
@@ -13,7 +14,16 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 @pytest.fixture
-def app(demo_path, monkeypatch):
+def loopback():
+    """Streamlit set to listen on this computer only, as ./run.sh starts the demo."""
+    previous = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", previous)
+
+
+@pytest.fixture
+def app(demo_path, monkeypatch, loopback):
     monkeypatch.setenv("QIPING_DB", str(demo_path))
     monkeypatch.setenv("QIPING_DEMO", "1")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

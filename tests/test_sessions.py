@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import i18n
 from surveys import clock
 
 TIMEOUT = 60
@@ -132,3 +133,65 @@ def test_changing_ones_own_password_ends_the_other_sessions_only(county):
     assert signed_in(here)
     elsewhere.run()
     assert_signed_out_for_new_credential(elsewhere)
+
+
+# --- demo mode ----------------------------------------------------------------------
+
+@pytest.fixture
+def listening_on():
+    """Set Streamlit's server.address for one test, as `streamlit run --server.address` would."""
+    from streamlit import config
+
+    previous = config.get_option("server.address")
+    yield lambda address: config.set_option("server.address", address)
+    config.set_option("server.address", previous)
+
+
+def demo_app(monkeypatch, county, public: str | None = None) -> AppTest:
+    monkeypatch.setenv("QIPING_DEMO", "1")
+    if public is None:
+        monkeypatch.delenv("QIPING_DEMO_PUBLIC", raising=False)
+    else:
+        monkeypatch.setenv("QIPING_DEMO_PUBLIC", public)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    return at
+
+
+def banner(at) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith(("演示模式", "Demo mode"))]
+
+
+def test_the_demo_says_so_on_every_page_in_both_languages(county, monkeypatch, listening_on):
+    listening_on("127.0.0.1")
+    at = demo_app(monkeypatch, county)
+    assert banner(at) == [i18n.t("demo_mode.banner", "zh")]
+    at.text_input[1].input("admin")
+    at.text_input[2].input("qiping-admin")
+    [b for b in at.button if b.label == "登录"][1].click()
+    at.run()
+    assert at.title[0].value == "评议轮次" and banner(at) == [i18n.t("demo_mode.banner", "zh")]
+    at.switch_page("app_pages/audit_log.py").run()
+    assert banner(at) == [i18n.t("demo_mode.banner", "zh")]
+    at.sidebar.get("button_group")[0].set_value("en").run()
+    assert banner(at) == [i18n.t("demo_mode.banner", "en")]
+
+
+def test_a_real_deployment_has_no_demo_banner(county, monkeypatch, listening_on):
+    listening_on("0.0.0.0")
+    monkeypatch.setenv("QIPING_DEMO", "0")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert banner(at) == [] and not at.error
+    assert at.title[0].value == SIGN_IN_TITLE
+
+
+def test_the_demo_on_every_interface_serves_nothing_unless_allowed(county, monkeypatch, listening_on):
+    listening_on(None)  # streamlit's default: every interface
+    at = demo_app(monkeypatch, county)
+    assert banner(at) and any("不对网络开放" in e.value for e in at.error)
+    assert not at.text_input and not at.dataframe and "qiping-admin" not in texts(at)
+    assert not at.title  # no sign-in page at all
+
+    at = demo_app(monkeypatch, county, public="1")  # the operator said so
+    assert banner(at) and not at.error
+    assert at.title[0].value == SIGN_IN_TITLE and "qiping-admin" in at.dataframe[0].value.to_string()
