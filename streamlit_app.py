@@ -35,6 +35,7 @@ PAGES = [
     ("app_pages/roster_admin.py", "nav.roster", ":material/groups:", {ADMIN}),
     ("app_pages/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:", {ADMIN}),
     ("app_pages/questionnaires_admin.py", "nav.questionnaires", ":material/quiz:", {ADMIN}),
+    ("app_pages/calendar_admin.py", "nav.calendar", ":material/calendar_month:", {ADMIN}),
     ("app_pages/audit_log.py", "nav.audit_log", ":material/receipt_long:", {ADMIN}),
     ("app_pages/account.py", "nav.account", ":material/person:", {ADMIN, DISCIPLINE, AGENCY}),
 ]
@@ -75,4 +76,5 @@ ui.end_superseded_session()
 who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)
+    ui.warn_missing_calendar()
 st.navigation(pages_for(who)).run()

@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
-from surveys import cases, casework, notices, questionnaire, registry, reveal, rounds
+from surveys import cases, casework, clock, notices, questionnaire, registry, reveal, rounds
 from surveys.actors import ROLES
 from surveys.errors import QipingError
 
@@ -212,7 +212,7 @@ def step_form(step: str) -> None:
         details = {}
         if step == "scheduled":
             details["interview_on"] = st.date_input(ui.tr("casework.fields.interview_on"),
-                                                    value=cases.today() + timedelta(days=7))
+                                                    value=clock.today() + timedelta(days=7))
             details["attendees"] = st.text_input(ui.tr("casework.fields.attendees"), max_chars=cases.MAX_TEXT)
         if step == "outcome_recorded":
             details["outcome"] = st.text_area(ui.tr("casework.fields.outcome"), max_chars=cases.MAX_TEXT)

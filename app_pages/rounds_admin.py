@@ -1,12 +1,12 @@
 """Administrator: create, open and close evaluation rounds."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from app_pages import ui
-from surveys import appeals, finalise, questionnaire, registry, rounds
+from surveys import appeals, clock, finalise, monitoring, questionnaire, registry, rounds
 
 db = ui.db()
 me = ui.actor()
@@ -91,15 +91,30 @@ for r in (r for r in overview if r["status"] in ("draft", "open")):
         else:
             st.markdown(f"**{ui.tr('rounds.close_heading', round=label)}**")
             st.caption(ui.tr("rounds.close_explained"))
-            if st.checkbox(ui.tr("rounds.confirm_close"), key=f"confirm_close_{r['name']}"):
+            check = monitoring.close_check(db, me, r["name"])
+            facts = [ui.tr("rounds.close_check.rate", rate=f"{check['rate']:.0%}", answered=check["answered"],
+                           not_answered=check["not_answered"], active=check["active_enterprises"])]
+            if check["early"]:
+                facts.insert(0, ui.tr("rounds.close_check.early", closes_on=ui.format_date(check["closes_on"]),
+                                      today=ui.format_date(check["today"])))
+            if check["low"]:
+                facts.append(ui.tr("rounds.close_check.low", threshold=f"{check['threshold']:.0%}"))
+            (st.warning if check["early"] or check["low"] else st.info)("\n\n".join(facts))
+            confirm_key = "rounds.close_check.confirm_early" if check["early"] or check["low"] else "rounds.confirm_close"
+            if st.checkbox(ui.tr(confirm_key), key=f"confirm_close_{r['name']}"):
                 if st.button(ui.tr("rounds.close_button"), key=f"close_{r['name']}", type="primary"):
                     run(rounds.close_round, r["name"], done_key="rounds.closed")
 
 with st.expander(ui.tr("rounds.create_heading")):
     with st.form("create_round"):
-        today = date.today()
-        name = st.text_input(ui.tr("rounds.name"), placeholder="2027Q1", help=ui.tr("rounds.name_help"))
-        opens = st.date_input(ui.tr("rounds.opens_on"), value=today)
-        closes = st.date_input(ui.tr("rounds.closes_on"), value=today + timedelta(days=30))
+        # the quarter of today, or the next one if a round for it exists: open today, close at its end
+        today = clock.today()
+        quarter = rounds.quarter_of(today)
+        if any(r["name"] == quarter for r in overview):
+            quarter = rounds.quarter_of(rounds.quarter_bounds(quarter)[1] + timedelta(days=1))
+        first, last = rounds.quarter_bounds(quarter)
+        name = st.text_input(ui.tr("rounds.name"), value=quarter, help=ui.tr("rounds.name_help"))
+        opens = st.date_input(ui.tr("rounds.opens_on"), value=max(today, first))
+        closes = st.date_input(ui.tr("rounds.closes_on"), value=last)
         if st.form_submit_button(ui.tr("rounds.create_button"), type="primary"):
             run(rounds.create_round, name, opens, closes, done_key="rounds.created")

@@ -7,14 +7,13 @@ import logging
 import os
 import secrets
 from dataclasses import replace
-from datetime import date, datetime
 
 import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import clients, clock, demo, demo_guard, startup
-from surveys.actors import Actor
+from surveys import autoclose, clients, clock, demo, demo_guard, startup, workdays
+from surveys.actors import ADMIN, DISCIPLINE, Actor
 from surveys.errors import ImportRefused, QipingError
 
 SESSION_MINUTES_DEFAULT = 30
@@ -44,8 +43,10 @@ def tr(key: str, **values) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _prepared(path: str) -> bool:
-    """Migrate, load questionnaires and build the demo county once per process and database."""
+    """Migrate, load questionnaires and build the demo county once per process and database,
+    and start the check that closes rounds at the end of their closing date."""
     startup.prepare(path).close()
+    autoclose.start(path)
     return True
 
 
@@ -133,6 +134,17 @@ def _peer_address() -> str | None:
     return ip if isinstance(ip, str) and ip else None
 
 
+def warn_missing_calendar() -> None:
+    """The administrator and the discipline office are told when deadlines fall back to Monday–Friday."""
+    who = actor()
+    if who is None or who.role not in (ADMIN, DISCIPLINE):
+        return
+    years = workdays.calendar_warning(db(), who)
+    if years:
+        st.warning(tr("calendar.warning_missing", years="、".join(str(y) for y in years)),
+                   icon=":material/event_busy:")
+
+
 def client_key() -> str:
     """Whom sign-in failures are counted against: the client's address when known
     (behind QIPING_TRUSTED_PROXY proxies, the hop the outermost one appended to
@@ -216,21 +228,14 @@ def show_error(error: QipingError) -> None:
 
 
 
-def format_date(iso: str | None) -> str:
-    if not iso:
-        return ""
-    day = date.fromisoformat(iso[:10])
-    return tr("date.format", year=day.year, month=day.month, day=day.day)
+def format_date(value) -> str:
+    """A county date in the reader's language (see ``clock.format_date``)."""
+    return clock.format_date(value, lang())
 
 
-def format_datetime(iso: str | None) -> str:
-    if not iso:
-        return ""
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(clock.COUNTY_TIME)
-    return tr("date.format_time", year=moment.year, month=moment.month, day=moment.day,
-              hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
+def format_datetime(value) -> str:
+    """A stored moment in county time, in the reader's language."""
+    return clock.format_datetime(value, lang())
 
 
 def interval_text(low, high) -> str:

@@ -12,7 +12,7 @@ import sqlite_utils
 from surveys import audit, clock, hashing
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import InvalidInput, NotFound, SignInRefused
+from surveys.errors import InvalidInput, Moment, NotFound, SignInRefused
 from surveys.roster_admin import clean_text
 
 MAX_FAILURES = 5           # per client for access codes; per (account, client) for passwords
@@ -51,7 +51,8 @@ def _refuse_if_locked(db: sqlite_utils.Database, limits: dict[str, int]) -> None
     locks = [until for key, limit in limits.items() if (until := locked_until(db, key, limit)) is not None]
     if locks:
         until = max(locks)
-        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES, until=until.isoformat(timespec="minutes"))
+        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES,
+                            until=Moment(until.isoformat(timespec="seconds")))
 
 
 def _record_failure(db: sqlite_utils.Database, limits: dict[str, int], wrong_key: str) -> SignInRefused:

@@ -2,7 +2,7 @@
 of its own that it believes mistaken or malicious.
 
 Window: from the round's close until ``appeal_window_days`` (setting, default
-10) calendar days after ``rounds.closed_at``. The agency picks the response by
+10) working days of China's calendar after the county day of ``rounds.closed_at``. The agency picks the response by
 its opaque number in that round (surveys/casework.py) and sees only its item
 ratings and comment: no enterprise, no time, no source, no id. Each response
 may be appealed once, and each appeal decided once.
@@ -17,9 +17,9 @@ administrator alone; ``rounds_to_refinalise`` lists what is waiting.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from surveys import audit, cases, clock, exclusions, finalise, rounds
+from surveys import audit, cases, clock, exclusions, finalise, rounds, workdays
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.casework import MIN_RESPONSES_FOR_COMMENTS, numbered_responses
 from surveys.db import write_transaction
@@ -35,16 +35,17 @@ def window_days(db) -> int:
 
 
 def window_end(db, round_row: dict) -> date | None:
-    """The last day appeals are accepted for a round; None while it has not closed."""
+    """The last day appeals are accepted for a round (``window_days`` working days after the
+    county day it closed); None while it has not closed."""
     if round_row["status"] not in CLOSED_STATUSES or not round_row["closed_at"]:
         return None
-    return date.fromisoformat(round_row["closed_at"][:10]) + timedelta(days=window_days(db))
+    return workdays.add_working_days(db, clock.county_date(round_row["closed_at"]), window_days(db))
 
 
 def appealable_rounds(db, actor: Actor) -> list[dict]:
     """Rounds whose appeal window is open today, each with its last day."""
     require_role(actor, AGENCY)
-    today = cases.today()
+    today = clock.today()
     found = []
     for row in rounds.list_rounds(db):
         end = window_end(db, row)
@@ -81,7 +82,7 @@ def _check_window(db, round_name: str) -> None:
     if end is None:
         raise InvalidInput("casework.appeals.round_not_closed", round=round_name,
                            status=Term(f"rounds.status.{round_row['status']}"))
-    if cases.today() > end:
+    if clock.today() > end:
         raise InvalidInput("casework.appeals.window_over", round=round_name, end=end.isoformat(),
                            days=window_days(db))
 

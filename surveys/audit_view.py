@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -18,7 +18,7 @@ import i18n
 from i18n import DEFAULT_LANGUAGE, t
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.errors import InvalidInput
-from surveys.clock import COUNTY_TIME
+from surveys import clock
 from surveys.export_safety import csv_bytes, xlsx_bytes
 
 MAX_TARGET_TEXT = 100
@@ -36,7 +36,7 @@ class AuditFilter:
 
 def _utc_start(day: date) -> str:
     """The UTC moment a county day begins, in the log's format."""
-    return datetime.combine(day, time.min, COUNTY_TIME).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return clock.start_of_county_day(day).isoformat(timespec="seconds")
 
 
 def _where(flt: AuditFilter) -> tuple[str, list]:
@@ -121,10 +121,7 @@ def detail_text(detail: str) -> str:
 
 
 def county_time(iso: str) -> str:
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(COUNTY_TIME)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return clock.to_county(iso).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- export -----------------------------------------------------------------------

@@ -15,9 +15,9 @@ still submit late; the step is then marked late.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
-from surveys import audit, clock
+from surveys import audit, clock, workdays
 from surveys.actors import AGENCY, DISCIPLINE, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
@@ -74,22 +74,8 @@ def clean_text(text: str | None, maximum: int = MAX_TEXT) -> str:
     return plain_text(text, maximum, "casework.errors.too_long")
 
 
-def today() -> date:
-    return clock.now().date()
-
-
 def is_overdue(case: dict, on: date | None = None) -> bool:
-    return case["status"] not in FINISHED and case["due_on"] < (on or today()).isoformat()
-
-
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday–Friday) after ``start``."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
+    return case["status"] not in FINISHED and case["due_on"] < (on or clock.today()).isoformat()
 
 
 def next_steps(action: str, status: str) -> dict[str, str]:
@@ -107,7 +93,7 @@ def open_case(db, actor: Actor, round_name: str, agency: str, action: str, final
     """Open the case for an action; the caller (finalisation) holds the transaction."""
     first_status = STATE_MACHINES[action][0]
     opened = clock.now()
-    due = add_working_days(opened.date(), due_working_days(db))
+    due = workdays.add_working_days(db, clock.today(), due_working_days(db))
     case_id = db.execute(
         "INSERT INTO cases (round, agency, action, status, finalisation_id, opened_at, due_on)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -188,7 +174,7 @@ def advance_case(db, actor: Actor, case_id: int, to_status: str, note: str = "",
             checked["late"] = is_overdue(case)
         due_on = case["due_on"]
         if to_status == "held":  # the rectification plan is due counted from the interview
-            due_on = add_working_days(today(), due_working_days(db)).isoformat()
+            due_on = workdays.add_working_days(db, clock.today(), due_working_days(db)).isoformat()
             checked["due_on"] = due_on
         closed_at = clock.now_iso() if to_status == CLOSED else None
         db.execute("UPDATE cases SET status = ?, closed_at = ?, due_on = ? WHERE id = ?",

@@ -1,8 +1,11 @@
 """The demo county: a deterministic, realistic county to explore and test with.
 
 Filled only into a new, empty database and only while QIPING_DEMO is not 0.
-Eight finished quarters (2024Q4–2026Q3) in which agencies follow different
-paths, and an open quarter 2026Q4 that is partly answered.
+It is built around the county's current quarter, on whatever day it is built:
+the eight quarters before it are finished (finalised and published), agencies
+following different paths through them, and the current quarter is the open
+round, partly answered, closing at the quarter's end. Casework is dated
+relative to today (``demo_casework``), so the story is the same on any date.
 """
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import csv
 import os
 import random
 import tomllib
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
-from surveys import accounts, clock, demo_casework, finalise, questionnaire
+from surveys import accounts, clock, demo_casework, finalise, questionnaire, rounds, workdays
 from surveys.actors import ADMIN, Actor
 from surveys.db import write_transaction
 from surveys.uscc import ALPHABET, make_uscc
@@ -23,11 +27,10 @@ from surveys.uscc import ALPHABET, make_uscc
 DATA = Path(__file__).resolve().parent.parent / "data"
 SEED = 20261122
 ENTERPRISES = 300
-PAST_ROUNDS = ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
-OPEN_ROUND = "2026Q4"
+PAST_QUARTERS = 8
 FRESH_ENTERPRISES = 10  # QP-DEMO-0001…0010 have not answered the open round yet
 
-# True scores per past round. Agencies not named here drift around a level of their own.
+# True scores per past round, oldest first. Agencies not named here drift around a level of their own.
 PATHS = {
     "FGW": [88, 90, 87, 91, 89, 92, 90, 91],   # always good
     "SWJ": [90, 91, 93, 90, 92, 91, 93, 92],   # always good
@@ -37,8 +40,13 @@ PATHS = {
     "STHJ": [70, 68, 72, 69, 71, 70, 73, 68],  # steadily fair
     "NYNC": [62, 47, 60, 46, 58, 70, 74, 76],  # poor, too few answers, poor again
 }
-# (agency, round) with too few responses to grade
-SPARSE = {("SWW", "2025Q1"), ("SWW", "2025Q4"), ("NYNC", "2025Q2"), ("KAFZ", "2024Q4"), ("KAFZ", "2025Q1")}
+# (agency, index of the past round, oldest = 0) with too few responses to grade
+SPARSE = {("SWW", 1), ("SWW", 4), ("NYNC", 2), ("KAFZ", 0), ("KAFZ", 1)}
+# The last finished round's cases were opened this many working days ago: fewer than a
+# deadline (15), so they are in progress; the round before's are long past theirs.
+LAST_CASES_WORKING_DAYS_AGO = 10
+EVALUATION_DAYS = 27  # a past round is open this many days before it closes
+OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and cases
 DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
 
 
@@ -116,40 +124,79 @@ def _insert_responses(db, rows, created_at: str) -> None:
                    [round_name, uscc, agency])
 
 
-def _quarter_dates(round_name: str) -> tuple[str, str]:
-    """A quarter is evaluated in the month after it ends."""
-    year, quarter = int(round_name[:4]), int(round_name[-1])
-    month = quarter * 3 + 1
-    start = date(year + (month > 12), (month - 1) % 12 + 1, 1)
-    return start.isoformat(), (start + timedelta(days=27)).isoformat()
+@dataclass(frozen=True)
+class DemoDates:
+    """When everything in the demo happened, counted back from the day it is built."""
+
+    today: date
+    past_rounds: list[str]  # oldest first
+    open_round: str
+    windows: dict[str, tuple[date, date]]  # round -> (opens_on, closes_on)
+    cases_opened: dict[str, date]  # past round -> the day it was finalised and its cases opened
 
 
-def _round_rows(db, rng, vocab, agencies, enterprises):
+def demo_dates(db: sqlite_utils.Database, today: date | None = None) -> DemoDates:
+    """The open round is the current quarter (closing at its end); the eight before it are finished.
+
+    The last finished round's cases were opened ``LAST_CASES_WORKING_DAYS_AGO`` working days
+    ago, a week after it closed; each earlier round closed a quarter (91 days) before the next.
+    """
+    today = today or clock.today()
+    current = rounds.quarter_of(today)
+    first_day, last_day = rounds.quarter_bounds(current)
+    calendar = workdays.load_calendar(db)
+    last_cases = calendar.working_days_before(today, LAST_CASES_WORKING_DAYS_AGO)
+    past, windows, opened = [], {}, {}
+    quarter_start = first_day
+    for back in range(PAST_QUARTERS):
+        quarter_start = rounds.quarter_bounds(rounds.quarter_of(quarter_start - timedelta(days=1)))[0]
+        name = rounds.quarter_of(quarter_start)
+        closes = last_cases - timedelta(days=OPENED_AFTER_CLOSE + 91 * back)
+        windows[name] = (closes - timedelta(days=EVALUATION_DAYS), closes)
+        opened[name] = closes + timedelta(days=OPENED_AFTER_CLOSE)
+        past.insert(0, name)
+    last_close = windows[past[-1]][1]
+    windows[current] = (min(today, max(first_day, last_close + timedelta(days=1))), last_day)
+    return DemoDates(today, past, current, windows, opened)
+
+
+def past_rounds(db: sqlite_utils.Database) -> list[str]:
+    """The demo's finished rounds as built today (oldest first)."""
+    return demo_dates(db).past_rounds
+
+
+def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     items = questionnaire.get_questionnaire(db, 1).item_codes
     levels: dict = {}
     usccs = [e["uscc"] for e in enterprises]
-    for index, round_name in enumerate(PAST_ROUNDS):
-        opens, closes = _quarter_dates(round_name)
+    for index, round_name in enumerate(dates.past_rounds):
+        opens, closes = dates.windows[round_name]
         db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
                    " opened_at, closed_at) VALUES (?, 'closed', 1, ?, ?, ?, ?, ?)",
-                   [round_name, opens, closes, opens, opens, closes])
+                   [round_name, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
+                    clock.end_of_county_day(closes).isoformat(timespec="seconds")])
         for agency in agencies:
             code = agency["code"]
-            n = rng.randint(2, 4) if (code, round_name) in SPARSE else rng.randint(8, 30)
+            n = rng.randint(2, 4) if (code, index) in SPARSE else rng.randint(8, 30)
             rows = _responses_for(rng, vocab, items, round_name, code, _true_score(rng, code, index, levels),
                                   rng.sample(usccs, n))
-            _insert_responses(db, rows, closes)
-    today = clock.now().date()
-    closes = max(date(2026, 12, 31), today + timedelta(days=30)).isoformat()
+            _insert_responses(db, rows, _at(closes, 10))
+    opens, closes = dates.windows[dates.open_round]
+    started = min(_at(opens, 9), clock.now_iso())
     db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-               " opened_at) VALUES (?, 'open', 1, '2026-11-01', ?, '2026-11-01', '2026-11-01')",
-               [OPEN_ROUND, closes])
+               " opened_at) VALUES (?, 'open', 1, ?, ?, ?, ?)",
+               [dates.open_round, opens.isoformat(), closes.isoformat(), started, started])
     answering = usccs[FRESH_ENTERPRISES:]
     for agency in agencies:
         code = agency["code"]
         true = PATHS.get(code, [levels.get(code, 80)])[-1]
-        rows = _responses_for(rng, vocab, items, OPEN_ROUND, code, true, rng.sample(answering, rng.randint(3, 12)))
+        rows = _responses_for(rng, vocab, items, dates.open_round, code, true,
+                              rng.sample(answering, rng.randint(3, 12)))
         _insert_responses(db, rows, clock.now_iso())
+
+
+def _at(day: date, hour: int) -> str:
+    return clock.at_county(day, hour).isoformat(timespec="seconds")
 
 
 def _staff(db, agencies) -> None:
@@ -179,15 +226,18 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         for e in enterprises:
             accounts.set_access_code(db, e["uscc"], demo_code(e["index"]))
         _staff(db, agencies)
-        _round_rows(db, rng, vocab, agencies, enterprises)
-        _finalise_and_publish_past(db)
+        dates = demo_dates(db)
+        _round_rows(db, rng, vocab, agencies, enterprises, dates)
+        _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
     return True
 
 
-def _finalise_and_publish_past(db) -> None:
-    """The finished quarters go through the same finalisation as a real one."""
+def _finalise_and_publish_past(db, dates: DemoDates) -> None:
+    """The finished quarters go through the same finalisation as a real one, a week after each
+    closed (so their cases are opened, and their deadlines counted, from that day)."""
     organiser = Actor(role=ADMIN, id="demo-setup", name="demo-setup")
-    for round_name in PAST_ROUNDS:
-        finalise.finalise_round(db, organiser, round_name)
-        finalise.publish_round(db, organiser, round_name)
+    for round_name in dates.past_rounds:
+        with demo_casework.on_day(dates.cases_opened[round_name]):
+            finalise.finalise_round(db, organiser, round_name)
+            finalise.publish_round(db, organiser, round_name)

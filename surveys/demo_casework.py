@@ -1,10 +1,13 @@
 """The demo county's casework history: cases moved along realistic paths, an
 appeal waiting for a decision, and enterprise problems at every stage.
 
-Called once, after the demo's finalisation. The demo's quarters happened in
+Called once, after the demo's finalisation (which ran on the day each round's
+cases were opened, a week after it closed). The demo's quarters happened in
 the past, so each step is taken through the ordinary services with the clock
-set to the day it would have happened (never later than now), and each case's
-opening is dated a week after its round closed. Then:
+set to the day it would have happened, counted in working days from the
+case's opening (never later than now): whether a step was on time or late,
+and which cases are overdue today, is the same on whatever day the demo is
+built. Then:
 
 - cases of rounds older than the last two: closed, with plausible notes;
 - the second-to-last round: mostly done, some stuck in the middle (overdue);
@@ -19,25 +22,25 @@ from __future__ import annotations
 
 import contextlib
 import tomllib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import sqlite_utils
 
-from surveys import appeals, cases, casework, clock, problems
+from surveys import appeals, cases, casework, clock, problems, workdays
 from surveys.actors import AGENCY, DISCIPLINE, ENTERPRISE, Actor
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "demo_casework.toml"
 DISCIPLINE_DEMO = Actor(role=DISCIPLINE, id="discipline", name="discipline")
-OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and cases
-MORNING = time(1, 30)  # 09:30 in the county (UTC+8)
-
-# days after opening for each step, by action
+# working days after opening for each step, by action; the deadline is 15 working days
+# (for an interview's plan, 15 after the interview is held)
 TIMING = {
     "reminder": {"acknowledged": 2, "rectification_received": 12, "closed": 16},
     "interview": {"scheduled": 3, "held": 8, "plan_received": 20, "closed": 26},
     "referral": {"investigation_opened": 5, "outcome_recorded": 40, "closed": 45},
 }
+# every fourth reminder's report comes in after its deadline (marked late, on record)
+LATE_REMINDER = {"acknowledged": 4, "rectification_received": 18, "closed": 21}
 
 
 def _notes() -> dict:
@@ -46,11 +49,11 @@ def _notes() -> dict:
 
 
 @contextlib.contextmanager
-def _on(day: date):
-    """Take the steps inside as of ``day`` (demo history only); the clock is restored after."""
-    saved = clock._frozen
-    real_now = clock.now()
-    moment = min(datetime.combine(day, MORNING, tzinfo=timezone.utc), real_now)
+def on_day(day: date):
+    """Take the steps inside at 09:30 county time on ``day``, or now if that is later
+    (demo history only); the clock is restored after."""
+    saved = clock.frozen()
+    moment = min(clock.at_county(day, 9, 30), clock.now())
     clock.freeze(moment)
     try:
         yield
@@ -66,12 +69,12 @@ def _pick(options: list[str], index: int) -> str:
     return options[index % len(options)]
 
 
-def _step_arguments(step: str, opened: date, notes: dict, index: int) -> tuple[str, dict]:
+def _step_arguments(step: str, held_on: date, notes: dict, index: int) -> tuple[str, dict]:
     n = notes["notes"]
     return {
         "acknowledged": (_pick(n["acknowledged"], index), {}),
         "rectification_received": (_pick(n["rectification"], index), {}),
-        "scheduled": ("", {"interview_on": opened + timedelta(days=TIMING["interview"]["held"]),
+        "scheduled": ("", {"interview_on": held_on,
                            "attendees": _pick(n["attendees"], index)}),
         "held": (_pick(n["held"], index), {}),
         "plan_received": (_pick(n["plan"], index), {}),
@@ -84,18 +87,15 @@ def _closing_note(action: str, notes: dict, index: int) -> str:
     return _pick(notes["notes"][f"close_{action}"], index)
 
 
-def _backdate_opening(db, case: dict, closed_on: str) -> date:
-    """Date the case as opened a week after its round closed, due counted from then."""
-    opened = date.fromisoformat(closed_on[:10]) + timedelta(days=OPENED_AFTER_CLOSE)
-    at = min(datetime.combine(opened, MORNING, tzinfo=timezone.utc), clock.now()).isoformat(timespec="seconds")
-    due = cases.add_working_days(opened, cases.due_working_days(db)).isoformat()
-    db.execute("UPDATE cases SET opened_at = ?, due_on = ? WHERE id = ?", [at, due, case["id"]])
-    db.execute("UPDATE case_events SET at = ? WHERE case_id = ? AND step = ?", [at, case["id"], case["status"]])
-    return opened
+def _timing(action: str, index: int) -> dict[str, int]:
+    return LATE_REMINDER if action == "reminder" and index % 4 == 3 else TIMING[action]
 
 
-def _take_path(db, case: dict, opened: date, stop_at: str, notes: dict, index: int) -> None:
+def _take_path(db, case: dict, stop_at: str, notes: dict, index: int) -> None:
     """Walk the case's state machine up to (and including) ``stop_at``."""
+    calendar = workdays.load_calendar(db)
+    opened = clock.county_date(case["opened_at"])
+    day = {step: calendar.add_working_days(opened, n) for step, n in _timing(case["action"], index).items()}
     status = case["status"]
     while status != stop_at:
         step, role = next(iter(cases.next_steps(case["action"], status).items()))
@@ -103,8 +103,8 @@ def _take_path(db, case: dict, opened: date, stop_at: str, notes: dict, index: i
         if step == cases.CLOSED:
             note, details = _closing_note(case["action"], notes, index), {}
         else:
-            note, details = _step_arguments(step, opened, notes, index)
-        with _on(opened + timedelta(days=TIMING[case["action"]][step])):
+            note, details = _step_arguments(step, day.get("held", opened), notes, index)
+        with on_day(day[step]):
             cases.advance_case(db, who, case["id"], step, note, **details)
         status = step
 
@@ -147,13 +147,14 @@ def _lodge_demo_appeal(db, round_row: dict, agency_and_number, notes: dict) -> N
     if agency_and_number is None:
         return
     agency, number = agency_and_number
-    with _on(date.fromisoformat(round_row["closed_at"][:10]) + timedelta(days=5)):
+    with on_day(workdays.add_working_days(db, clock.county_date(round_row["closed_at"]), 3)):
         appeals.lodge_appeal(db, _agency_actor(agency), round_row["name"], agency, number, notes["appeal"]["reason"])
 
 
 def _demo_problems(db, round_name: str, notes: dict) -> None:
-    opened = date.fromisoformat(db.execute("SELECT opened_at FROM rounds WHERE name = ?",
-                                           [round_name]).fetchone()[0][:10])
+    opened = clock.county_date(db.execute("SELECT opened_at FROM rounds WHERE name = ?",
+                                          [round_name]).fetchone()[0])
+    calendar = workdays.load_calendar(db)
     used: set[str] = set()
     for index, ticket in enumerate(notes["problems"]):
         rater = db.execute("SELECT enterprise FROM responses WHERE round = ? AND agency = ? ORDER BY id",
@@ -163,14 +164,14 @@ def _demo_problems(db, round_name: str, notes: dict) -> None:
             continue
         used.add(rater)
         enterprise = Actor(role=ENTERPRISE, id=rater, name=rater)
-        raised = opened + timedelta(days=2 + index)
-        with _on(raised):
+        raised = calendar.add_working_days(opened, 1 + index)
+        with on_day(raised):
             problem_id = problems.raise_problem(db, enterprise, ticket["agency"], ticket["text"], ticket["may_contact"])
         if "answer" in ticket:
-            with _on(raised + timedelta(days=4)):
+            with on_day(calendar.add_working_days(raised, 2)):
                 problems.answer_problem(db, _agency_actor(ticket["agency"]), problem_id, ticket["answer"])
         if "confirmed" in ticket:
-            with _on(raised + timedelta(days=6)):
+            with on_day(calendar.add_working_days(raised, 4)):
                 problems.confirm_problem(db, enterprise, problem_id, ticket["confirmed"] == "solved",
                                          ticket.get("not_solved_note", ""))
 
@@ -193,11 +194,9 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
                                     [round_row["name"], *cases.FINISHED]))
         first_referral = next((c["id"] for c in round_cases if c["action"] == "referral"), None)
         for index, case in enumerate(round_cases):
-            opened = _backdate_opening(db, case, round_row["closed_at"])
-            case = cases.get_case(db, case["id"])
             stop_at = _target(case, age, index, case["id"] == first_referral,
                               appeal_target[0] if appeal_target else None)
-            _take_path(db, case, opened, stop_at, notes, index)
+            _take_path(db, case, stop_at, notes, index)
     _lodge_demo_appeal(db, last, appeal_target, notes)
     open_row = db.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()
     if open_row:

@@ -5,14 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from i18n import DEFAULT_LANGUAGE, t
+from surveys import clock
 
 
 class Term(str):
     """A value that is itself a catalogue key, translated when the message is shown."""
 
 
+class Moment(str):
+    """A stored UTC timestamp, shown in county time the reader's way when the message is shown."""
+
+
+def _localise_value(value, lang: str):
+    if isinstance(value, Term):
+        return t(value, lang)
+    if isinstance(value, Moment):
+        return clock.format_datetime(value, lang)
+    return value
+
+
 def _localise(values: dict, lang: str) -> dict:
-    return {k: t(v, lang) if isinstance(v, Term) else v for k, v in values.items()}
+    return {k: _localise_value(v, lang) for k, v in values.items()}
 
 
 class QipingError(Exception):
@@ -58,7 +71,8 @@ class RowProblem:
 
     def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
         reason = t(self.key, lang, **_localise(dict(self.values), lang))
-        return t("import.row_problem", lang, line=self.line, column=self.column, reason=reason)
+        column = t(self.column, lang) if isinstance(self.column, Term) else self.column
+        return t("import.row_problem", lang, line=self.line, column=column, reason=reason)
 
 
 class ImportRefused(QipingError):

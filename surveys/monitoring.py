@@ -13,7 +13,7 @@ import pandas as pd
 import sqlite_utils
 
 from i18n import DEFAULT_LANGUAGE, t
-from surveys import rounds
+from surveys import clock, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.errors import NotFound
 from surveys.export_safety import csv_bytes, xlsx_bytes
@@ -69,6 +69,18 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
         "responses": total, "paper_responses": paper,
         "agencies": _agency_progress(db, name),
     }
+
+
+LOW_RESPONSE_RATE = 0.5  # below this, closing asks the administrator to look twice
+
+
+def close_check(db, actor: Actor, round_name: str) -> dict:
+    """What the administrator sees before closing a round: is it early, and how many answered."""
+    progress = round_progress(db, actor, round_name)
+    today = clock.today()
+    early = progress["closes_on"] is not None and today.isoformat() <= progress["closes_on"]
+    return {**progress, "today": today.isoformat(), "early": early,
+            "low": progress["rate"] < LOW_RESPONSE_RATE, "threshold": LOW_RESPONSE_RATE}
 
 
 def non_responders(db, actor: Actor, round_name: str | None = None) -> list[dict]:

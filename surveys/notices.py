@@ -8,10 +8,9 @@ agency may download the notices of its own cases.
 from __future__ import annotations
 
 import html
-from datetime import date
 
 from i18n import t
-from surveys import cases, casework, registry, rounds
+from surveys import cases, casework, clock, registry, rounds
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.errors import PermissionDenied
 
@@ -32,11 +31,8 @@ th { width: 32%; font-weight: normal; }
 """
 
 
-def _day(iso: str | None, lang: str) -> str:
-    if not iso:
-        return ""
-    day = date.fromisoformat(iso[:10])
-    return t("date.format", lang, year=day.year, month=day.month, day=day.day)
+def _day(value: str | None, lang: str) -> str:
+    return clock.format_date(value, lang)
 
 
 def _case_for(db, actor: Actor, case_id: int) -> dict:

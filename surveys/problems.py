@@ -15,7 +15,7 @@ the record but never shown to an agency.
 """
 from __future__ import annotations
 
-from surveys import audit, cases, clock, rounds
+from surveys import audit, cases, clock, rounds, workdays
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
@@ -30,7 +30,7 @@ def due_working_days(db) -> int:
 
 
 def is_overdue(problem: dict) -> bool:
-    return problem["status"] == OPEN and problem["due_on"] < cases.today().isoformat()
+    return problem["status"] == OPEN and problem["due_on"] < clock.today().isoformat()
 
 
 def _event(db, problem_id: int, actor: Actor, step: str, note: str = "", late: bool = False) -> None:
@@ -71,7 +71,7 @@ def raise_problem(db, actor: Actor, agency: str, text: str, may_contact: bool = 
         if not db.execute("SELECT 1 FROM responses WHERE round = ? AND enterprise = ? AND agency = ?",
                           [current["name"], actor.id, agency]).fetchone():
             raise InvalidInput("casework.problems.rate_first")
-        due = cases.add_working_days(cases.today(), due_working_days(db)).isoformat()
+        due = workdays.add_working_days(db, clock.today(), due_working_days(db)).isoformat()
         problem_id = db.execute(
             "INSERT INTO problems (round, agency, enterprise, text, may_contact, raised_at, due_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

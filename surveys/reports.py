@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import NamedTuple
 
 import pandas as pd
@@ -17,15 +17,13 @@ import sqlite_utils
 
 import scoring
 from i18n import t
-from surveys import registry, rounds
+from surveys import clock, registry, rounds
 from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
 from surveys.errors import InvalidInput, Term
 from surveys.finalise import FINALISED_STATUSES
 
 EXPORT_ROLES = (ADMIN, DISCIPLINE)
 COUNTY_SETTING = "county_name"
-# The county keeps China Standard Time; the database keeps UTC.
-COUNTY_TIME = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -174,25 +172,15 @@ def local_datetime(iso: str | None) -> datetime | None:
     """A stored UTC timestamp in county time, without tzinfo (what Excel can hold)."""
     if not iso:
         return None
-    moment = datetime.fromisoformat(iso)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(COUNTY_TIME).replace(tzinfo=None)
-    return moment
+    return clock.to_county(iso).replace(tzinfo=None)
 
 
 def date_text(iso: str | None, lang: str) -> str:
-    if not iso:
-        return ""
-    day = local_datetime(iso).date() if "T" in iso else date.fromisoformat(iso[:10])
-    return t("date.format", lang, year=day.year, month=day.month, day=day.day)
+    return clock.format_date(iso, lang)
 
 
 def datetime_text(iso: str | None, lang: str) -> str:
-    moment = local_datetime(iso)
-    if moment is None:
-        return ""
-    return t("date.format_time", lang, year=moment.year, month=moment.month, day=moment.day,
-             hour=f"{moment.hour:02d}", minute=f"{moment.minute:02d}")
+    return clock.format_datetime(iso, lang)
 
 
 def interval_text(low, high) -> str:

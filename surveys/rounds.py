@@ -1,19 +1,21 @@
 """Evaluation rounds (评议轮次): draft → open → closed → finalised → published.
 
-Only an open round, before its closing date, accepts or changes responses.
+Only an open round, up to the end of its closing date in county time, accepts
+or changes responses; after that the round closes itself
+(``close_overdue_rounds``, run in the background by every app process).
 At most one round is open at a time, so an enterprise always knows which
 quarter it is answering for.
 """
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import sqlite_utils
 
 from i18n import t
 from surveys import audit, clock, questionnaire
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import ADMIN, SYSTEM, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, RoundNotOpen, Term
 
@@ -109,7 +111,7 @@ def require_open(db: sqlite_utils.Database, name: str) -> dict:
     current = get_round(db, name)
     if current["status"] != "open":
         raise RoundNotOpen("rounds.not_open", name=name, status=Term(f"rounds.status.{current['status']}"))
-    today = clock.now().date().isoformat()
+    today = clock.today().isoformat()
     if current["closes_on"] and today > current["closes_on"]:
         raise RoundNotOpen("rounds.past_closing", name=name, closes_on=current["closes_on"])
     return current
@@ -125,13 +127,31 @@ def rounds_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     ))
 
 
-def close_overdue_rounds(db: sqlite_utils.Database) -> list[str]:
-    """Close every open round whose closing date has passed (the system does it, on record)."""
-    from surveys.actors import SYSTEM
+def quarter_of(day: date) -> str:
+    """The round name of the quarter ``day`` falls in: 2026-11-20 → 2026Q4."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
-    today = clock.now().date().isoformat()
-    overdue = [r[0] for r in db.execute(
-        "SELECT name FROM rounds WHERE status = 'open' AND closes_on < ?", [today]).fetchall()]
-    for name in overdue:
-        _move(db, SYSTEM, name, "open", "closed", closed_at=clock.now_iso())
-    return overdue
+
+def quarter_bounds(name: str) -> tuple[date, date]:
+    """The first and last day of a round's quarter."""
+    year, quarter = parse_round_name(name)
+    first = date(year, quarter * 3 - 2, 1)
+    following = date(year + (quarter == 4), quarter * 3 % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def close_overdue_rounds(db: sqlite_utils.Database) -> list[str]:
+    """Close every open round whose closing date has ended in the county (the system does it, on record).
+
+    One write transaction: when several app processes run this at once, the
+    first closes the round and the others find nothing left to close. The
+    round is recorded as closed at the end of its closing date, when it stopped
+    accepting answers, however late the check ran.
+    """
+    with write_transaction(db):
+        overdue = db.execute("SELECT name, closes_on FROM rounds WHERE status = 'open' AND closes_on < ?",
+                             [clock.today().isoformat()]).fetchall()
+        for name, closes_on in overdue:
+            ended = clock.end_of_county_day(date.fromisoformat(closes_on)).isoformat(timespec="seconds")
+            _move(db, SYSTEM, name, "open", "closed", closed_at=ended)
+    return [name for name, _ in overdue]

@@ -23,6 +23,8 @@ from unittest import mock
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from conftest import PINNED_NOW
+
 APP_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -30,7 +32,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 20_000          # one UI expectation on a shared machine
 HEALTH_TIMEOUT_S = 60        # server start-up
-OPEN_ROUND = "2026Q4"
+OPEN_ROUND = "2026Q4"  # the demo's open round at PINNED_NOW
 
 # The app's own texts, from its catalogue and questionnaire (not copied by hand).
 _LOCALES = APP_DIR / "data" / "locales"
@@ -97,6 +99,8 @@ def start_server(work_dir: Path, extra_env: dict[str, str] | None = None) -> Str
         "QIPING_DB": str(db_path),
         "QIPING_DEMO": "1",
         "QIPING_HASH_COST": "test",
+        # the server's county clock starts where every other test's is pinned, and runs on
+        "QIPING_CLOCK_START": PINNED_NOW.isoformat(),
         "STREAMLIT_SERVER_HEADLESS": "true",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         **(extra_env or {}),

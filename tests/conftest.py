@@ -10,6 +10,10 @@ import pytest
 # (production cost is checked in test_accounts). No test relies on demo mode.
 os.environ["QIPING_HASH_COST"] = "test"
 os.environ.setdefault("QIPING_DEMO", "0")
+# Rounds are closed by the tests that mean to, not by a background thread mid-test.
+os.environ["QIPING_AUTOCLOSE_SECONDS"] = "0"
+
+from datetime import datetime  # noqa: E402
 
 from surveys import clock, demo, startup  # noqa: E402
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor  # noqa: E402
@@ -20,8 +24,15 @@ DISCIPLINE_ACTOR = Actor(role=DISCIPLINE, id="discipline", name="discipline")
 AGENCY_ACTOR = Actor(role=AGENCY, id="fgw", name="FGW", agency_code="FGW")
 
 
+# Every test runs at this county moment unless it pins another: no test depends on the
+# day it runs. A Friday in 2026Q4, a year chinese-calendar knows; the demo county built
+# now has 2024Q4–2026Q3 finished and 2026Q4 open (closing 2026-12-31).
+PINNED_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=clock.COUNTY_TIME)
+
+
 @pytest.fixture(autouse=True)
-def _running_clock():
+def _pinned_clock():
+    clock.freeze(PINNED_NOW)
     yield
     clock.freeze(None)
 
@@ -37,6 +48,7 @@ def db(tmp_path):
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
+    clock.freeze(PINNED_NOW)
     database = startup.prepare(path)
     demo.build_demo_county(database)
     database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -84,13 +84,14 @@ def test_appeal_inside_the_window_is_lodged(db, county):
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'appeal.lodged'").fetchone()[0] == 1
 
 
-def test_the_window_is_ten_days_after_closing_and_configurable(db, county):
+def test_the_window_is_ten_working_days_after_closing_and_configurable(db, county):
     number = lowest(db)["number"]
+    # closed on Friday 10 April 2026: ten working days later is Friday 24 April
     assert appeals.appealable_rounds(db, AGENCY_ACTOR) == [
-        {"round": "2026Q1", "status": "closed", "window_ends": "2026-04-20"}]
-    at(11)
+        {"round": "2026Q1", "status": "closed", "window_ends": "2026-04-24"}]
+    at(15)
     message = refused(db, InvalidInput, appeals.lodge_appeal, AGENCY_ACTOR, "2026Q1", "FGW", number, "理由")
-    assert message == "The appeal period for round 2026Q1 ended on 2026-04-20 (10 days after closing)."
+    assert message == "The appeal period for round 2026Q1 ended on 2026-04-24 (10 working days after closing)."
     assert appeals.appealable_rounds(db, AGENCY_ACTOR) == []
     db.execute("INSERT INTO settings (name, value) VALUES ('appeal_window_days', '15')")
     appeals.lodge_appeal(db, AGENCY_ACTOR, "2026Q1", "FGW", number, "理由")

@@ -69,6 +69,10 @@ ROLE_TABLE = {
     "questionnaire_admin.update_version": {M},
     "audit_view.search_audit": {M}, "audit_view.count_audit": {M}, "audit_view.filter_choices": {M},
     "audit_view.export_csv": {M}, "audit_view.export_xlsx": {M},
+    "monitoring.close_check": {M},
+    # China's working calendar: the administrator keeps it; both are warned when a year is missing
+    "workdays.calendar_warning": {D, M}, "workdays.year_schedule": {D, M},
+    "workdays.deadlines_that_would_change": {M}, "workdays.enter_year": {M},
 }
 # Steps that run inside another service's transaction, after that service checked the actor.
 INTERNAL = {"audit.record", "cases.open_case", "cases.withdraw_case", "exclusions.insert_exclusion",
@@ -93,7 +97,8 @@ PLACEHOLDERS = {"data": b"uscc,name\n", "filename": "x.csv", "ratings": {}, "age
                 "active": True, "uphold": True, "solved": True, "replace": False, "progress": None,
                 "case_id": 1, "problem_id": 1, "appeal_id": 1, "response_id": 1, "number": 1, "limit": 10,
                 "statuses": None, "actions": None, "round_names": None, "base_version": 1, "version": 1,
-                "include_solved": False, "may_contact": False}
+                "include_solved": False, "may_contact": False,
+                "year": 2026, "holidays": set(), "workdays": set()}
 
 
 def placeholder_arguments(function, owned: dict | None = None) -> dict:

@@ -247,7 +247,9 @@ def _end_the_open_round(page, bs, zh) -> None:
     rounds_text, finalise_text = zh["rounds"], zh["finalise"]
     bs.sidebar(page).get_by_role("link", name=zh["nav"]["rounds"]).click()
     bs.wait_for(page, bs.main(page).get_by_role("heading", name=rounds_text["title"]))
-    steps = [(rounds_text["confirm_close"], rounds_text["close_button"], rounds_text["closed"]),
+    # the demo's open round closes at the quarter's end: closing now is early, and the page says so
+    expect(bs.main(page).get_by_text(rounds_text["close_check"]["early"].split("{")[0])).to_be_visible()
+    steps = [(rounds_text["close_check"]["confirm_early"], rounds_text["close_button"], rounds_text["closed"]),
              (finalise_text["confirm"], finalise_text["button"], finalise_text["done"]),
              (finalise_text["publish_confirm"], finalise_text["publish_button"], finalise_text["published"])]
     for confirm, button, done in steps:

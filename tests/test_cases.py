@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, make_world
-from surveys import cases, casework, clock, finalise, notices, responses, rounds
+from surveys import cases, casework, clock, finalise, notices, responses, rounds, workdays
 from surveys.actors import AGENCY, Actor
 from surveys.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -194,7 +194,7 @@ def test_closed_and_withdrawn_cases_take_no_more_steps(db, county):
 
 def test_due_date_counts_working_days_and_the_setting(db, county):
     assert cases.get_case(db, county["reminder"])["due_on"] == "2026-03-23"  # 15 working days after Mon 2 March
-    assert cases.add_working_days(date(2026, 3, 6), 1) == date(2026, 3, 9)  # Friday -> Monday
+    assert workdays.add_working_days(db, date(2026, 3, 6), 1) == date(2026, 3, 9)  # Friday -> Monday
     db.execute("INSERT INTO settings (name, value) VALUES ('case_due_working_days', '5')")
     assert cases.due_working_days(db) == 5
 

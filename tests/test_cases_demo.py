@@ -20,13 +20,13 @@ def by_round(db) -> dict[str, list[dict]]:
 
 def test_older_rounds_are_closed_with_notes_and_recent_ones_in_progress(demo_cases):
     rounds_cases = by_round(demo_cases)
-    for name in demo.PAST_ROUNDS[:-2]:
+    for name in demo.past_rounds(demo_cases)[:-2]:
         assert {c["status"] for c in rounds_cases[name]} == {"closed"}, name
-    second_last = {c["status"] for c in rounds_cases[demo.PAST_ROUNDS[-2]]}
+    second_last = {c["status"] for c in rounds_cases[demo.past_rounds(demo_cases)[-2]]}
     assert "closed" in second_last and second_last - {"closed"}
-    last = rounds_cases[demo.PAST_ROUNDS[-1]]
+    last = rounds_cases[demo.past_rounds(demo_cases)[-1]]
     assert {"notice_issued", "acknowledged", "rectification_received", "referred"} <= {c["status"] for c in last}
-    closed = next(c for c in rounds_cases[demo.PAST_ROUNDS[0]] if c["action"] == "interview")
+    closed = next(c for c in rounds_cases[demo.past_rounds(demo_cases)[0]] if c["action"] == "interview")
     events = cases.case_events(demo_cases, closed["id"])
     assert [e["step"] for e in events] == ["to_schedule", "scheduled", "held", "plan_received", "closed"]
     assert all(e["note"] or e["details"] for e in events[1:])
@@ -39,17 +39,17 @@ def test_the_history_is_dated_in_the_past_and_some_cases_are_overdue(demo_cases)
     opened = demo_cases.execute("SELECT opened_at FROM cases WHERE round = '2024Q4' LIMIT 1").fetchone()[0]
     assert opened.startswith("2025-02")
     overdue = [c for c in demo_cases.query("SELECT * FROM cases") if cases.is_overdue(c)]
-    assert overdue and all(c["round"] == demo.PAST_ROUNDS[-2] for c in overdue)
+    assert overdue and all(c["round"] == demo.past_rounds(demo_cases)[-2] for c in overdue)
 
 
 def test_one_referral_waits_for_the_browser_journey(demo_cases):
     waiting = [c for c in demo_cases.query("SELECT * FROM cases WHERE action = 'referral' AND status = 'referred'")]
-    assert len(waiting) == 1 and waiting[0]["round"] == demo.PAST_ROUNDS[-1]
+    assert len(waiting) == 1 and waiting[0]["round"] == demo.past_rounds(demo_cases)[-1]
 
 
 def test_a_pending_appeal_and_problems_at_every_stage(demo_cases):
     pending = appeals.appeals_for_review(demo_cases, DISCIPLINE_ACTOR, "pending")
-    assert len(pending) == 1 and pending[0]["round"] == demo.PAST_ROUNDS[-1]
+    assert len(pending) == 1 and pending[0]["round"] == demo.past_rounds(demo_cases)[-1]
     statuses = [t["status"] for t in problems.problems_overview(demo_cases, DISCIPLINE_ACTOR, include_solved=True)]
     assert sorted(statuses) == ["open", "open", "open", "solved"]
     reopened = [t for t in problems.problems_overview(demo_cases, DISCIPLINE_ACTOR) if t["times_not_solved"]]

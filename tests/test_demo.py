@@ -11,10 +11,11 @@ def test_demo_county_has_what_the_issue_promises(demo_db):
     assert len(usccs) == 300 and all(validate_uscc(u) == u for u in usccs)
     industries = {r[0] for r in db.execute("SELECT DISTINCT industry FROM enterprises")}
     assert industries == {"建材", "食品加工", "清洁能源", "医疗用品", "智能制造"}
+    assert demo.past_rounds(db) == ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     statuses = dict(db.execute("SELECT name, status FROM rounds"))
-    assert statuses == {**{r: "published" for r in demo.PAST_ROUNDS}, "2026Q4": "open"}
+    assert statuses == {**{r: "published" for r in demo.past_rounds(demo_db)}, "2026Q4": "open"}
     per_round = dict(db.execute("SELECT round, count(*) FROM responses GROUP BY round"))
-    assert all(per_round[r] > 200 for r in demo.PAST_ROUNDS)
+    assert all(per_round[r] > 200 for r in demo.past_rounds(demo_db))
     assert 0 < per_round["2026Q4"] < per_round["2026Q3"]  # partly answered
 
 
@@ -73,7 +74,7 @@ def test_demo_mode_off_leaves_a_real_deployment_empty(tmp_path, monkeypatch):
 def test_demo_paths_give_the_grades_and_actions_they_promise(demo_db):
     from surveys import finalise
     def path(agency):
-        return [(r["grade"], r["action"]) for name in demo.PAST_ROUNDS
+        return [(r["grade"], r["action"]) for name in demo.past_rounds(demo_db)
                 for r in finalise.current_results(demo_db, name) if r["agency"] == agency]
     assert {g for g, _ in path("FGW")} == {"good"}
     assert ("poor", "referral") in path("SCJG")  # poor twice in a row
