@@ -68,8 +68,11 @@ def pages_for(who) -> list:
 
 
 language_switch()
+ui.demo_banner(ui.demo_exposure())
+ui.warn_if_proxy_unconfigured()
 ui.end_idle_session()
 ui.end_deactivated_session()
+ui.end_superseded_session()
 who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)

@@ -24,7 +24,7 @@ with st.form("change_password", clear_on_submit=True):
             st.error(ui.tr("account.passwords_differ"))
         else:
             try:
-                accounts.change_password(ui.db(), me, old, new)
+                ui.keep_session(accounts.change_password(ui.db(), me, old, new))
                 st.success(ui.tr("account.password_changed"))
             except QipingError as error:
                 ui.show_error(error)

@@ -27,9 +27,15 @@ def try_enterprise(code: str) -> None:
 
 
 link_code = st.query_params.get("code")
-if link_code and not st.session_state.get("link_code_tried"):
-    st.session_state["link_code_tried"] = True  # a bad link is tried once, not on every rerun
-    try_enterprise(link_code)
+if link_code:
+    # The code leaves the address bar at once, tried or not: left there, a reload
+    # after signing out (or after the idle time-out) would sign the enterprise in again.
+    del st.query_params["code"]
+    # One link per browser session, kept through sign-out: the browser's Back button
+    # returns to the letter's address in this same session, and must not sign in again.
+    if not st.session_state.get(ui.LINK_USED):
+        st.session_state[ui.LINK_USED] = True
+        try_enterprise(link_code)
 
 enterprise_tab, staff_tab = st.tabs([ui.tr("signin.enterprise_tab"), ui.tr("signin.staff_tab")])
 with enterprise_tab:
@@ -43,7 +49,7 @@ with staff_tab:
         password = st.text_input(ui.tr("signin.password"), type="password")
         if st.form_submit_button(ui.tr("signin.submit"), type="primary"):
             try:
-                ui.sign_in(accounts.sign_in_staff(db, username, password))
+                ui.sign_in(accounts.sign_in_staff(db, username, password, ui.client_key()))
                 st.rerun()
             except QipingError as error:
                 ui.show_error(error)

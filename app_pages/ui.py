@@ -3,20 +3,34 @@ showing a refusal in the reader's language. Not a page itself."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
-import time
+from dataclasses import replace
 
 import streamlit as st
 
 import i18n
 from surveys import db as database
-from surveys import autoclose, clock, startup, workdays
+from surveys import autoclose, clients, clock, demo, demo_guard, startup, workdays
 from surveys.actors import ADMIN, DISCIPLINE, Actor
 from surveys.errors import ImportRefused, QipingError
 
 SESSION_MINUTES_DEFAULT = 30
+
+
+def _server_log() -> None:
+    """Qiping's warnings for the operator (logger "qiping") go to the server's output."""
+    logger = logging.getLogger("qiping")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+_server_log()
 
 
 def lang() -> str:
@@ -76,12 +90,16 @@ def actor() -> Actor | None:
 
 def sign_in(who: Actor) -> None:
     st.session_state["actor"] = who
-    st.session_state["last_seen"] = time.time()
+    st.session_state["last_seen"] = clock.now().timestamp()
+
+
+LINK_USED = "link_sign_in_used"  # this browser session has used a letter's link (app_pages/sign_in.py)
+KEPT_AT_SIGN_OUT = ("lang", "client_id", LINK_USED)
 
 
 def sign_out(reason_key: str | None = None) -> None:
     for key in list(st.session_state.keys()):
-        if key not in ("lang", "client_id"):
+        if key not in KEPT_AT_SIGN_OUT:
             del st.session_state[key]
     if reason_key:
         st.session_state["signed_out_reason"] = reason_key
@@ -93,7 +111,7 @@ def session_minutes() -> int:
 
 def end_idle_session() -> None:
     """Sign out a session that has been idle longer than QIPING_SESSION_MINUTES."""
-    now = time.time()
+    now = clock.now().timestamp()  # the services' clock, so that tests can move it
     last = st.session_state.get("last_seen")
     if actor() is not None and last is not None and now - last > session_minutes() * 60:
         sign_out("signin.idle_signed_out")
@@ -110,6 +128,39 @@ def end_deactivated_session() -> None:
         sign_out("signin.deactivated_signed_out")
 
 
+def end_superseded_session() -> None:
+    """A session opened with a password or access code that has since been changed
+    (reset or rotated by the administrator, or changed in another session) ends at
+    its next click."""
+    from surveys.accounts import credential_stamp
+
+    who = actor()
+    if who is None:
+        return
+    current = credential_stamp(db(), who)
+    if who.credential_stamp is None:
+        # an actor placed in the session without signing in (page tests) takes the current one
+        st.session_state["actor"] = replace(who, credential_stamp=current)
+    elif who.credential_stamp != current:
+        sign_out("signin.credential_changed_signed_out")
+
+
+def keep_session(who: Actor) -> None:
+    """This session's own password change: it stays signed in with the new stamp."""
+    st.session_state["actor"] = who
+
+
+def _forwarded_for() -> list[str]:
+    headers = st.context.headers
+    values = headers.get_all("X-Forwarded-For") if headers else []
+    return [value for value in values if isinstance(value, str)]
+
+
+def _peer_address() -> str | None:
+    ip = st.context.ip_address  # None on loopback; not a str under AppTest
+    return ip if isinstance(ip, str) and ip else None
+
+
 def warn_missing_calendar() -> None:
     """The administrator and the discipline office are told when deadlines fall back to Monday–Friday."""
     who = actor()
@@ -122,20 +173,39 @@ def warn_missing_calendar() -> None:
 
 
 def client_key() -> str:
-    """Whom sign-in failures are counted against: the client's address when
-    known (behind a trusted reverse proxy, from X-Forwarded-For), else this
-    browser session — which a reload renews, so set QIPING_TRUSTED_PROXY=1
-    behind a proxy or rely on the address Streamlit sees."""
-    if os.environ.get("QIPING_TRUSTED_PROXY") == "1":
-        forwarded = (st.context.headers or {}).get("X-Forwarded-For", "")
-        first_hop = forwarded.split(",")[0].strip()
-        if first_hop:
-            return f"ip:{first_hop}"
-    ip = getattr(st.context, "ip_address", None)
-    if isinstance(ip, str) and ip:
-        return f"ip:{ip}"
+    """Whom sign-in failures are counted against: the client's address when known
+    (behind QIPING_TRUSTED_PROXY proxies, the hop the outermost one appended to
+    X-Forwarded-For), else this browser session — which a reload renews."""
+    address = clients.client_address(_forwarded_for(), _peer_address(), clients.trusted_proxies())
+    if address:
+        return f"ip:{address}"
     st.session_state.setdefault("client_id", secrets.token_hex(8))
     return f"session:{st.session_state['client_id']}"
+
+
+def warn_if_proxy_unconfigured() -> None:
+    """Say in the server's log, once, that requests come through a reverse proxy
+    while QIPING_TRUSTED_PROXY is not set."""
+    clients.proxy_warning.check(_forwarded_for(), clients.trusted_proxies())
+
+
+def demo_exposure() -> str:
+    """Whether this is the demo, and whether it may be seen beyond this computer
+    (surveys.demo_guard); a public demo is named once in the server's log."""
+    address = st.get_option("server.address")
+    state = demo_guard.exposure(demo.demo_enabled(), address, demo_guard.public_allowed())
+    demo_guard.say_once(state, address)
+    return state
+
+
+def demo_banner(state: str) -> None:
+    """On every page of the demo: it is not a deployment; and on the network, it refuses."""
+    if state == demo_guard.NOT_DEMO:
+        return
+    st.warning(tr("demo_mode.banner"), icon=":material/science:")
+    if state == demo_guard.REFUSED:
+        st.error(tr("demo_mode.refused"))
+        st.stop()
 
 
 def pick(label: str, options: list, format_func, key: str, **kwargs):

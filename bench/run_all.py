@@ -18,11 +18,13 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import bench_fairness  # noqa: E402
 import bench_save_ratings  # noqa: E402
 import bench_scoring_speed  # noqa: E402
+import bench_sign_in  # noqa: E402
 
 
 def benchmarks(quick: bool):
     yield "save ratings", lambda: bench_save_ratings.main(runs=50 if quick else 200)
     yield "scoring speed", lambda: bench_scoring_speed.main(quick=quick, verbose=False)
+    yield "sign-in timing", lambda: bench_sign_in.main(runs=20 if quick else 40, verbose=False)
     yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
     try:

@@ -2,7 +2,9 @@
 with lock-out after repeated failures, and the accounts themselves."""
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -13,7 +15,12 @@ from surveys.db import write_transaction
 from surveys.errors import InvalidInput, Moment, NotFound, SignInRefused
 from surveys.roster_admin import clean_text
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5           # per client for access codes; per (account, client) for passwords
+CLIENT_MAX_FAILURES = 20   # wrong passwords per client, whatever the accounts tried
+# Wrong passwords for one account from all clients together. Generous on purpose: it
+# only stops guessing spread over many addresses, and a stranger needs at least
+# ACCOUNT_MAX_FAILURES / MAX_FAILURES addresses to lock the real user out with it.
+ACCOUNT_MAX_FAILURES = 100
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -21,6 +28,9 @@ STAFF_ROLES = (ADMIN, DISCIPLINE, AGENCY)
 
 
 # --- lock-out ---------------------------------------------------------------
+# Failures are counted under keys, each with its own limit; a key with as many
+# failures in the last LOCK_MINUTES as its limit refuses sign-in until the newest
+# of them is LOCK_MINUTES old.
 
 def _recent_failures(db: sqlite_utils.Database, key: str) -> list[datetime]:
     since = (clock.now() - timedelta(minutes=LOCK_MINUTES)).isoformat(timespec="seconds")
@@ -30,25 +40,30 @@ def _recent_failures(db: sqlite_utils.Database, key: str) -> list[datetime]:
     return [datetime.fromisoformat(r[0]) for r in rows]
 
 
-def locked_until(db: sqlite_utils.Database, key: str) -> datetime | None:
+def locked_until(db: sqlite_utils.Database, key: str, limit: int = MAX_FAILURES) -> datetime | None:
     failures = _recent_failures(db, key)
-    if len(failures) >= MAX_FAILURES:
+    if len(failures) >= limit:
         return failures[-1] + timedelta(minutes=LOCK_MINUTES)
     return None
 
 
-def _refuse_if_locked(db: sqlite_utils.Database, key: str) -> None:
-    until = locked_until(db, key)
-    if until is not None:
-        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES, until=Moment(until.isoformat(timespec="seconds")))
+def _refuse_if_locked(db: sqlite_utils.Database, limits: dict[str, int]) -> None:
+    locks = [until for key, limit in limits.items() if (until := locked_until(db, key, limit)) is not None]
+    if locks:
+        until = max(locks)
+        raise SignInRefused("signin.locked", minutes=LOCK_MINUTES,
+                            until=Moment(until.isoformat(timespec="seconds")))
 
 
-def _record_failure(db: sqlite_utils.Database, key: str, wrong_key: str) -> SignInRefused:
-    """Store the failure (committed, though the sign-in fails) and say what is left."""
+def _record_failure(db: sqlite_utils.Database, limits: dict[str, int], wrong_key: str) -> SignInRefused:
+    """Store the failure under every key (committed, though the sign-in fails) and say
+    how many tries are left before the first of them locks."""
+    now = clock.now_iso()
     with write_transaction(db):
-        db.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [key, clock.now_iso()])
-        audit.record(db, SYSTEM, "sign_in.failed", key)
-    remaining = MAX_FAILURES - len(_recent_failures(db, key))
+        for key in limits:
+            db.execute("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [key, now])
+        audit.record(db, SYSTEM, "sign_in.failed", next(iter(limits)))
+    remaining = min(limit - len(_recent_failures(db, key)) for key, limit in limits.items())
     if remaining <= 0:
         return SignInRefused("signin.now_locked", minutes=LOCK_MINUTES)
     return SignInRefused(wrong_key, remaining=remaining, minutes=LOCK_MINUTES)
@@ -57,6 +72,16 @@ def _record_failure(db: sqlite_utils.Database, key: str, wrong_key: str) -> Sign
 def _clear_failures(db: sqlite_utils.Database, key: str) -> None:
     with write_transaction(db):
         db.execute("DELETE FROM sign_in_failures WHERE key = ?", [key])
+
+
+def _staff_limits(username: str, client: str) -> dict[str, int]:
+    """Wrong passwords count against the (account, client) pair — so a stranger's
+    guesses do not lock the real user out from elsewhere — against the client, and
+    against the account with a generous ceiling. The pair comes first: it names the
+    failure in the audit log."""
+    return {f"user:{username}@{client}": MAX_FAILURES,
+            f"staff-client:{client}": CLIENT_MAX_FAILURES,
+            f"user:{username}": ACCOUNT_MAX_FAILURES}
 
 
 # --- enterprises --------------------------------------------------------------
@@ -68,18 +93,19 @@ def sign_in_enterprise(db: sqlite_utils.Database, code: str, client: str) -> Act
     browser session, or its address when known): five lock that client out.
     """
     key = f"code:{client}"
-    _refuse_if_locked(db, key)
+    _refuse_if_locked(db, {key: MAX_FAILURES})
     code = hashing.normalise_code(code)
     row = None
     if code:
         digest = hashing.access_code_digest(hashing.installation_salt(db), code)
         row = db.execute(
-            "SELECT uscc, name FROM enterprises WHERE access_code_hash = ? AND active = 1", [digest]
+            "SELECT uscc, name, access_code_hash FROM enterprises WHERE access_code_hash = ? AND active = 1",
+            [digest],
         ).fetchone()
     if row is None:
-        raise _record_failure(db, key, "signin.wrong_code")
+        raise _record_failure(db, {key: MAX_FAILURES}, "signin.wrong_code")
     _clear_failures(db, key)
-    return Actor(role=ENTERPRISE, id=row[0], name=row[1])
+    return Actor(role=ENTERPRISE, id=row[0], name=row[1], credential_stamp=_stamp(row[2]))
 
 
 def set_access_code(db: sqlite_utils.Database, uscc: str, code: str) -> None:
@@ -102,19 +128,24 @@ def issue_access_code(db: sqlite_utils.Database, actor: Actor, uscc: str) -> str
 
 # --- staff --------------------------------------------------------------------
 
-def sign_in_staff(db: sqlite_utils.Database, username: str, password: str) -> Actor:
+def sign_in_staff(db: sqlite_utils.Database, username: str, password: str, client: str) -> Actor:
+    """The staff member with this username and password, signing in from ``client``
+    (see ``sign_in_enterprise``)."""
     username = username.strip().lower()
-    key = f"user:{username}"
-    _refuse_if_locked(db, key)
+    limits = _staff_limits(username, client)
+    _refuse_if_locked(db, limits)
     row = db.execute(
         "SELECT username, password_hash, role, agency_code, display_name FROM staff"
         " WHERE username = ? AND active = 1",
         [username],
     ).fetchone()
-    if row is None or not hashing.verify_password(row[1], password):
-        raise _record_failure(db, key, "signin.wrong_password")
-    _clear_failures(db, key)
-    return Actor(role=row[2], id=row[0], name=row[4] or row[0], agency_code=row[3])
+    # an unknown username costs the same argon2 run as a real one
+    matches = hashing.verify_password(row[1] if row else hashing.dummy_password_hash(), password)
+    if row is None or not matches:
+        raise _record_failure(db, limits, "signin.wrong_password")
+    _clear_failures(db, next(iter(limits)))
+    return Actor(role=row[2], id=row[0], name=row[4] or row[0], agency_code=row[3],
+                 credential_stamp=_stamp(row[1]))
 
 
 def _check_new_password(password: str) -> None:
@@ -175,16 +206,19 @@ def create_first_admin(db, username: str, password: str) -> None:
         audit.record(db, SYSTEM, "staff.first_admin_created", username)
 
 
-def change_password(db, actor: Actor, old_password: str, new_password: str) -> None:
+def change_password(db, actor: Actor, old_password: str, new_password: str) -> Actor:
+    """Change one's own password. Every other session opened with the old one ends
+    at its next click; the returned actor carries the new stamp for this session."""
     require_role(actor, *STAFF_ROLES)
     row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
     if row is None or not hashing.verify_password(row[0], old_password):
         raise InvalidInput("accounts.old_password_wrong")
     _check_new_password(new_password)
+    new_hash = hashing.hash_password(new_password)
     with write_transaction(db):
-        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
-                   [hashing.hash_password(new_password), actor.id])
+        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
         audit.record(db, actor, "staff.password_changed", actor.id)
+    return replace(actor, credential_stamp=_stamp(new_hash))
 
 
 # --- staff administration (administrator only) ----------------------------------
@@ -213,7 +247,9 @@ def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
         account = _get_staff(db, username)
         db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
                    [hashing.hash_password(new_password), account["username"]])
-        db.execute("DELETE FROM sign_in_failures WHERE key = ?", [f"user:{account['username']}"])
+        account_key = f"user:{account['username']}"
+        db.execute("DELETE FROM sign_in_failures WHERE key = ? OR substr(key, 1, length(?)) = ?",
+                   [account_key, account_key + "@", account_key + "@"])
         audit.record(db, actor, "staff.password_reset", account["username"])
 
 
@@ -251,3 +287,26 @@ def still_active(db, actor: Actor) -> bool:
     else:
         return False
     return bool(row and row[0])
+
+
+# --- sessions opened with a credential that has since changed ---------------------
+
+def _stamp(stored_hash: str) -> str:
+    """A fingerprint of a stored password or access-code hash. It changes whenever the
+    credential does, by whichever path (reset, rotation, bulk issue, own change), so a
+    session remembers it at sign-in and is ended once it no longer matches."""
+    return hashlib.sha256(stored_hash.encode("utf-8")).hexdigest()[:16]
+
+
+def credential_stamp(db, actor: Actor) -> str | None:
+    """The stamp of the actor's current credential; None for an account not in use
+    or (an enterprise) without an access code."""
+    if actor.role == ENTERPRISE:
+        row = db.execute("SELECT access_code_hash FROM enterprises WHERE uscc = ? AND active = 1",
+                         [actor.id]).fetchone()
+    elif actor.role in STAFF_ROLES:
+        row = db.execute("SELECT password_hash FROM staff WHERE username = ? AND active = 1",
+                         [actor.id]).fetchone()
+    else:
+        return None
+    return _stamp(row[0]) if row and row[0] else None

@@ -1,7 +1,7 @@
 """Who is acting, and the one permission check every service starts with."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from surveys.errors import PermissionDenied
 
@@ -18,6 +18,9 @@ class Actor:
     id: str  # USCC for an enterprise, username for staff
     name: str = ""
     agency_code: str | None = None  # set for agency staff only
+    # A fingerprint of the password or access code the session was opened with
+    # (surveys.accounts.credential_stamp); not part of who the actor is.
+    credential_stamp: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def audit_name(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import lru_cache
 
 import sqlite_utils
 from argon2 import PasswordHasher, Type, low_level
@@ -33,6 +34,18 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return PasswordHasher().verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=2)
+def _dummy_hash(cost_items: tuple) -> str:
+    return PasswordHasher(**dict(cost_items)).hash(secrets.token_hex(16))
+
+
+def dummy_password_hash() -> str:
+    """A real argon2id hash (of a random secret nobody knows) at today's cost, to verify
+    a password against when the username is unknown: the answer then takes as long as
+    for a real account, so timing does not tell which usernames exist."""
+    return _dummy_hash(tuple(sorted(cost().items())))
 
 
 def installation_salt(db: sqlite_utils.Database) -> bytes:

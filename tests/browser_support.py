@@ -88,8 +88,9 @@ class StreamlitServer:
             pass
 
 
-def start_server(work_dir: Path) -> StreamlitServer:
-    """Start ``streamlit run streamlit_app.py`` on a free port and wait until it is healthy."""
+def start_server(work_dir: Path, extra_env: dict[str, str] | None = None) -> StreamlitServer:
+    """Start ``streamlit run streamlit_app.py`` on a free port and wait until it is healthy
+    (``extra_env``: more environment variables for the server, e.g. its settings)."""
     port = free_port()
     db_path = work_dir / "browser.db"
     log_path = work_dir / "streamlit.log"
@@ -102,6 +103,7 @@ def start_server(work_dir: Path) -> StreamlitServer:
         "QIPING_CLOCK_START": PINNED_NOW.isoformat(),
         "STREAMLIT_SERVER_HEADLESS": "true",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **(extra_env or {}),
     })
     with log_path.open("wb") as log:
         process = subprocess.Popen(

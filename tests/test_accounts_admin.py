@@ -36,7 +36,7 @@ def admins(db, world):
 
 def test_admin_creates_an_agency_account_that_signs_in(db, world):
     accounts.create_staff(db, ADMIN_ACTOR, " Zhang.Wei ", PASSWORD, "agency", "FGW", "张伟")
-    who = accounts.sign_in_staff(db, "zhang.wei", PASSWORD)
+    who = accounts.sign_in_staff(db, "zhang.wei", PASSWORD, "client-a")
     assert (who.role, who.agency_code, who.name) == ("agency", "FGW", "张伟")
     listed = accounts.list_staff(db, ADMIN_ACTOR)
     assert listed == [{"username": "zhang.wei", "display_name": "张伟", "role": "agency",
@@ -80,11 +80,11 @@ def test_a_username_is_used_once(db, admins):
 def test_reset_password_replaces_the_old_one_and_lifts_a_lock(db, admins):
     for _ in range(5):
         with pytest.raises(SignInRefused):
-            accounts.sign_in_staff(db, "jiwei", "wrong")
+            accounts.sign_in_staff(db, "jiwei", "wrong", "client-a")
     accounts.reset_password(db, admins, "jiwei", "a brand new password")
-    assert accounts.sign_in_staff(db, "jiwei", "a brand new password").role == "discipline"
+    assert accounts.sign_in_staff(db, "jiwei", "a brand new password", "client-a").role == "discipline"
     with pytest.raises(SignInRefused):
-        accounts.sign_in_staff(db, "jiwei", PASSWORD)
+        accounts.sign_in_staff(db, "jiwei", PASSWORD, "client-a")
     assert "staff.password_reset" in actions(db)
     assert "a brand new password" not in "\n".join(dump(db))
 
@@ -104,12 +104,12 @@ def test_reset_refuses_a_short_password_and_an_unknown_account(db, admins):
 def test_a_deactivated_account_cannot_sign_in_until_reactivated(db, admins):
     accounts.set_staff_active(db, admins, "jiwei", False)
     with pytest.raises(SignInRefused):
-        accounts.sign_in_staff(db, "jiwei", PASSWORD)
+        accounts.sign_in_staff(db, "jiwei", PASSWORD, "client-a")
     with pytest.raises(InvalidInput) as caught:
         accounts.set_staff_active(db, admins, "jiwei", False)
     assert caught.value.key == "roster_admin.staff.already_inactive"
     accounts.set_staff_active(db, admins, "jiwei", True)
-    assert accounts.sign_in_staff(db, "jiwei", PASSWORD).id == "jiwei"
+    assert accounts.sign_in_staff(db, "jiwei", PASSWORD, "client-a").id == "jiwei"
     assert [a for a in actions(db) if a.startswith("staff.")][-2:] == ["staff.deactivated", "staff.reactivated"]
 
 
@@ -255,7 +255,7 @@ def test_page_creates_an_agency_account_that_signs_in(page, demo_db):
     page.text_input(key="new_staff_pw2").input(PASSWORD)
     next(b for b in page.button if b.label == "新建账户").click().run()
     assert not page.exception and any("已新建账户 fgw2" in s.value for s in page.success)
-    who = accounts.sign_in_staff(demo_db, "fgw2", PASSWORD)
+    who = accounts.sign_in_staff(demo_db, "fgw2", PASSWORD, "client-a")
     assert (who.role, who.agency_code) == ("agency", "SCJG")
 
 
@@ -264,11 +264,11 @@ def test_page_resets_a_password_and_deactivates_an_account(page, demo_db):
     page.text_input(key="reset_fgw_pw").input("another password")
     page.text_input(key="reset_fgw_pw2").input("another password")
     next(b for b in page.button if b.label == "重设密码").click().run()
-    assert accounts.sign_in_staff(demo_db, "fgw", "another password").id == "fgw"
+    assert accounts.sign_in_staff(demo_db, "fgw", "another password", "client-a").id == "fgw"
     page.checkbox(key="confirm_off_staff_fgw").check().run()
     page.button(key="off_staff_fgw").click().run()
     with pytest.raises(SignInRefused):
-        accounts.sign_in_staff(demo_db, "fgw", "another password")
+        accounts.sign_in_staff(demo_db, "fgw", "another password", "client-a")
 
 
 def test_page_never_offers_to_deactivate_yourself(page):
@@ -329,7 +329,7 @@ def test_page_in_english_shows_no_raw_catalogue_keys(demo_path, monkeypatch):
 
 
 def test_still_active_tells_an_open_session_its_account_was_deactivated(db, admins, world):
-    jiwei = accounts.sign_in_staff(db, "jiwei", PASSWORD)
+    jiwei = accounts.sign_in_staff(db, "jiwei", PASSWORD, "client-a")
     assert accounts.still_active(db, jiwei) and accounts.still_active(db, world[0])
     accounts.set_staff_active(db, admins, "jiwei", False)
     roster_admin.set_enterprise_active(db, admins, world[0].id, False)

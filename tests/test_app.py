@@ -1,11 +1,11 @@
 """The pages through Streamlit's AppTest: sign-in, navigation by role, the survey."""
-import time
 from pathlib import Path
 
 import pytest
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from surveys import accounts
+from surveys import accounts, clock
 from surveys.db import connect
 
 TIMEOUT = 60
@@ -13,7 +13,16 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 @pytest.fixture
-def app(demo_path, monkeypatch):
+def loopback():
+    """Streamlit set to listen on this computer only, as ./run.sh starts the demo."""
+    previous = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", previous)
+
+
+@pytest.fixture
+def app(demo_path, monkeypatch, loopback):
     monkeypatch.setenv("QIPING_DB", str(demo_path))
     monkeypatch.setenv("QIPING_DEMO", "1")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -157,7 +166,7 @@ def test_administrator_closes_the_round_and_the_survey_says_so(app, demo_path):
 
 def test_idle_session_is_signed_out(app):
     sign_in_enterprise(app, "QP-DEMO-0009")
-    app.session_state["last_seen"] = time.time() - 31 * 60
+    app.session_state["last_seen"] = clock.now().timestamp() - 31 * 60  # the clock the app reads
     app.run()
     assert any("长时间未操作" in i.value for i in app.info)
     assert app.title[0].value == "企评 · 营商环境评议"

@@ -27,9 +27,9 @@ def test_some_agency_rounds_have_too_few_responses(demo_db):
 
 
 def test_demo_accounts_sign_in(demo_db):
-    assert accounts.sign_in_staff(demo_db, "admin", "qiping-admin").role == "admin"
-    assert accounts.sign_in_staff(demo_db, "discipline", "qiping-discipline").role == "discipline"
-    assert accounts.sign_in_staff(demo_db, "scjg", "qiping-agency").agency_code == "SCJG"
+    assert accounts.sign_in_staff(demo_db, "admin", "qiping-admin", "client-a").role == "admin"
+    assert accounts.sign_in_staff(demo_db, "discipline", "qiping-discipline", "client-a").role == "discipline"
+    assert accounts.sign_in_staff(demo_db, "scjg", "qiping-agency", "client-a").agency_code == "SCJG"
     first = accounts.sign_in_enterprise(demo_db, "QP-DEMO-0001", "c")
     last = accounts.sign_in_enterprise(demo_db, "QP-DEMO-0300", "c")
     assert first.id != last.id
