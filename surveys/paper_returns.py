@@ -38,7 +38,7 @@ from scoring.io import IGNORED_COLUMNS, REQUIRED_COLUMNS
 from surveys import audit, questionnaire, registry, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import ImportRefused, InvalidInput, RoundNotOpen, RowProblem, Term
+from surveys.errors import ImportRefused, InvalidInput, ProblemList, RoundNotOpen, RowProblem, Term
 from surveys.export_safety import safe_cell
 from surveys.responses import clean_comment, store_response
 from surveys.tabular import Table, read_table
@@ -200,7 +200,7 @@ class _RowChecker:
     def __init__(self, roster: _Roster, mapping: dict, form, round_name: str, replace: bool):
         self.roster, self.mapping, self.form = roster, mapping, form
         self.round_name, self.replace = round_name, replace
-        self.problems: list[RowProblem] = []
+        self.problems = ProblemList()
         self.seen: dict[tuple[str, str], int] = {}
 
     def problem(self, line: int, field: str, key: str, **values) -> None:

@@ -14,7 +14,7 @@ import sqlite_utils
 from surveys import audit
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import ImportRefused, InvalidInput, RowProblem
+from surveys.errors import ImportRefused, InvalidInput, ProblemList, RowProblem
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
 
@@ -75,7 +75,7 @@ def _check_name(line, column, value, problems) -> None:
 
 def parse_enterprise_roster(table: Table) -> list[dict]:
     mapping = _map_columns(table, ENTERPRISE_COLUMNS, ENTERPRISE_REQUIRED)
-    problems: list[RowProblem] = []
+    problems = ProblemList()
     seen: dict[str, int] = {}
     records = []
     for line, row in table.rows:
@@ -98,7 +98,7 @@ def parse_enterprise_roster(table: Table) -> list[dict]:
 
 def parse_agency_roster(table: Table) -> list[dict]:
     mapping = _map_columns(table, AGENCY_COLUMNS, AGENCY_REQUIRED)
-    problems: list[RowProblem] = []
+    problems = ProblemList()
     seen: dict[str, int] = {}
     records = []
     for line, row in table.rows:
