@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import bench_fairness  # noqa: E402
+import bench_import_limits  # noqa: E402
 import bench_save_ratings  # noqa: E402
 import bench_scoring_speed  # noqa: E402
 
@@ -25,6 +26,7 @@ def benchmarks(quick: bool):
     yield "scoring speed", lambda: bench_scoring_speed.main(quick=quick, verbose=False)
     yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
+    yield "import limits", lambda: bench_import_limits.main(verbose=False)
     try:
         import bench_pages
     except ImportError:
