@@ -27,7 +27,6 @@ must not silently overwrite the online answer.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -39,7 +38,7 @@ from surveys import audit, questionnaire, registry, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, ProblemList, RoundNotOpen, RowProblem, Term
-from surveys.export_safety import safe_cell
+from surveys.export_safety import safe_cell, workbook_bytes
 from surveys.responses import clean_comment, store_response
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
@@ -120,6 +119,7 @@ def _accepted_names(form: questionnaire.Questionnaire) -> dict[str, str]:
         for lang in LANGUAGES:
             for name in (item.code, item.text(lang), item_header(item, form, lang)):
                 names.setdefault(_norm(name), item.code)
+                names.setdefault(_norm(safe_cell(name)), item.code)  # as the template wrote it
     names.pop("", None)
     return names
 
@@ -412,6 +412,4 @@ def blank_template(db, actor: Actor, lang: str = DEFAULT_LANGUAGE) -> bytes:
     returns.title = t("admin_ops.paper.template.sheet_returns", lang)
     _returns_sheet(returns, form, round_name, lang)
     _guide_sheet(book.create_sheet(t("admin_ops.paper.template.sheet_guide", lang)), db, form, round_name, lang)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)  # item texts and names are anyone's text: every cell made formula-safe
