@@ -53,6 +53,7 @@ ROLE_TABLE = {
     "rounds.create_round": {M}, "rounds.start_round": {M}, "rounds.close_round": {M},
     "rounds.rounds_overview": {M}, "finalise.finalise_round": {M}, "finalise.publish_round": {M},
     "registry.import_agencies": {M}, "registry.import_enterprises": {M}, "registry.roster_counts": {M},
+    "registry.preview_agencies": {M}, "registry.preview_enterprises": {M},
     "roster_admin.add_agency": {M}, "roster_admin.update_agency": {M}, "roster_admin.set_agency_active": {M},
     "roster_admin.delete_agency": {M}, "roster_admin.agencies_overview": {M}, "roster_admin.add_enterprise": {M},
     "roster_admin.update_enterprise": {M}, "roster_admin.set_enterprise_active": {M},
