@@ -45,7 +45,9 @@ ROLE_TABLE = {
     # revealing a rater: the discipline office only, with a reason
     "reveal.reveal_rater": {D}, "reveal.reveal_problem_raiser": {D}, "reveal.reveal_history": {D},
     # excluding a response (upheld appeal, administrator's decision)
-    "exclusions.exclude_response": {D, M},
+    "exclusions.exclude_response": {D, M}, "exclusions.decidable_rounds": {M},
+    "exclusions.responses_to_decide": {M}, "exclusions.exclude_numbered_response": {M},
+    "exclusions.waiting_for_refinalisation": {M},
     # reports: administrator and discipline office export
     "reports.exportable_rounds": {D, M}, "reports.report_version": {D, M}, "reports.round_report": {D, M},
     "workbook.round_workbook": {D, M}, "bulletin.round_bulletin": {D, M},
