@@ -356,3 +356,15 @@ def test_page_previews_a_partial_roster_field_by_field_then_imports_on_confirmat
     assert page.success[0].value == "导入完成：新增 0 条，修改 1 条，0 条无变化。"
     assert demo_db.execute("SELECT name, industry, contact_person FROM enterprises WHERE uscc = ?",
                            [uscc]).fetchone() == ("改名后的公司", industry, person)
+
+
+def test_page_refuses_a_big5_file_saying_how_to_save_it(page, demo_db):
+    before = dump(demo_db)
+    uscc = make_uscc("91511022MA9999992")
+    page.file_uploader[0].set_value(("big5.csv", f"uscc,name\n{uscc},青川縣的公司\n".encode("big5"), "text/csv"))
+    page.run()
+    assert not page.exception
+    assert page.error[0].value.startswith("第 2 行，“name”列有不存在的字符")
+    assert "CSV UTF-8" in page.error[0].value
+    assert not [b for b in page.button if b.label == "导入"]
+    assert dump(demo_db) == before
