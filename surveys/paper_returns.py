@@ -12,9 +12,11 @@ refuses blank ratings, so it does not go through ``read_responses``.
 
 The rules are the online survey's (surveys/responses.py): only the open round
 before its closing date, every item rated 1–5, comments cleaned and capped;
-the enterprise must be on the roster and active, the agency active. Every
-problem is listed with its line, column and reason and nothing is imported
-until the whole file is clean; a clean file is written in one transaction.
+the enterprise must be on the roster and active, the agency active. Problems
+are listed with their line, column and reason (the first 50, the rest counted:
+surveys/errors.py) and nothing is imported until the whole file is clean; a
+clean file is written in one transaction. The upload reader's limits on size,
+rows and columns, and its refusal of a wrong encoding, apply here too.
 
 Meeting an existing answer — one response per (round, enterprise, agency):
 a row for which the enterprise already has an answer, online or from an
@@ -308,7 +310,7 @@ def _check(db: sqlite_utils.Database, table: Table, replace: bool) -> PaperPrevi
 
 
 def preview_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: bool = False) -> PaperPreview:
-    """What importing the file would do, or ImportRefused listing every problem. Stores nothing."""
+    """What importing the file would do, or ImportRefused listing its problems. Stores nothing."""
     require_role(actor, ADMIN)
     return _check(db, read_table(data, filename), replace)
 
