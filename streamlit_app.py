@@ -31,6 +31,7 @@ PAGES = [
     ("app_pages/rounds_admin.py", "nav.rounds", ":material/event:", {ADMIN}),
     ("app_pages/monitoring.py", "nav.monitoring", ":material/query_stats:", {ADMIN}),
     ("app_pages/paper_returns.py", "nav.paper_returns", ":material/upload_file:", {ADMIN}),
+    ("app_pages/exclusions_admin.py", "nav.exclusions", ":material/block:", {ADMIN}),
     ("app_pages/reports.py", "nav.reports", ":material/description:", {ADMIN, DISCIPLINE}),
     ("app_pages/roster_admin.py", "nav.roster", ":material/groups:", {ADMIN}),
     ("app_pages/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:", {ADMIN}),

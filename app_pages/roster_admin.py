@@ -167,20 +167,61 @@ def agencies_tab() -> None:
 
 # --- import -----------------------------------------------------------------------
 
+def change_table(preview: registry.RosterPreview) -> list[dict]:
+    """One line per changed field, old → new; an unchanged row has none."""
+    status = {s: ui.tr(f"roster.change_{s}") for s in ("new", "changed")}
+    return [{ui.tr("roster.col_line"): row.line, ui.tr("roster.col_key"): row.key, ui.tr("roster.col_name"): row.name,
+             ui.tr("roster.col_change"): status[row.status], ui.tr("roster.col_field"): field(name),
+             ui.tr("roster.col_old"): old, ui.tr("roster.col_new"): new}
+            for row in preview.rows for name, old, new in row.changes]
+
+
+def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: str, upload_key: str) -> None:
+    st.subheader(ui.tr("roster.preview_heading"))
+    cols = st.columns(3)
+    for column, status in zip(cols, ("new", "changed", "unchanged")):
+        column.metric(ui.tr(f"roster.count_{status}"), preview.count(status))
+    if preview.kept:
+        kept = ui.tr("roster.list_separator").join(field(f) for f in preview.kept)
+        st.info(ui.tr("roster.kept_columns", fields=kept))
+    changes = change_table(preview)
+    if not changes:
+        st.caption(ui.tr("roster.nothing_changes"))
+        return
+    st.dataframe(changes, hide_index=True)
+    if st.checkbox(ui.tr("roster.confirm", count=preview.count("new") + preview.count("changed")),
+                   key=f"confirm_{upload_key}"):
+        if st.button(ui.tr("roster.import_button"), type="primary", key=f"import_{upload_key}"):
+            importer = registry.import_enterprises if kind == "enterprises" else registry.import_agencies
+            try:
+                result = importer(db, me, data, name)
+            except QipingError as error:
+                ui.show_error(error)
+            else:
+                st.session_state["roster_flash"] = ui.tr("roster.imported", **result)
+                st.session_state["roster_imports"] = st.session_state.get("roster_imports", 0) + 1
+                st.rerun()
+
+
 def import_tab() -> None:
     st.caption(ui.tr("roster.import_help"))
     kind = st.radio(ui.tr("roster.kind"), ["enterprises", "agencies"], horizontal=True,
                     format_func=lambda k: ui.tr(f"roster.kind_{k}"))
     st.caption(ui.tr(f"roster.columns_{kind}"))
-    upload = st.file_uploader(ui.tr("roster.file"), type=["csv", "xlsx"], key=f"upload_{kind}")
-    if upload is not None and st.button(ui.tr("roster.import_button"), type="primary"):
-        importer = registry.import_enterprises if kind == "enterprises" else registry.import_agencies
-        try:
-            result = importer(db, me, upload.getvalue(), upload.name)
-        except QipingError as error:
-            ui.show_error(error)
-        else:
-            st.success(ui.tr("roster.imported", **result))
+    # a new key after each import empties the uploader
+    upload_key = f"upload_{kind}_{st.session_state.get('roster_imports', 0)}"
+    upload = st.file_uploader(ui.tr("roster.file"), type=["csv", "xlsx"], key=upload_key)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    previewer = registry.preview_enterprises if kind == "enterprises" else registry.preview_agencies
+    try:
+        with st.spinner(ui.tr("roster.checking")):
+            preview = previewer(db, me, data, upload.name)
+    except QipingError as error:
+        ui.show_error(error)
+    else:
+        show_preview(kind, preview, data, upload.name, upload_key)
 
 
 ui.show_flash("roster_flash")

@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import bench_fairness  # noqa: E402
+import bench_import_limits  # noqa: E402
 import bench_save_ratings  # noqa: E402
 import bench_scoring_speed  # noqa: E402
 import bench_sign_in  # noqa: E402
@@ -27,6 +28,7 @@ def benchmarks(quick: bool):
     yield "sign-in timing", lambda: bench_sign_in.main(runs=20 if quick else 40, verbose=False)
     yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
+    yield "import limits", lambda: bench_import_limits.main(verbose=False)
     try:
         import bench_pages
     except ImportError:

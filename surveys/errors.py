@@ -81,12 +81,39 @@ class RowProblem:
         return t("import.row_problem", lang, line=self.line, column=column, reason=reason)
 
 
-class ImportRefused(QipingError):
-    """A file with bad rows: every problem listed, nothing imported."""
+MAX_LISTED = 50  # problems named one by one; past that a person fixes the pattern, not a list
 
-    def __init__(self, problems: list[RowProblem]):
-        self.problems = problems
-        super().__init__("import.refused", count=len(problems))
+
+class ProblemList:
+    """The problems found in a file: all counted, the first ``MAX_LISTED`` kept,
+    so that a file of bad rows cannot fill memory with messages."""
+
+    def __init__(self):
+        self._kept: list[RowProblem] = []
+        self._total = 0
+
+    def append(self, problem: RowProblem) -> None:
+        self._total += 1
+        if len(self._kept) < MAX_LISTED:
+            self._kept.append(problem)
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __iter__(self):
+        return iter(self._kept)
+
+
+class ImportRefused(QipingError):
+    """A file with bad rows, nothing imported: the first problems listed, the rest counted."""
+
+    def __init__(self, problems: list[RowProblem] | ProblemList):
+        self.total = len(problems)
+        self.problems = list(problems)[:MAX_LISTED]
+        super().__init__("import.refused", count=self.total)
 
     def details(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
-        return [p.message(lang) for p in self.problems]
+        lines = [p.message(lang) for p in self.problems]
+        if self.total > len(self.problems):
+            lines.append(t("import.more_problems", lang, count=self.total - len(self.problems)))
+        return lines

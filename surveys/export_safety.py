@@ -1,5 +1,10 @@
 """Formula-injection neutralisation for every CSV/Excel export (DESIGN §6).
 
+This module is the one writer of spreadsheet bytes: a table goes out through
+``csv_bytes`` or ``xlsx_bytes``, a workbook built with openpyxl through
+``workbook_bytes``, which neutralises every cell of every sheet on its way out,
+so a text that reached a cell unchecked is still caught.
+
 A spreadsheet treats a cell that starts with = + - @ (or, in some programs, a tab
 or carriage return, or the full-width forms ＝＋－＠) as a formula. Text that
 anyone could have typed — enterprise comments, names, imported rows — must
@@ -57,12 +62,43 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
 
 
+def neutralise_workbook(book) -> None:
+    """Make every text cell and sheet title of an openpyxl workbook safe, in place.
+
+    openpyxl stores a text starting with "=" as a formula; reassigning the safe
+    text turns the cell back into plain text."""
+    for sheet in book.worksheets:
+        sheet.title = safe_cell(sheet.title)
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = safe_cell(cell.value)
+
+
+def workbook_bytes(book) -> bytes:
+    """An openpyxl workbook as .xlsx bytes, every cell made safe first."""
+    neutralise_workbook(book)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def xlsx_bytes(df: pd.DataFrame, sheet_name: str, widths: tuple[int, ...] = ()) -> bytes:
     """A formula-safe one-sheet workbook; ``widths`` sets the first columns' widths."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        safe_frame(df).to_excel(writer, index=False, sheet_name=sheet_name)
-        sheet = writer.sheets[sheet_name]
-        for index, width in enumerate(widths):
-            sheet.column_dimensions[chr(ord("A") + index)].width = width
-    return buffer.getvalue()
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = sheet_name
+    frame = safe_frame(df)
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append([None if _missing(v) else v for v in row])
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    return workbook_bytes(book)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT

@@ -12,9 +12,11 @@ refuses blank ratings, so it does not go through ``read_responses``.
 
 The rules are the online survey's (surveys/responses.py): only the open round
 before its closing date, every item rated 1–5, comments cleaned and capped;
-the enterprise must be on the roster and active, the agency active. Every
-problem is listed with its line, column and reason and nothing is imported
-until the whole file is clean; a clean file is written in one transaction.
+the enterprise must be on the roster and active, the agency active. Problems
+are listed with their line, column and reason (the first 50, the rest counted:
+surveys/errors.py) and nothing is imported until the whole file is clean; a
+clean file is written in one transaction. The upload reader's limits on size,
+rows and columns, and its refusal of a wrong encoding, apply here too.
 
 Meeting an existing answer — one response per (round, enterprise, agency):
 a row for which the enterprise already has an answer, online or from an
@@ -27,7 +29,6 @@ must not silently overwrite the online answer.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -38,8 +39,8 @@ from scoring.io import IGNORED_COLUMNS, REQUIRED_COLUMNS
 from surveys import audit, questionnaire, registry, rounds
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import ImportRefused, InvalidInput, RoundNotOpen, RowProblem, Term
-from surveys.export_safety import safe_cell
+from surveys.errors import ImportRefused, InvalidInput, ProblemList, RoundNotOpen, RowProblem, Term
+from surveys.export_safety import safe_cell, workbook_bytes
 from surveys.responses import clean_comment, store_response
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
@@ -120,6 +121,7 @@ def _accepted_names(form: questionnaire.Questionnaire) -> dict[str, str]:
         for lang in LANGUAGES:
             for name in (item.code, item.text(lang), item_header(item, form, lang)):
                 names.setdefault(_norm(name), item.code)
+                names.setdefault(_norm(safe_cell(name)), item.code)  # as the template wrote it
     names.pop("", None)
     return names
 
@@ -200,7 +202,7 @@ class _RowChecker:
     def __init__(self, roster: _Roster, mapping: dict, form, round_name: str, replace: bool):
         self.roster, self.mapping, self.form = roster, mapping, form
         self.round_name, self.replace = round_name, replace
-        self.problems: list[RowProblem] = []
+        self.problems = ProblemList()
         self.seen: dict[tuple[str, str], int] = {}
 
     def problem(self, line: int, field: str, key: str, **values) -> None:
@@ -308,7 +310,7 @@ def _check(db: sqlite_utils.Database, table: Table, replace: bool) -> PaperPrevi
 
 
 def preview_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: bool = False) -> PaperPreview:
-    """What importing the file would do, or ImportRefused listing every problem. Stores nothing."""
+    """What importing the file would do, or ImportRefused listing its problems. Stores nothing."""
     require_role(actor, ADMIN)
     return _check(db, read_table(data, filename), replace)
 
@@ -413,6 +415,4 @@ def blank_template(db, actor: Actor, lang: str = DEFAULT_LANGUAGE) -> bytes:
     returns.title = t("admin_ops.paper.template.sheet_returns", lang)
     _returns_sheet(returns, form, round_name, lang)
     _guide_sheet(book.create_sheet(t("admin_ops.paper.template.sheet_guide", lang)), db, form, round_name, lang)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)  # item texts and names are anyone's text: every cell made formula-safe

@@ -48,6 +48,7 @@ class ItemsRefused(ImportRefused):
 
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
+        self.total = len(problems)
         QipingError.__init__(self, "admin_ops.questionnaires.items_refused", count=len(problems))
 
 

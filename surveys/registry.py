@@ -1,12 +1,14 @@
 """Agencies and enterprises: listing, and roster import from CSV or XLSX.
 
 An import checks every row first. One bad row refuses the whole file, listing
-every problem with its line and column; a clean file is written in one
-transaction.
+its problems with their line and column; a clean file is written in one
+transaction. Columns the file lacks leave stored values alone, and a preview
+says field by field what an import would change.
 """
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
@@ -14,7 +16,7 @@ import sqlite_utils
 from surveys import audit
 from surveys.actors import ADMIN, Actor, require_role
 from surveys.db import write_transaction
-from surveys.errors import ImportRefused, InvalidInput, RowProblem
+from surveys.errors import ImportRefused, InvalidInput, ProblemList, RowProblem
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
 
@@ -46,6 +48,61 @@ def get_enterprise(db: sqlite_utils.Database, uscc: str) -> dict | None:
 
 
 # --- import -------------------------------------------------------------------
+#
+# A roster file says what it knows: a column that is not in the file leaves the
+# stored value alone (a file of only credit code and name renames enterprises
+# and touches nothing else), while a column that is there, even with an empty
+# cell, is what the file says. A new record takes the defaults for what the
+# file lacks. The preview lists every change field by field before anything is
+# written; the import checks the file again inside its transaction.
+
+ENTERPRISE_DEFAULTS = {"industry": "", "contact_person": "", "contact_phone": ""}
+AGENCY_DEFAULTS = {"name_en": "", "category": "approval"}
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What importing one row does: a new record, changed fields, or nothing."""
+
+    line: int
+    key: str  # credit code or agency code
+    name: str  # the name it will have
+    status: str  # 'new', 'changed' or 'unchanged'
+    changes: tuple[tuple[str, str, str], ...]  # (field, stored value, value from the file)
+
+
+@dataclass(frozen=True)
+class RosterPreview:
+    """What an import would do; nothing is stored by making one."""
+
+    kind: str  # 'enterprises' or 'agencies'
+    columns: tuple[str, ...]  # the fields the file has
+    kept: tuple[str, ...]  # optional fields the file lacks: stored values stay as they are
+    rows: tuple[RosterChange, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    @property
+    def counts(self) -> dict:
+        return {"added": self.count("new"), "updated": self.count("changed"), "unchanged": self.count("unchanged")}
+
+
+@dataclass(frozen=True)
+class _Roster:
+    kind: str
+    singular: str  # for audit actions: agency.updated, enterprise.updated
+    key: str
+    name: str
+    columns: dict
+    required: tuple
+    defaults: dict
+
+
+ENTERPRISE_ROSTER = _Roster("enterprises", "enterprise", "uscc", "name", ENTERPRISE_COLUMNS, ENTERPRISE_REQUIRED,
+                            ENTERPRISE_DEFAULTS)
+AGENCY_ROSTER = _Roster("agencies", "agency", "code", "name_zh", AGENCY_COLUMNS, AGENCY_REQUIRED, AGENCY_DEFAULTS)
+
 
 def _map_columns(table: Table, spec: dict, required: tuple) -> dict[str, str]:
     """field -> the file's header for it; a missing required column refuses the file."""
@@ -61,11 +118,6 @@ def _map_columns(table: Table, spec: dict, required: tuple) -> dict[str, str]:
     return mapping
 
 
-def _field(row: dict, mapping: dict, field: str) -> str:
-    header = mapping.get(field)
-    return row.get(header, "").strip() if header else ""
-
-
 def _check_name(line, column, value, problems) -> None:
     if not value:
         problems.append(RowProblem(line, column, "import.required"))
@@ -73,13 +125,19 @@ def _check_name(line, column, value, problems) -> None:
         problems.append(RowProblem(line, column, "import.too_long", (("maximum", MAX_NAME),)))
 
 
-def parse_enterprise_roster(table: Table) -> list[dict]:
+def _file_records(table: Table, mapping: dict) -> list[tuple[int, dict]]:
+    """(line, field -> text) for the fields the file has, and only those."""
+    return [(line, {field: row.get(header, "").strip() for field, header in mapping.items()})
+            for line, row in table.rows]
+
+
+def parse_enterprise_roster(table: Table) -> tuple[dict, list[tuple[int, dict]]]:
+    """The column mapping and the checked rows; ImportRefused lists every bad cell."""
     mapping = _map_columns(table, ENTERPRISE_COLUMNS, ENTERPRISE_REQUIRED)
-    problems: list[RowProblem] = []
+    problems = ProblemList()
     seen: dict[str, int] = {}
-    records = []
-    for line, row in table.rows:
-        record = {f: _field(row, mapping, f) for f in ENTERPRISE_COLUMNS}
+    records = _file_records(table, mapping)
+    for line, record in records:
         try:
             record["uscc"] = validate_uscc(record["uscc"])
         except InvalidInput as exc:
@@ -90,19 +148,17 @@ def parse_enterprise_roster(table: Table) -> list[dict]:
                                            (("other", seen[record["uscc"]]),)))
             seen.setdefault(record["uscc"], line)
         _check_name(line, mapping["name"], record["name"], problems)
-        records.append(record)
     if problems:
         raise ImportRefused(problems)
-    return records
+    return mapping, records
 
 
-def parse_agency_roster(table: Table) -> list[dict]:
+def parse_agency_roster(table: Table) -> tuple[dict, list[tuple[int, dict]]]:
     mapping = _map_columns(table, AGENCY_COLUMNS, AGENCY_REQUIRED)
-    problems: list[RowProblem] = []
+    problems = ProblemList()
     seen: dict[str, int] = {}
-    records = []
-    for line, row in table.rows:
-        record = {f: _field(row, mapping, f) for f in AGENCY_COLUMNS}
+    records = _file_records(table, mapping)
+    for line, record in records:
         record["code"] = record["code"].upper()
         if not record["code"].isascii() or not record["code"].isalnum():
             problems.append(RowProblem(line, mapping["code"], "import.bad_agency_code"))
@@ -111,39 +167,83 @@ def parse_agency_roster(table: Table) -> list[dict]:
                                        (("other", seen[record["code"]]),)))
         seen.setdefault(record["code"], line)
         _check_name(line, mapping["name_zh"], record["name_zh"], problems)
-        record["category"] = record["category"] or "approval"
-        records.append(record)
+        if "category" in record and not record["category"]:
+            del record["category"]  # a category is never empty: a blank cell keeps the stored one
     if problems:
         raise ImportRefused(problems)
-    return records
+    return mapping, records
 
 
-def _counts(db, table: str, key: str, keys: list[str]) -> tuple[int, int]:
-    existing = sum(
-        1 for k in keys if db.execute(f"SELECT 1 FROM {table} WHERE {key} = ?", [k]).fetchone()
-    )
-    return len(keys) - existing, existing
+def _plan(db, roster: _Roster, mapping: dict, records: list[tuple[int, dict]]) -> RosterPreview:
+    """Compare every row of the file with what is stored."""
+    fields = ", ".join([roster.key, *roster.columns])
+    stored = {r[roster.key]: r for r in db.query(f"SELECT {fields} FROM {roster.kind}")}
+    rows = []
+    for line, record in records:
+        current = stored.get(record[roster.key])
+        if current is None:
+            values = {**roster.defaults, **record}
+            changes = tuple((f, "", values[f]) for f in roster.columns if f != roster.key and values[f])
+            rows.append(RosterChange(line, record[roster.key], values[roster.name], "new", changes))
+            continue
+        changes = tuple((f, current[f], v) for f, v in record.items() if f != roster.key and current[f] != v)
+        rows.append(RosterChange(line, record[roster.key], record[roster.name],
+                                 "changed" if changes else "unchanged", changes))
+    kept = tuple(f for f in roster.columns if f not in mapping)
+    return RosterPreview(roster.kind, tuple(mapping), kept, tuple(rows))
 
 
-def _import_roster(db, actor: Actor, data: bytes, filename: str, parse, table: str, key: str) -> dict:
-    """Check every row of the file, then add or update them all in one transaction."""
+def _check_file(db, roster: _Roster, data: bytes, filename: str) -> RosterPreview:
+    parse = parse_enterprise_roster if roster is ENTERPRISE_ROSTER else parse_agency_roster
+    return _plan(db, roster, *parse(read_table(data, filename)))
+
+
+def _apply(db, actor: Actor, roster: _Roster, preview: RosterPreview, filename: str) -> None:
+    for row in preview.rows:
+        if row.status == "new":
+            record = {**roster.defaults, roster.key: row.key, **{f: new for f, _, new in row.changes}}
+            db[roster.kind].insert(record)
+        elif row.status == "changed":
+            assignments = ", ".join(f"{field} = ?" for field, _, _ in row.changes)
+            db.execute(f"UPDATE {roster.kind} SET {assignments} WHERE {roster.key} = ?",
+                       [*(new for _, _, new in row.changes), row.key])
+            audit.record(db, actor, f"{roster.singular}.updated", row.key, file=filename,
+                         **{field: [old, new] for field, old, new in row.changes})
+    audit.record(db, actor, f"{roster.kind}.imported", filename, **preview.counts)
+
+
+def _preview(db, actor: Actor, roster: _Roster, data: bytes, filename: str) -> RosterPreview:
     require_role(actor, ADMIN)
-    records = parse(read_table(data, filename))
+    return _check_file(db, roster, data, filename)
+
+
+def _import(db, actor: Actor, roster: _Roster, data: bytes, filename: str) -> dict:
+    """Check the file against what is stored now and apply it, all in one transaction."""
+    require_role(actor, ADMIN)
     with write_transaction(db):
-        added, updated = _counts(db, table, key, [r[key] for r in records])
-        db[table].upsert_all(records, pk=key)
-        audit.record(db, actor, f"{table}.imported", filename, added=added, updated=updated)
-    return {"added": added, "updated": updated}
+        preview = _check_file(db, roster, data, filename)
+        _apply(db, actor, roster, preview, filename)
+    return preview.counts
+
+
+def preview_enterprises(db, actor: Actor, data: bytes, filename: str) -> RosterPreview:
+    """What importing an enterprise roster file would change, field by field. Stores nothing."""
+    return _preview(db, actor, ENTERPRISE_ROSTER, data, filename)
+
+
+def preview_agencies(db, actor: Actor, data: bytes, filename: str) -> RosterPreview:
+    """What importing an agency roster file would change, field by field. Stores nothing."""
+    return _preview(db, actor, AGENCY_ROSTER, data, filename)
 
 
 def import_enterprises(db, actor: Actor, data: bytes, filename: str) -> dict:
-    """Add or update the enterprises of a roster file; returns {'added': n, 'updated': m}."""
-    return _import_roster(db, actor, data, filename, parse_enterprise_roster, "enterprises", "uscc")
+    """Add or update the enterprises of a roster file; returns {'added', 'updated', 'unchanged'}."""
+    return _import(db, actor, ENTERPRISE_ROSTER, data, filename)
 
 
 def import_agencies(db, actor: Actor, data: bytes, filename: str) -> dict:
-    """Add or update the agencies of a roster file; returns {'added': n, 'updated': m}."""
-    return _import_roster(db, actor, data, filename, parse_agency_roster, "agencies", "code")
+    """Add or update the agencies of a roster file; returns {'added', 'updated', 'unchanged'}."""
+    return _import(db, actor, AGENCY_ROSTER, data, filename)
 
 
 def roster_counts(db: sqlite_utils.Database, actor: Actor) -> dict:

@@ -112,6 +112,9 @@ def withdraw_response(db, actor: Actor, round_name: str, agency: str) -> None:
                          [round_name, actor.id, agency]).fetchone()
         if row is None:
             raise NotFound("survey.no_response", agency=agency)
+        if db.execute("SELECT 1 FROM exclusions WHERE response_id = ?", [row[0]]).fetchone():
+            # the exclusion and its reason stay on record (DESIGN §4.7), so the response stays too
+            raise InvalidInput("survey.withdraw_excluded", agency=agency)
         db.execute("DELETE FROM responses WHERE id = ?", [row[0]])
         db.execute("DELETE FROM survey_choices WHERE round = ? AND enterprise = ? AND agency = ?",
                    [round_name, actor.id, agency])

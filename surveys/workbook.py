@@ -2,12 +2,10 @@
 
 Sheets: a cover (county, round, when finalised, the rules pinned to it), results,
 ranking with flags, actions with their case status, and response rates. Headers
-are in the reader's language. Every text cell passes through ``safe_cell`` and
-no enterprise is ever named: the workbook holds agency-level figures only.
+are in the reader's language. Every text cell passes through ``safe_cell``, and
+the book is saved by ``export_safety.workbook_bytes``, which checks every cell again; no enterprise is ever named: the workbook holds agency-level figures only.
 """
 from __future__ import annotations
-
-from io import BytesIO
 
 import sqlite_utils
 from openpyxl import Workbook
@@ -19,7 +17,7 @@ from charts.palette import FLAG_COLOURS, GRADE_COLOURS
 from i18n import catalogue, t
 from surveys import clock, rounds
 from surveys.actors import Actor
-from surveys.export_safety import safe_cell
+from surveys.export_safety import safe_cell, workbook_bytes
 from surveys.reports import RoundReport, interval_text, local_datetime, round_report, term
 
 SCORE_FORMAT = "0.0"
@@ -180,9 +178,7 @@ def build_workbook(report: RoundReport, lang: str) -> bytes:
     _ranking(_sheet(wb, "ranking", lang), report, lang)
     _actions(_sheet(wb, "actions", lang), report, lang)
     _response_rates(_sheet(wb, "rates", lang), report, lang)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def round_workbook(db: sqlite_utils.Database, actor: Actor, name: str, lang: str) -> bytes:

@@ -45,7 +45,9 @@ ROLE_TABLE = {
     # revealing a rater: the discipline office only, with a reason
     "reveal.reveal_rater": {D}, "reveal.reveal_problem_raiser": {D}, "reveal.reveal_history": {D},
     # excluding a response (upheld appeal, administrator's decision)
-    "exclusions.exclude_response": {D, M},
+    "exclusions.exclude_response": {D, M}, "exclusions.decidable_rounds": {M},
+    "exclusions.responses_to_decide": {M}, "exclusions.exclude_numbered_response": {M},
+    "exclusions.waiting_for_refinalisation": {M},
     # reports: administrator and discipline office export
     "reports.exportable_rounds": {D, M}, "reports.report_version": {D, M}, "reports.round_report": {D, M},
     "workbook.round_workbook": {D, M}, "bulletin.round_bulletin": {D, M},
@@ -53,6 +55,7 @@ ROLE_TABLE = {
     "rounds.create_round": {M}, "rounds.start_round": {M}, "rounds.close_round": {M},
     "rounds.rounds_overview": {M}, "finalise.finalise_round": {M}, "finalise.publish_round": {M},
     "registry.import_agencies": {M}, "registry.import_enterprises": {M}, "registry.roster_counts": {M},
+    "registry.preview_agencies": {M}, "registry.preview_enterprises": {M},
     "roster_admin.add_agency": {M}, "roster_admin.update_agency": {M}, "roster_admin.set_agency_active": {M},
     "roster_admin.delete_agency": {M}, "roster_admin.agencies_overview": {M}, "roster_admin.add_enterprise": {M},
     "roster_admin.update_enterprise": {M}, "roster_admin.set_enterprise_active": {M},

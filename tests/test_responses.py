@@ -125,3 +125,17 @@ def test_past_ratings_show_only_own_closed_rounds(db, world):
     rounds.close_round(db, ADMIN_ACTOR, "2026Q4")
     past = responses.my_past_ratings(db, me)
     assert [(p["round"], p["agency"], p["comment"]) for p in past] == [("2026Q4", "FGW", "mine")]
+
+
+def test_an_excluded_response_cannot_be_withdrawn_and_the_refusal_says_why(db, world):
+    from surveys import exclusions
+    me = world[0]
+    responses.save_response(db, me, "2026Q4", "FGW", FULL)
+    response_id = db.execute("SELECT id FROM responses").fetchone()[0]
+    exclusions.exclude_response(db, ADMIN_ACTOR, response_id, "test entry by the office")
+    before = dump(db)
+    with pytest.raises(InvalidInput) as caught:
+        responses.withdraw_response(db, me, "2026Q4", "FGW")
+    assert caught.value.key == "survey.withdraw_excluded"
+    assert "剔除" in caught.value.message("zh") and "excluded" in caught.value.message("en")
+    assert dump(db) == before

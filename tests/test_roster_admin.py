@@ -335,3 +335,36 @@ def test_page_in_english_shows_no_raw_catalogue_keys(demo_path, monkeypatch):
     shown += list(at.dataframe[1].value.columns) + list(at.dataframe[1].value.iloc[0])
     assert at.title[0].value == "Agencies and enterprises"
     assert not [s for s in shown if "roster_admin." in str(s)]
+
+
+def test_page_previews_a_partial_roster_field_by_field_then_imports_on_confirmation(page, demo_db):
+    uscc, name, industry, person = demo_db.execute(
+        "SELECT uscc, name, industry, contact_person FROM enterprises ORDER BY uscc LIMIT 1").fetchone()
+    page.file_uploader[0].set_value(("rename.csv", f"uscc,name\n{uscc},改名后的公司\n".encode(), "text/csv"))
+    page.run()
+    assert not page.exception
+    assert [m.value for m in page.metric][2:] == ["0", "1", "0"]  # after the two roster counts: new, changed, same
+    assert page.info[0].value == "文件里没有这些列，已有记录的原值保持不变：行业、联系人、联系电话。"
+    changes = page.dataframe[-1].value
+    assert changes.to_dict("records") == [{"行号": 2, "代码": uscc, "名称": "改名后的公司", "变化": "修改",
+                                           "字段": "企业名称", "原值": name, "新值": "改名后的公司"}]
+    assert demo_db.execute("SELECT name FROM enterprises WHERE uscc = ?", [uscc]).fetchone()[0] == name
+    assert not [b for b in page.button if b.label == "导入"]  # not before the confirmation
+    next(c for c in page.checkbox if c.label.startswith("我已核对以上变化（1 条记录）")).check().run()
+    button(page, "导入").click().run()
+    assert not page.exception
+    assert page.success[0].value == "导入完成：新增 0 条，修改 1 条，0 条无变化。"
+    assert demo_db.execute("SELECT name, industry, contact_person FROM enterprises WHERE uscc = ?",
+                           [uscc]).fetchone() == ("改名后的公司", industry, person)
+
+
+def test_page_refuses_a_big5_file_saying_how_to_save_it(page, demo_db):
+    before = dump(demo_db)
+    uscc = make_uscc("91511022MA9999992")
+    page.file_uploader[0].set_value(("big5.csv", f"uscc,name\n{uscc},青川縣的公司\n".encode("big5"), "text/csv"))
+    page.run()
+    assert not page.exception
+    assert page.error[0].value.startswith("第 2 行，“name”列有不存在的字符")
+    assert "CSV UTF-8" in page.error[0].value
+    assert not [b for b in page.button if b.label == "导入"]
+    assert dump(demo_db) == before
