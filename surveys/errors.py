@@ -70,3 +70,11 @@ class ImportRefused(QipingError):
 
     def details(self, lang: str = DEFAULT_LANGUAGE) -> list[str]:
         return [p.message(lang) for p in self.problems]
+
+
+class StorageBusy(QipingError):
+    """The database stayed locked by other writers past the write budget: nothing
+    was stored, and the user may simply press the button again."""
+
+    def __init__(self):
+        super().__init__("errors.storage_busy")
