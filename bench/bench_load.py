@@ -15,7 +15,7 @@ told had failed may be there, and each (enterprise, agency) has one row. Every
 answer is classified: confirmed, the clear "could not store, press save again"
 message, an exception drawn on the page, another error, or no answer in time.
 
-    python bench/bench_load.py [--sessions 80] [--rates 5,10,20,40] [--seconds 40]
+    python bench/bench_load.py [--sessions 75] [--rates 5,10,15,25] [--seconds 40]
 
 prints one row per offered rate: sessions, interactions per second offered and
 achieved, p50/p95 latency of an interaction, saves confirmed, busy messages,
@@ -368,31 +368,49 @@ def saturation(rows: list[dict]) -> float | None:
     return max(served) if served else None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=80, help="simulated enterprises per step")
-    parser.add_argument("--rates", default="5,10,20,40",
-                        help="offered interactions per second, one step each (comma-separated)")
-    parser.add_argument("--seconds", type=float, default=40, help="length of each step")
-    parser.add_argument("--agencies", type=int, default=3, help="agencies each enterprise rates")
-    args = parser.parse_args()
-    rates = [float(r) for r in args.rates.split(",")]
-    if args.sessions * len(rates) > 300:
-        parser.error("the demo county has 300 access codes: sessions x steps must be <= 300")
-    sys.path.insert(0, str(APP_DIR))
-    from tests.browser_support import start_server
+def run(sessions: int, rates: list[float], seconds: float, agencies: int = 3, verbose: bool = True) -> list[dict]:
+    """One server, one step per offered rate (fresh enterprises each step); a row per step."""
+    if sessions * len(rates) > 300:
+        raise ValueError("the demo county has 300 access codes: sessions x steps must be <= 300")
+    sys.path.insert(0, str(APP_DIR / "tests"))  # browser_support imports the tests' conftest
+    from browser_support import start_server
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp))
         try:
             for step, rate in enumerate(rates):
-                ledger = asyncio.run(drive(server.url, server.db_path, args.sessions, rate, args.seconds,
-                                           first_code=1 + step * args.sessions, agencies=args.agencies))
-                rows.append(summarise(ledger, args.sessions, rate, check_database(server.db_path, ledger)))
-                print_row(rows[-1], header=step == 0)
+                ledger = asyncio.run(drive(server.url, server.db_path, sessions, rate, seconds,
+                                           first_code=1 + step * sessions, agencies=agencies))
+                rows.append(summarise(ledger, sessions, rate, check_database(server.db_path, ledger)))
+                if verbose:
+                    print_row(rows[-1], header=step == 0)
         finally:
             server.stop()
+    return rows
+
+
+def table_rows(rows: list[dict]) -> list[dict]:
+    """The steps as rows of bench/run_all.py's table."""
+    return [{"name": f"{r['sessions']} enterprises at once, offered {r['offered']:g}/s: achieved, p95",
+             "figure": r["achieved"], "unit": "/s",
+             "reference": None, "ratio": None,
+             "target": f"p95 {r['p95']:.1f} s; lost {r['lost']}, exceptions {r['exceptions']}, "
+                       f"busy messages {r['busy']} (lost = 0, exceptions = 0)"} for r in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=75, help="simulated enterprises per step")
+    parser.add_argument("--rates", default="5,10,15,25",
+                        help="offered interactions per second, one step each (comma-separated)")
+    parser.add_argument("--seconds", type=float, default=40, help="length of each step")
+    parser.add_argument("--agencies", type=int, default=3, help="agencies each enterprise rates")
+    args = parser.parse_args()
+    try:
+        rows = run(args.sessions, [float(r) for r in args.rates.split(",")], args.seconds, args.agencies)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"saturation point: {saturation(rows) or 'below the lowest rate'} interactions/s offered")
 
 
