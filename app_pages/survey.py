@@ -43,6 +43,9 @@ def save_choice() -> None:
         responses.choose_agencies(ui.db(), me, round_name, st.session_state["chosen_agencies"])
     except QipingError as error:
         st.session_state["choice_error"] = error
+        st.session_state["choice_unsaved"] = True
+    else:
+        st.session_state.pop("choice_unsaved", None)
 
 
 st.subheader(ui.tr("survey.step_choose"))
@@ -54,6 +57,11 @@ st.multiselect(
 if "choice_error" in st.session_state:
     ui.show_error(st.session_state.pop("choice_error"))
     state = responses.my_round(db, me, round_name)
+if st.session_state.get("choice_unsaved"):
+    # The selection above was not stored (the system was busy, say): choosing the
+    # same agencies again would not count as a change, so offer to store it as it is.
+    st.button(ui.tr("survey.save_choice_again"), on_click=save_choice, key="retry_choice",
+              icon=":material/refresh:")
 chosen = responses.my_round(db, me, round_name)["chosen"]
 
 if not chosen:

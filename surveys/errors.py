@@ -117,3 +117,11 @@ class ImportRefused(QipingError):
         if self.total > len(self.problems):
             lines.append(t("import.more_problems", lang, count=self.total - len(self.problems)))
         return lines
+
+
+class StorageBusy(QipingError):
+    """The database stayed locked by other writers past the write budget: nothing
+    was stored, and the user may simply press the button again."""
+
+    def __init__(self):
+        super().__init__("errors.storage_busy")

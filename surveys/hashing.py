@@ -15,6 +15,8 @@ import sqlite_utils
 from argon2 import PasswordHasher, Type, low_level
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from surveys.db import write_transaction
+
 # OWASP's argon2id profile (m=19 MiB, t=2, p=1). QIPING_HASH_COST=test lowers it
 # for the test suite only, which hashes hundreds of codes per run.
 PRODUCTION_COST = dict(time_cost=2, memory_cost=19456, parallelism=1)
@@ -49,11 +51,14 @@ def dummy_password_hash() -> str:
 
 
 def installation_salt(db: sqlite_utils.Database) -> bytes:
-    db.execute(
-        "INSERT OR IGNORE INTO settings (name, value) VALUES ('access_code_salt', ?)",
-        [secrets.token_hex(16)],
-    )
+    """The installation's salt, made on first use. Read first: every sign-in needs
+    it, and a write on each would make a crowd signing in queue for the write lock."""
     row = db.execute("SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()
+    if row is None:
+        with write_transaction(db):
+            db.execute("INSERT OR IGNORE INTO settings (name, value) VALUES ('access_code_salt', ?)",
+                       [secrets.token_hex(16)])
+        row = db.execute("SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()
     return bytes.fromhex(row[0])
 
 
