@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from surveys import audit, cases, clock, rounds
+from surveys import audit, cases, clock, privacy, rounds
 from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
-from surveys.casework import MIN_RESPONSES_FOR_COMMENTS, numbered_responses
+from surveys.casework import numbered_responses
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, Term
 
@@ -72,7 +72,7 @@ def responses_to_decide(db, actor: Actor, round_name: str, agency: str) -> list[
     require_role(actor, ADMIN)
     _decidable_round(db, round_name)
     rows = numbered_responses(db, round_name, agency)
-    if len(rows) < MIN_RESPONSES_FOR_COMMENTS:
+    if not privacy.enough(sum(privacy.is_counted(r) for r in rows)):
         return []
     reasons = _reasons(db, round_name, agency)
     return [{"number": r["number"], "ratings": r["ratings"], "comment": r["comment"], "score": r["score"],
@@ -89,9 +89,9 @@ def exclude_numbered_response(db, actor: Actor, round_name: str, agency: str, nu
     with write_transaction(db):
         _decidable_round(db, round_name)
         rows = numbered_responses(db, round_name, agency)
-        if len(rows) < MIN_RESPONSES_FOR_COMMENTS:
+        if not privacy.enough(sum(privacy.is_counted(r) for r in rows)):
             raise InvalidInput("exclusions.too_few", round=round_name, agency=agency,
-                               minimum=MIN_RESPONSES_FOR_COMMENTS)
+                               minimum=privacy.MIN_COUNTED)
         target = next((r for r in rows if r["number"] == number), None)
         if target is None:
             raise NotFound("exclusions.no_such_number", number=number, round=round_name, agency=agency)
