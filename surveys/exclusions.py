@@ -109,7 +109,6 @@ def waiting_for_refinalisation(db, actor: Actor, round_name: str) -> int:
                         [round_name]).fetchone()
     if stored is None:
         return 0
-    now = db.execute(
-        """SELECT count(DISTINCT r.id) FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
-           WHERE r.round = ? AND r.id NOT IN (SELECT response_id FROM exclusions)""", [round_name]).fetchone()[0]
+    now = db.execute(f"SELECT count(*) FROM responses r WHERE r.round = ? AND {privacy.counted_condition('r')}",
+                     [round_name]).fetchone()[0]
     return max(stored[0] - now, 0)

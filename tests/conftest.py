@@ -38,6 +38,17 @@ def _pinned_clock():
 
 
 @pytest.fixture
+def loopback():
+    """Streamlit set to listen on this computer only, as ./run.sh starts the demo (a demo on
+    every interface serves nothing: surveys/demo_guard.py)."""
+    from streamlit import config
+    previous = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", previous)
+
+
+@pytest.fixture
 def db(tmp_path):
     """An empty, migrated database with the questionnaire versions loaded."""
     database = startup.prepare(tmp_path / "test.db")

@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from surveys import accounts, clock
@@ -10,15 +9,6 @@ from surveys.db import connect
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-@pytest.fixture
-def loopback():
-    """Streamlit set to listen on this computer only, as ./run.sh starts the demo."""
-    previous = config.get_option("server.address")
-    config.set_option("server.address", "127.0.0.1")
-    yield
-    config.set_option("server.address", previous)
 
 
 @pytest.fixture

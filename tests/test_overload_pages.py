@@ -17,7 +17,7 @@ BUSY = i18n.t("errors.storage_busy", "zh")
 
 
 @pytest.fixture
-def app(demo_path, monkeypatch):
+def app(demo_path, monkeypatch, loopback):
     monkeypatch.setenv("QIPING_DB", str(demo_path))
     monkeypatch.setenv("QIPING_DEMO", "1")
     monkeypatch.setenv("QIPING_WRITE_WAIT_SECONDS", "0.3")
