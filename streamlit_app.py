@@ -78,4 +78,4 @@ who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)
     ui.warn_missing_calendar()
-st.navigation(pages_for(who)).run()
+st.navigation(pages_for(who), expanded=True).run()  # every page listed, not "view more"

@@ -49,7 +49,12 @@ def tr(key: str, **values) -> str:
 # named "Acme ![x](http://…)" shows as typed and no viewer's browser loads that address.
 # Plain-text places (st.text, st.dataframe cells, select box options) take names as they are.
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# The ASCII punctuation that starts a Markdown construct anywhere in a line (a link or image needs
+# "[", so "(", ")" and "!" stay as they are), what starts one at a line's beginning (a list, a
+# heading, a quote) and a directive or shortcode (":red[", ":smile:").
+# Nothing else is escaped: a label is also an element's accessible name, read out with its backslashes.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<|~$&]|(?<=^)[-+=#>]|(?<=\n)[-+=#>]|(?<=^\d)\.|(?<=\d)\.(?=\s)"
+                                   r"|:(?=[\w+-]+[\[:]))")
 # GitHub-flavoured Markdown also turns bare "http://…", "www.…" and "a@b.c" into links, after
 # escapes are resolved; an invisible word joiner (U+2060) in front of ":", "." and "@" stops it.
 _BARE_LINK = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?=@)")

@@ -5,7 +5,7 @@ which every agency, enterprise, staff member, questionnaire item, comment and
 note carries a Markdown image and link. Wherever Streamlit renders Markdown
 (markdown, captions, titles, headers, alerts, widget labels and help, radio
 options, tabs, expanders, metric labels), that text must arrive escaped: an
-escaped "\\!\\[x\\]\\(http\\:\\/\\/…" shows as typed and loads nothing, while a raw
+escaped "!\\[x\\](http…" shows as typed and loads nothing, while a raw
 "![x](http://…)" would make every viewer's browser fetch the address.
 """
 import ast
@@ -24,7 +24,6 @@ from surveys.db import connect
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 PAYLOAD = " ![x](http://evil.example/p.png) [点我](http://evil.example/) <http://evil.example/> www.evil.example"
-EVIL = "evil.example"  # escaped, it reads "evil\.example"
 # What Streamlit renders as Markdown: these elements' bodies, and every widget's label and help.
 MARKDOWN_BODIES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
                    "toast", "latex", "exception"}
@@ -124,7 +123,8 @@ def would_link(text: str) -> bool:
     unescaped, or — escapes resolved, as the renderer does before it looks for bare
     addresses (GitHub-flavoured autolinks) — a bare "http://" address is left."""
     resolved = re.sub(r"\\(.)", r"\1", text)
-    return EVIL in text or "http://evil" in resolved or "www.evil" in resolved
+    unescaped_syntax = re.search(r"(?<!\\)\]\(|(?<!\\)!\[|(?<!\\)<http", text)
+    return bool(unescaped_syntax) or "http://evil" in resolved or "www.evil" in resolved
 
 
 def raw_markdown(at: AppTest) -> list[tuple[str, str]]:
@@ -141,7 +141,7 @@ def test_no_page_draws_a_name_or_a_comment_as_markdown(county):
         drawn.extend(texts)
         assert not raw_markdown(at), (path, role, raw_markdown(at))
     # the hostile names did reach Markdown places, escaped
-    assert any(r"evil\.example" in text for _kind, text in drawn)
+    assert any(r"!\[x\]" in text for _kind, text in drawn)
 
 
 def test_the_sidebar_shows_the_signed_in_name_as_typed(county):
@@ -149,7 +149,7 @@ def test_the_sidebar_shows_the_signed_in_name_as_typed(county):
     for role in (ENTERPRISE, AGENCY, ADMIN):
         at = run_page("streamlit_app.py", people[role])
         caption = next(c.value for c in at.sidebar.caption)
-        assert "\\!\\[x\\]\\(http\u2060\\:\\/\\/evil\\.example\\/p\\.png\\)" in caption
+        assert "!\\[x\\](http\u2060://evil.example/p.png)" in caption
         assert not raw_markdown(at)
 
 
@@ -163,7 +163,7 @@ def test_an_agency_name_is_a_heading_as_typed(county):
 
 def test_case_and_appeal_headings_and_flashes_escape_the_agency(county):
     case = run_page("app_pages/case_inbox.py", DISCIPLINE_ACTOR)
-    assert r"\!\[x\]" in case.subheader[0].value and not raw_markdown(case)
+    assert r"!\[x\]" in case.subheader[0].value and not raw_markdown(case)
     appeal = run_page("app_pages/appeals_review.py", DISCIPLINE_ACTOR)
     assert not raw_markdown(appeal)
     people = actors(county)
@@ -180,5 +180,5 @@ def test_an_error_quoting_a_name_escapes_it(county):
     at.text_input(key="new_code").input("CZJ")
     at.text_input(key="new_name_zh").input("新部门")
     at.button(key="add_agency_submit").click().run()
-    assert at.error and r"县财政局 \!\[x\]" in at.error[0].value
+    assert at.error and r"县财政局 !\[x\]" in at.error[0].value
     assert not raw_markdown(at)
