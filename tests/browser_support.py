@@ -16,6 +16,7 @@ import sys
 import time
 import tomllib
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -181,6 +182,28 @@ def main(page: Page) -> Locator:
 
 def sidebar(page: Page) -> Locator:
     return page.locator('[data-testid="stSidebar"]')
+
+
+def new_context(browser, **options):
+    """A browser context as the tests use it: a desktop window in Chinese, the tests' timeout."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 1000}, "locale": "zh-CN", **options})
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+@contextmanager
+def app_tab(browser, url: str, **options):
+    """A tab on the app in a context of its own; fails if the app showed an exception."""
+    context = new_context(browser, **options)
+    try:
+        tab = context.new_page()
+        open_app(tab, url)
+        yield tab
+        crash = exception_shown(tab)
+        assert crash is None, f"the app showed an exception:\n{crash}"
+    finally:
+        context.close()
 
 
 def open_app(page: Page, url: str) -> None:

@@ -67,16 +67,42 @@ def demo_template(tmp_path_factory):
     return path
 
 
+def copy_database(source_path, target_path):
+    """A consistent copy through SQLite's backup API (the template may be open elsewhere)."""
+    source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    source.backup(target)
+    source.close()
+    target.close()
+    return target_path
+
+
 @pytest.fixture
 def demo_path(demo_template, tmp_path):
     """A private copy of the demo county database file."""
-    target = tmp_path / "demo.db"
-    source = sqlite3.connect(demo_template)
-    dest = sqlite3.connect(target)
-    source.backup(dest)
-    source.close()
-    dest.close()
-    return target
+    return copy_database(demo_template, tmp_path / "demo.db")
+
+
+@pytest.fixture(scope="module")
+def demo_copy(demo_template, tmp_path_factory):
+    """One copy of the demo county shared by a module's tests that only read it."""
+    database = connect(copy_database(demo_template, tmp_path_factory.mktemp("module") / "demo.db"))
+    yield database
+    database.close()
+
+
+def open_page(script, database_path, monkeypatch, actor=None, timeout: float = 30, **state):
+    """A page run once as ``actor`` (the administrator by default) on the database at
+    ``database_path``, with ``state`` in its session (``lang="en"``); it must not show an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("QIPING_DB", str(database_path))
+    at = AppTest.from_file(str(script), default_timeout=timeout)
+    at.session_state["actor"] = actor or ADMIN_ACTOR
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, open_page
 from surveys import access_slips, accounts, roster_admin
 from surveys.access_slips import IssuedCode
 from surveys.actors import ADMIN, Actor
@@ -237,12 +236,7 @@ def test_slips_escape_a_hostile_enterprise_name():
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, demo_path, monkeypatch, timeout=60)
 
 
 def test_page_creates_an_agency_account_that_signs_in(page, demo_db):
@@ -317,11 +311,7 @@ def test_page_issues_codes_only_to_enterprises_without_one(page, demo_db):
 
 
 def test_page_in_english_shows_no_raw_catalogue_keys(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.session_state["lang"] = "en"
-    at.run()
+    at = open_page(PAGE, demo_path, monkeypatch, timeout=60, lang="en")
     shown = [e.value for kind in ("title", "caption", "info", "markdown") for e in at.get(kind)]
     shown += [w.label for w in (*at.button, *at.checkbox, *at.text_input, *at.selectbox, *at.radio)]
     assert at.title[0].value == "Accounts and access codes"

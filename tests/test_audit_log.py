@@ -7,9 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, make_world
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, make_world, open_page
 from surveys import audit, audit_view, clock, paper_returns, responses
 from surveys.actors import SYSTEM
 from surveys.audit_view import AuditFilter
@@ -154,10 +153,7 @@ def test_searching_changes_nothing(log):
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    app = AppTest.from_file(PAGE, default_timeout=30)
-    app.session_state["actor"] = ADMIN_ACTOR
-    return app.run()
+    return open_page(PAGE, demo_path, monkeypatch)
 
 
 def test_page_shows_the_log_with_chinese_times_and_filters(page):

@@ -17,8 +17,7 @@ server = bs.server  # shared fixture: one server per module
 
 
 def signed_in_tab(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
-    context.set_default_timeout(bs.TIMEOUT_MS)
+    context = bs.new_context(browser)
     tab = context.new_page()
     bs.open_app(tab, server.url)
     bs.sign_in_enterprise(tab, CODE)

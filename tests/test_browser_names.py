@@ -34,8 +34,7 @@ def make_names_hostile(db_path) -> None:
 
 
 def test_a_hostile_agency_name_loads_nothing_and_shows_as_typed(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
-    context.set_default_timeout(bs.TIMEOUT_MS)
+    context = bs.new_context(browser)
     asked: list[str] = []
     context.on("request", lambda request: asked.append(request.url))
     page = context.new_page()

@@ -39,9 +39,7 @@ def proxy_in_front_of(server) -> ForwardingProxy:
 
 @pytest.fixture
 def context(browser):
-    expect.set_options(timeout=bs.TIMEOUT_MS)
-    opened = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
-    opened.set_default_timeout(bs.TIMEOUT_MS)
+    opened = bs.new_context(browser)
     yield opened
     opened.close()
 

@@ -24,20 +24,11 @@ PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "reports.py")
 
 
 @pytest.fixture(scope="module")
-def demo_copy(demo_template, tmp_path_factory):
-    import sqlite3
-
-    from surveys.db import connect
-
-    path = tmp_path_factory.mktemp("bulletin") / "demo.db"
-    source, target = sqlite3.connect(demo_template), sqlite3.connect(path)
-    source.backup(target)
-    source.close(), target.close()
-    database = connect(path)
-    database.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', '青川县')")
-    database.conn.commit()
-    yield database
-    database.close()
+def demo_copy(demo_copy):
+    """The shared demo copy, with the county named as on a real bulletin."""
+    demo_copy.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', '青川县')")
+    demo_copy.conn.commit()
+    return demo_copy
 
 
 @pytest.fixture(scope="module")
@@ -206,9 +197,7 @@ def test_admin_closes_finalises_publishes_and_downloads_both_reports(tmp_path_fa
     try:
         with playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=bs.CHROMIUM, headless=True, args=bs.CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN",
-                                          accept_downloads=True)
-            context.set_default_timeout(bs.TIMEOUT_MS)
+            context = bs.new_context(browser, accept_downloads=True)
             page = context.new_page()
             bs.open_app(page, server.url)
             bs.sign_in_staff(page, "admin", "qiping-admin")

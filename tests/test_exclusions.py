@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, FULL, dump, make_world
+from conftest import ADMIN_ACTOR, FULL, dump, make_world, open_page
 from surveys import exclusions, finalise, rounds
 from surveys.casework import numbered_responses
 from surveys.errors import InvalidInput, NotFound
@@ -96,12 +95,7 @@ def test_fewer_than_three_responses_are_neither_shown_nor_excluded(db):
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, demo_path, monkeypatch)
 
 
 def choose(at, label, value):
@@ -145,10 +139,6 @@ def test_page_says_why_an_agency_with_fewer_than_three_responses_is_not_shown(db
     for person in people[:2]:
         responses.save_response(db, person, "2026Q4", "FGW", FULL, "很好")
     rounds.close_round(db, ADMIN_ACTOR, "2026Q4")
-    monkeypatch.setenv("QIPING_DB", str(tmp_path / "test.db"))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.run()
-    assert not at.exception
+    at = open_page(PAGE, tmp_path / "test.db", monkeypatch)
     assert at.info[-1].value.startswith("这个部门在本轮的评价少于 3 条")
     assert not at.dataframe and not at.button

@@ -59,17 +59,8 @@ server, browser = bs.server, bs.browser  # shared fixtures: one server per modul
 
 @pytest.fixture
 def page(browser, server):
-    expect.set_options(timeout=bs.TIMEOUT_MS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    context.set_default_timeout(bs.TIMEOUT_MS)
-    tab = context.new_page()
-    bs.open_app(tab, server.url)
-    yield tab
-    try:
-        crash = bs.exception_shown(tab)
-        assert crash is None, f"the app showed an exception:\n{crash}"
-    finally:
-        context.close()
+    with bs.app_tab(browser, server.url, accept_downloads=True) as tab:
+        yield tab
 
 
 # --- 1. the discipline office works a referral to closed ---------------------------

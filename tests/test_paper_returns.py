@@ -7,9 +7,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, make_world
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, make_world, open_page
 from surveys import audit, clock, paper_returns, responses
 from surveys.actors import Actor
 from surveys.errors import ImportRefused, InvalidInput, PermissionDenied, RoundNotOpen
@@ -336,10 +335,7 @@ def test_parse_rating_accepts_levels_only():
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    return at.run()
+    return open_page(PAGE, demo_path, monkeypatch)
 
 
 def demo_uscc(demo_path, index=0):

@@ -3,9 +3,8 @@ old ones, checks on every item field, and a used version never edited."""
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, make_world
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, make_world, open_page
 from surveys import audit, questionnaire, questionnaire_admin, responses, rounds
 from surveys.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -150,10 +149,7 @@ def test_snake_case_codes_are_accepted(db, code):
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    return at.run()
+    return open_page(PAGE, demo_path, monkeypatch)
 
 
 def test_page_lists_versions_with_their_rounds(page):

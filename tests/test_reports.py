@@ -19,22 +19,6 @@ USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
 @pytest.fixture(scope="module")
-def demo_copy(demo_template, tmp_path_factory):
-    """One read-only copy of the demo county shared by the tests that only read it."""
-    import sqlite3
-
-    from surveys.db import connect
-
-    path = tmp_path_factory.mktemp("reports") / "demo.db"
-    source, target = sqlite3.connect(demo_template), sqlite3.connect(path)
-    source.backup(target)
-    source.close(), target.close()
-    database = connect(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture(scope="module")
 def zh_workbook(demo_copy):
     return workbook.round_workbook(demo_copy, ADMIN_ACTOR, ROUND, "zh")
 

@@ -4,9 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, open_page
 from surveys import accounts, registry, responses, roster_admin
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, SignInRefused, Term
 from surveys.uscc import make_uscc
@@ -259,12 +258,7 @@ def test_only_an_administrator_may_keep_the_rosters(db, world, who, operation, a
 
 @pytest.fixture
 def page(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.run()
-    assert not at.exception
-    return at
+    return open_page(PAGE, demo_path, monkeypatch)
 
 
 def by_key(widgets, key):
@@ -325,11 +319,7 @@ def test_page_offers_only_deactivation_for_an_agency_with_history(page):
 
 
 def test_page_in_english_shows_no_raw_catalogue_keys(demo_path, monkeypatch):
-    monkeypatch.setenv("QIPING_DB", str(demo_path))
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.session_state["actor"] = ADMIN_ACTOR
-    at.session_state["lang"] = "en"
-    at.run()
+    at = open_page(PAGE, demo_path, monkeypatch, lang="en")
     shown = [e.value for kind in ("title", "caption", "markdown") for e in at.get(kind)]
     shown += [w.label for w in (*at.button, *at.checkbox, *at.text_input, *at.selectbox)]
     shown += list(at.dataframe[1].value.columns) + list(at.dataframe[1].value.iloc[0])
