@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 
-from conftest import ADMIN_ACTOR, dump
+from conftest import ADMIN_ACTOR, PINNED_NOW, dump
 from surveys import rounds
 from surveys.db import connect
 from surveys.uscc import make_uscc
@@ -18,7 +18,8 @@ WORKER = Path(__file__).resolve().parent / "crash_worker.py"
 
 
 def start(mode, db_path, *extra, pause=True):
-    env = dict(os.environ, QIPING_CRASH_PAUSE="1" if pause else "0")
+    # the worker's clock starts where the tests' is pinned: the demo's open round is open on any day
+    env = dict(os.environ, QIPING_CRASH_PAUSE="1" if pause else "0", QIPING_CLOCK_START=PINNED_NOW.isoformat())
     process = subprocess.Popen([sys.executable, str(WORKER), mode, str(db_path), *map(str, extra)],
                                stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout.readline().strip() == "READY"
