@@ -77,17 +77,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 
 def allowed(actor: Actor, capability: str, resource: str | None = None) -> bool:
     """Whether ``actor`` holds ``capability`` — for ``resource`` (an agency code) when given."""
-    _known(capability)
-    held = capability in ROLE_CAPABILITIES.get(actor.role, ())
-    return held and (resource is None or covers_agency(actor, resource))
+    return _holds(actor, capability) and (resource is None or covers_agency(actor, resource))
 
 
 def require(actor: Actor, capability: str, resource: str | None = None,
             not_yours: str = "errors.permission_denied") -> None:
     """Refuse unless ``actor`` holds ``capability``; with ``resource`` (an agency code),
     also unless it covers that agency — refused then with the caller's ``not_yours`` key."""
-    _known(capability)
-    if capability not in ROLE_CAPABILITIES.get(actor.role, ()):
+    if not _holds(actor, capability):
         raise PermissionDenied("errors.permission_denied", role=actor.role)
     if resource is not None and not covers_agency(actor, resource):
         raise PermissionDenied(not_yours)
@@ -95,9 +92,14 @@ def require(actor: Actor, capability: str, resource: str | None = None,
 
 def covers_agency(actor: Actor, agency_code: str) -> bool:
     """The per-agency rule: an account without ``agencies.all`` acts on its own agency only."""
-    if "agencies.all" in ROLE_CAPABILITIES.get(actor.role, ()):
+    if _holds(actor, "agencies.all"):
         return True
     return actor.agency_code is not None and actor.agency_code == agency_code
+
+
+def _holds(actor: Actor, capability: str) -> bool:
+    _known(capability)
+    return capability in ROLE_CAPABILITIES.get(actor.role, ())
 
 
 def meets(actor: Actor, condition: str | tuple[str, ...]) -> bool:
