@@ -13,8 +13,8 @@ import charts
 from app_pages import dashboard_support as support
 from app_pages import ui
 from surveys import dashboards, privacy, registry
-from surveys.actors import AGENCY
 from surveys.errors import QipingError
+from surveys.permissions import allowed
 
 PICK_KEY = "dashboard_agency"  # the county overview sets it to open an agency's page
 
@@ -26,8 +26,8 @@ st.caption(ui.tr("dashboards.agency.caption"))
 
 
 def chosen_agency() -> str:
-    """Agency staff: always their own. Staff: the agency picked here or on the overview."""
-    if me.role == AGENCY:
+    """An account of one agency: always its own. With agencies.all: the agency picked here or on the overview."""
+    if not allowed(me, "agencies.all"):
         return me.agency_code
     choices = support.data(db, "agency_choices")
     codes = [a["code"] for a in choices]

@@ -14,8 +14,9 @@ import streamlit as st
 import i18n
 from surveys import db as database
 from surveys import autoclose, clients, clock, demo, demo_guard, startup, workdays
-from surveys.actors import ADMIN, DISCIPLINE, Actor
+from surveys.actors import Actor
 from surveys.errors import ImportRefused, QipingError
+from surveys.permissions import allowed
 
 SESSION_MINUTES_DEFAULT = 30
 
@@ -169,7 +170,7 @@ def _peer_address() -> str | None:
 def warn_missing_calendar() -> None:
     """The administrator and the discipline office are told when deadlines fall back to Monday–Friday."""
     who = actor()
-    if who is None or who.role not in (ADMIN, DISCIPLINE):
+    if who is None or not allowed(who, "calendar.view"):
         return
     years = workdays.calendar_warning(db(), who)
     if years:

@@ -17,9 +17,10 @@ import sqlite_utils
 
 from i18n import t
 from surveys import audit, hashing
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput
+from surveys.permissions import requires
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 MISSING, ALL = "missing", "all"
@@ -43,9 +44,9 @@ def sign_in_link(code: str, base: str | None = None) -> str:
     return f"{base if base is not None else base_url()}/?code={quote(code, safe='')}"
 
 
+@requires("access_codes.issue")
 def code_counts(db: sqlite_utils.Database, actor: Actor) -> dict:
     """Active enterprises, and how many of them have an access code."""
-    require_role(actor, ADMIN)
     active, with_code = db.execute(
         "SELECT count(*), count(access_code_hash) FROM enterprises WHERE active = 1").fetchone()
     return {"active": active, "with_code": with_code, "without_code": active - with_code}
@@ -58,12 +59,12 @@ def _targets(db, scope: str) -> list[dict]:
         f" WHERE active = 1 {only_missing} ORDER BY name, uscc"))
 
 
+@requires("access_codes.issue")
 def issue_access_codes(db, actor: Actor, scope: str,
                        progress: Callable[[int, int], None] | None = None) -> list[IssuedCode]:
     """New codes for every active enterprise without one (``missing``) or for all of
     them (``all``: every old code stops working). Returns the plaintext codes — the
     only time they exist outside the letter."""
-    require_role(actor, ADMIN)
     if scope not in SCOPES:
         raise InvalidInput("roster_admin.codes.bad_scope", scope=scope)
     with write_transaction(db):

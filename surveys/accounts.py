@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from surveys import audit, clock, hashing
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor, require_role
+from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, Moment, NotFound, SignInRefused
+from surveys.permissions import requires
 from surveys.roster_admin import clean_text
 
 MAX_FAILURES = 5           # per client for access codes; per (account, client) for passwords
@@ -24,6 +25,8 @@ ACCOUNT_MAX_FAILURES = 100
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+# Roles that sign in with a username and password (a staff account); what each may do is
+# surveys/permissions.py.
 STAFF_ROLES = (ADMIN, DISCIPLINE, AGENCY)
 
 
@@ -120,9 +123,9 @@ def set_access_code(db: sqlite_utils.Database, uscc: str, code: str) -> None:
         raise NotFound("errors.enterprise_not_found", uscc=uscc)
 
 
+@requires("access_codes.issue")
 def issue_access_code(db: sqlite_utils.Database, actor: Actor, uscc: str) -> str:
     """A new access code for the enterprise (the old one stops working); shown once."""
-    require_role(actor, ADMIN)
     code = hashing.new_access_code()
     with write_transaction(db):
         set_access_code(db, uscc, code)
@@ -187,9 +190,9 @@ def _check_agency(db, agency_code: str | None) -> None:
         raise InvalidInput("roster_admin.staff.agency_unknown", code=agency_code)
 
 
+@requires("accounts.manage")
 def create_staff(db, actor: Actor, username: str, password: str, role: str,
                  agency_code: str | None = None, display_name: str = "") -> None:
-    require_role(actor, ADMIN)
     username = _check_username(username)
     display_name = clean_text(display_name, "display_name")
     _check_new_password(password)
@@ -210,10 +213,10 @@ def create_first_admin(db, username: str, password: str) -> None:
         audit.record(db, SYSTEM, "staff.first_admin_created", username)
 
 
+@requires("accounts.own_password")
 def change_password(db, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Change one's own password. Every other session opened with the old one ends
     at its next click; the returned actor carries the new stamp for this session."""
-    require_role(actor, *STAFF_ROLES)
     row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
     if row is None or not hashing.verify_password(row[0], old_password):
         raise InvalidInput("accounts.old_password_wrong")
@@ -227,9 +230,9 @@ def change_password(db, actor: Actor, old_password: str, new_password: str) -> A
 
 # --- staff administration (administrator only) ----------------------------------
 
+@requires("accounts.manage")
 def list_staff(db, actor: Actor) -> list[dict]:
     """Every staff account, without its password hash."""
-    require_role(actor, ADMIN)
     return list(db.query(
         "SELECT username, display_name, role, agency_code, active FROM staff ORDER BY active DESC, role, username"))
 
@@ -242,10 +245,10 @@ def _get_staff(db, username: str) -> dict:
     return rows[0]
 
 
+@requires("accounts.manage")
 def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
     """The administrator sets a new password (the holder forgot it); a lock-out on the
     account is lifted with it."""
-    require_role(actor, ADMIN)
     _check_new_password(new_password)
     with write_transaction(db):
         account = _get_staff(db, username)
@@ -257,10 +260,10 @@ def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
         audit.record(db, actor, "staff.password_reset", account["username"])
 
 
+@requires("accounts.manage")
 def set_staff_active(db, actor: Actor, username: str, active: bool) -> None:
     """Deactivate (cannot sign in any more) or reactivate a staff account. An
     administrator cannot lock themself out, nor leave the county without one."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         account = _get_staff(db, username)
         if bool(account["active"]) == active:

@@ -1,9 +1,7 @@
-"""Who is acting, and the one permission check every service starts with."""
+"""Who is acting. What each role may do is in surveys/permissions.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from surveys.errors import PermissionDenied
 
 ENTERPRISE = "enterprise"
 AGENCY = "agency"
@@ -29,7 +27,3 @@ class Actor:
 
 SYSTEM = Actor(role="system", id="qiping")
 
-
-def require_role(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles:
-        raise PermissionDenied("errors.permission_denied", role=actor.role)

@@ -23,10 +23,11 @@ from __future__ import annotations
 from datetime import date
 
 from surveys import audit, cases, clock, exclusions, finalise, privacy, rounds, workdays
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.casework import numbered_responses
 from surveys.db import write_transaction
-from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
+from surveys.errors import InvalidInput, NotFound, Term
+from surveys.permissions import allowed, require, requires
 
 WINDOW_DAYS = 10
 MAX_REASON = 1000
@@ -45,9 +46,9 @@ def window_end(db, round_row: dict) -> date | None:
     return workdays.add_working_days(db, clock.county_date(round_row["closed_at"]), window_days(db))
 
 
+@requires("appeals.lodge")
 def appealable_rounds(db, actor: Actor) -> list[dict]:
     """Rounds whose appeal window is open today, each with its last day."""
-    require_role(actor, AGENCY)
     today = clock.today()
     found = []
     for row in rounds.list_rounds(db):
@@ -58,14 +59,14 @@ def appealable_rounds(db, actor: Actor) -> list[dict]:
 
 
 def _own_agency(actor: Actor, agency: str) -> None:
-    if agency != actor.agency_code:
-        raise PermissionDenied("casework.appeals.not_your_agency")
+    require(actor, "appeals.lodge", resource=agency, not_yours="casework.appeals.not_your_agency")
 
 
 def _enough_counted(rows: list[dict]) -> bool:
     return privacy.enough(sum(privacy.is_counted(r) for r in rows))
 
 
+@requires("appeals.lodge")
 def responses_for_appeal(db, actor: Actor, round_name: str, agency: str) -> list[dict]:
     """The agency's rated responses in a round as it may see them: number, ratings,
     comment, score, and whether each is excluded or appealed already.
@@ -73,7 +74,6 @@ def responses_for_appeal(db, actor: Actor, round_name: str, agency: str) -> list
     Nothing else: not the enterprise, not when, not how. Empty when the round
     has too few counted responses for the agency (privacy.py; DESIGN §6).
     """
-    require_role(actor, AGENCY)
     _own_agency(actor, agency)
     rows = numbered_responses(db, round_name, agency)
     if not _enough_counted(rows):
@@ -95,9 +95,9 @@ def _check_window(db, round_name: str) -> None:
                            days=window_days(db))
 
 
+@requires("appeals.lodge")
 def lodge_appeal(db, actor: Actor, round_name: str, agency: str, number: int, reason: str) -> int:
     """Appeal response ``number`` of the agency in the round; returns the appeal's id."""
-    require_role(actor, AGENCY)
     _own_agency(actor, agency)
     reason = cases.clean_text(reason, MAX_REASON)
     if not reason:
@@ -139,10 +139,10 @@ def _with_response(db, appeal: dict, rows: list[dict] | None = None) -> dict:
             "comment": response["comment"], "score": response["score"]}
 
 
+@requires("appeals.lodge")
 def my_appeals(db, actor: Actor) -> list[dict]:
     """The agency's appeals; the rating's content only while its round still has enough
     counted responses (an exclusion since the appeal may have taken it below the minimum)."""
-    require_role(actor, AGENCY)
     found = []
     for appeal in db.query("SELECT * FROM appeals WHERE agency = ? ORDER BY id DESC", [actor.agency_code]):
         rows = numbered_responses(db, appeal["round"], appeal["agency"])
@@ -153,19 +153,19 @@ def my_appeals(db, actor: Actor) -> list[dict]:
     return found
 
 
+@requires("appeals.view_all")
 def appeals_for_review(db, actor: Actor, status: str | None = None) -> list[dict]:
     """Appeals for review, pending first. The discipline office also gets each one's
     ``response_id``, to reveal the rater; the administrator never does (DESIGN §6)."""
-    require_role(actor, DISCIPLINE, ADMIN)
     rows = db.query("SELECT * FROM appeals ORDER BY status <> 'pending', id DESC")
-    linked = actor.role == DISCIPLINE
+    linked = allowed(actor, "rater.reveal")
     return [{**_with_response(db, a), **({"response_id": a["response_id"]} if linked else {})} for a in rows
             if status is None or a["status"] == status]
 
 
+@requires("appeals.decide")
 def decide_appeal(db, actor: Actor, appeal_id: int, uphold: bool, reason: str) -> None:
     """Uphold (exclude the response, same transaction) or reject, with a reason; once only."""
-    require_role(actor, DISCIPLINE)
     reason = cases.clean_text(reason, MAX_REASON)
     if not reason:
         raise InvalidInput("casework.appeals.decision_reason_needed")
@@ -186,10 +186,10 @@ def decide_appeal(db, actor: Actor, appeal_id: int, uphold: bool, reason: str) -
         audit.record(db, actor, f"appeal.{status}", f"appeal/{appeal_id}", reason=reason)
 
 
+@requires("appeals.view_all")
 def rounds_to_refinalise(db, actor: Actor) -> list[dict]:
     """Finalised rounds with an appeal upheld after their current finalisation:
     the administrator re-finalises them (the stored grade is still the old one)."""
-    require_role(actor, DISCIPLINE, ADMIN)
     return list(db.query(
         """SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
            FROM appeals a JOIN rounds r ON r.name = a.round

@@ -19,10 +19,11 @@ import pandas as pd
 
 import i18n
 from i18n import DEFAULT_LANGUAGE, t
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.errors import InvalidInput
 from surveys import clock
 from surveys.export_safety import csv_bytes, xlsx_bytes
+from surveys.permissions import requires
 
 MAX_TARGET_TEXT = 100
 EXPORT_COLUMNS = ("at", "actor", "action", "target", "detail")
@@ -67,24 +68,24 @@ def _where(flt: AuditFilter) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+@requires("audit.view")
 def search_audit(db, actor: Actor, flt: AuditFilter = AuditFilter(), limit: int | None = None) -> list[dict]:
     """Matching entries, newest first (at most ``limit``)."""
-    require_role(actor, ADMIN)
     where, params = _where(flt)
     tail = " LIMIT ?" if limit is not None else ""
     return list(db.query(f"SELECT * FROM audit_log {where} ORDER BY id DESC{tail}",
                          [*params, *([limit] if limit is not None else [])]))
 
 
+@requires("audit.view")
 def count_audit(db, actor: Actor, flt: AuditFilter = AuditFilter()) -> int:
-    require_role(actor, ADMIN)
     where, params = _where(flt)
     return db.execute(f"SELECT count(*) FROM audit_log {where}", params).fetchone()[0]
 
 
+@requires("audit.view")
 def filter_choices(db, actor: Actor) -> dict[str, list[str]]:
     """The actors and actions that occur in the log, for the filter lists."""
-    require_role(actor, ADMIN)
     return {column: [r[0] for r in db.execute(f"SELECT DISTINCT {column} FROM audit_log ORDER BY {column}")]
             for column in ("actor", "action")}
 
@@ -138,11 +139,13 @@ def audit_frame(entries: list[dict], lang: str = DEFAULT_LANGUAGE) -> pd.DataFra
     return frame.rename(columns={c: t(f"admin_ops.audit_log.column.{c}", lang) for c in EXPORT_COLUMNS})
 
 
+@requires("audit.view")
 def export_csv(db, actor: Actor, flt: AuditFilter = AuditFilter(), lang: str = DEFAULT_LANGUAGE) -> bytes:
     """Every matching entry as CSV in UTF-8 with a BOM (Excel opens it right); cells formula-safe."""
     return csv_bytes(audit_frame(search_audit(db, actor, flt), lang))
 
 
+@requires("audit.view")
 def export_xlsx(db, actor: Actor, flt: AuditFilter = AuditFilter(), lang: str = DEFAULT_LANGUAGE) -> bytes:
     return xlsx_bytes(audit_frame(search_audit(db, actor, flt), lang), t("admin_ops.audit_log.sheet", lang),
                       widths=(20, 28, 24, 24, 60))

@@ -26,6 +26,7 @@ from i18n import t
 from surveys import clock, rounds
 from surveys.actors import Actor
 from surveys.errors import QipingError
+from surveys.permissions import requires
 from surveys.reports import (RoundReport, datetime_text, date_text, interval_text, percent_text, round_report,
                              term)
 
@@ -267,6 +268,7 @@ def build_bulletin(report: RoundReport, lang: str) -> bytes:
     return bytes(pdf.output())
 
 
+@requires("reports.export")
 def round_bulletin(db: sqlite_utils.Database, actor: Actor, name: str, lang: str) -> bytes:
     """A finalised round's bulletin; only the administrator and the discipline office may export."""
     return build_bulletin(round_report(db, actor, name), lang)

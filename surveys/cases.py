@@ -18,9 +18,10 @@ import json
 from datetime import date
 
 from surveys import audit, clock, workdays
-from surveys.actors import AGENCY, DISCIPLINE, Actor, require_role
+from surveys.actors import AGENCY, DISCIPLINE, Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
+from surveys.permissions import allowed, covers_agency, require, requires
 from surveys.plain_text import plain_text
 
 CLOSED, WITHDRAWN = "closed", "withdrawn"
@@ -47,6 +48,14 @@ STATE_MACHINES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
         "outcome_recorded": {CLOSED: DISCIPLINE},
     }),
 }
+
+
+# Whose step it is (above) and what lets an account take it: the capability that party's role holds.
+STEP_CAPABILITY = {AGENCY: "cases.answer", DISCIPLINE: "cases.review"}
+
+
+def may_take(actor: Actor, party: str) -> bool:
+    return allowed(actor, STEP_CAPABILITY[party])
 
 
 # what a step must record: a note, and/or named details
@@ -126,9 +135,9 @@ def get_case(db, case_id: int) -> dict:
 
 def steps_for(actor: Actor, case: dict) -> list[str]:
     """The steps this actor may take on the case now (none for another agency's case)."""
-    if actor.role == AGENCY and actor.agency_code != case["agency"]:
+    if not covers_agency(actor, case["agency"]):
         return []
-    return [step for step, role in next_steps(case["action"], case["status"]).items() if role == actor.role]
+    return [step for step, party in next_steps(case["action"], case["status"]).items() if may_take(actor, party)]
 
 
 def _checked_details(to_status: str, note: str, details: dict) -> tuple[str, dict]:
@@ -152,23 +161,22 @@ def _checked_details(to_status: str, note: str, details: dict) -> tuple[str, dic
     return note, checked
 
 
+@requires("cases.advance")
 def advance_case(db, actor: Actor, case_id: int, to_status: str, note: str = "", **details) -> None:
     """Take one step of the case's state machine, if the actor's role may take it.
 
     Refused with the reason: another agency's case, a step the current state
     does not allow, a step that belongs to the other role, or missing details.
     """
-    require_role(actor, AGENCY, DISCIPLINE)
     with write_transaction(db):
         case = get_case(db, case_id)
-        if actor.role == AGENCY and actor.agency_code != case["agency"]:
-            raise PermissionDenied("cases.not_your_agency")
-        allowed = next_steps(case["action"], case["status"])
-        if to_status not in allowed:
+        require(actor, "cases.advance", resource=case["agency"], not_yours="cases.not_your_agency")
+        steps = next_steps(case["action"], case["status"])
+        if to_status not in steps:
             raise InvalidInput("cases.step_not_allowed", status=Term(f"cases.status.{case['status']}"),
                                step=Term(f"cases.status.{to_status}"))
-        if allowed[to_status] != actor.role:
-            raise PermissionDenied("cases.step_belongs_to", role=Term(f"roles.{allowed[to_status]}"))
+        if not may_take(actor, steps[to_status]):
+            raise PermissionDenied("cases.step_belongs_to", role=Term(f"roles.{steps[to_status]}"))
         note, checked = _checked_details(to_status, note, details)
         if to_status in REPORT_STEPS.values():
             checked["late"] = is_overdue(case)

@@ -20,8 +20,8 @@ import pandas as pd
 
 import scoring
 from surveys import cases, finalise, privacy, questionnaire, rounds
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
-from surveys.errors import PermissionDenied
+from surveys.actors import Actor
+from surveys.permissions import allowed, require, requires
 
 
 def _number_key(db) -> str:
@@ -81,9 +81,9 @@ def _with_result(case: dict, results: dict) -> dict:
             "overdue": cases.is_overdue(case)}
 
 
+@requires("cases.view_all")
 def inbox(db, actor: Actor, statuses=None, actions=None, agencies=None, round_names=None) -> list[dict]:
     """Cases matching every given filter (None = any), overdue first, then by due date."""
-    require_role(actor, DISCIPLINE, ADMIN)
     results = _result_lookup(db)
     rows = [_with_result(c, results) for c in db.query("SELECT * FROM cases ORDER BY id")]
     wanted = [(statuses, "status"), (actions, "action"), (agencies, "agency"), (round_names, "round")]
@@ -91,6 +91,7 @@ def inbox(db, actor: Actor, statuses=None, actions=None, agencies=None, round_na
     return sorted(rows, key=lambda r: (not r["overdue"], r["status"] in cases.FINISHED, r["due_on"], r["id"]))
 
 
+@requires("cases.view_all")
 def case_counts(db, actor: Actor) -> dict[str, int]:
     """Open (neither closed nor withdrawn) and overdue cases, for the inbox's headline."""
     rows = inbox(db, actor)
@@ -125,14 +126,14 @@ def trend(db, agency: str) -> list[dict]:
         [agency]))
 
 
+@requires("cases.view_all")
 def case_evidence(db, actor: Actor, case_id: int) -> dict:
     """Everything the discipline office weighs on one case."""
-    require_role(actor, DISCIPLINE, ADMIN)
     case = _with_result(cases.get_case(db, case_id), _result_lookup(db))
     form, config = _form_and_config(db, case["round"])
     responses = numbered_responses(db, case["round"], case["agency"])
     counted = [r for r in responses if privacy.is_counted(r)]
-    if actor.role != DISCIPLINE:  # only the office that may reveal a rater gets the ids to reveal by
+    if not allowed(actor, "rater.reveal"):  # only who may reveal a rater gets the ids to reveal by
         responses = [{k: v for k, v in r.items() if k != "response_id"} for r in responses]
     result = next((r for r in finalise.current_results(db, case["round"]) if r["agency"] == case["agency"]), None)
     return {
@@ -165,9 +166,9 @@ def detail_items(details: dict) -> list[tuple[str, object, bool]]:
 
 # --- the agency -----------------------------------------------------------------
 
+@requires("cases.view_own")
 def agency_cases(db, actor: Actor) -> list[dict]:
     """The acting agency's own cases, newest round first, each with its result and timeline."""
-    require_role(actor, AGENCY)
     results = _result_lookup(db)
     rows = [_with_result(c, results) for c in db.query(
         "SELECT * FROM cases WHERE agency = ? ORDER BY round DESC, id DESC", [actor.agency_code])]
@@ -178,9 +179,8 @@ def agency_cases(db, actor: Actor) -> list[dict]:
     return rows
 
 
+@requires("cases.view_own")
 def agency_case(db, actor: Actor, case_id: int) -> dict:
-    require_role(actor, AGENCY)
     case = cases.get_case(db, case_id)
-    if case["agency"] != actor.agency_code:
-        raise PermissionDenied("cases.not_your_agency")
+    require(actor, "cases.view_own", resource=case["agency"], not_yours="cases.not_your_agency")
     return next(c for c in agency_cases(db, actor) if c["id"] == case_id)

@@ -31,10 +31,10 @@ import sqlite_utils
 
 import scoring
 from surveys import finalise, privacy
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.errors import NotFound, PermissionDenied
+from surveys.permissions import allowed, require, requires
 
-STAFF = (ADMIN, DISCIPLINE)
 FINALISED = finalise.FINALISED_STATUSES
 IN_PROGRESS = ("open", "closed")
 CASE_DONE = ("closed", "withdrawn")
@@ -67,15 +67,13 @@ def data_version(db: sqlite_utils.Database) -> tuple:
 def check_agency_access(actor: Actor, code: str) -> None:
     """Agency staff may look at their own agency only. Checked before the agency
     is even looked up, so a refusal tells nothing about other agencies."""
-    require_role(actor, AGENCY, *STAFF)
-    if actor.role == AGENCY and actor.agency_code != code:
-        raise PermissionDenied("dashboards.not_your_agency")
+    require(actor, "results.view_agency", resource=code, not_yours="dashboards.not_your_agency")
 
 
+@requires("results.view_agency")
 def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
-    """The agencies whose page ``actor`` may open: its own, or (staff) all."""
-    require_role(actor, AGENCY, *STAFF)
-    if actor.role == AGENCY:
+    """The agencies whose page ``actor`` may open: every one with agencies.all, else its own."""
+    if not allowed(actor, "agencies.all"):
         return list(db.query("SELECT code, name_zh, name_en, category FROM agencies WHERE code = ?",
                              [actor.agency_code]))
     return list(db.query("SELECT code, name_zh, name_en, category FROM agencies ORDER BY active DESC, code"))
@@ -112,7 +110,7 @@ def _results(db, agency: str | None = None) -> pd.DataFrame:
 
 def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: Actor) -> pd.DataFrame:
     """Agencies learn rank and flag only once a round is published."""
-    if actor.role != AGENCY:
+    if allowed(actor, "results.view_all"):
         return results
     published = set(rounds.loc[rounds["status"] == "published", "name"])
     hidden = ~results["round"].isin(published)
@@ -124,14 +122,14 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
 def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor) -> pd.DataFrame:
     """An agency sees no score or interval resting on too few counted responses (privacy.py),
     whichever agency they belong to."""
-    if actor.role != AGENCY:
+    if allowed(actor, "results.view_all"):
         return results
     return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db))
 
 
 def _visible_rounds(rounds: pd.DataFrame, actor: Actor) -> list[str]:
-    """Rounds whose figures the actor may see: finalised ones; staff also those in progress."""
-    statuses = FINALISED + (IN_PROGRESS if actor.role in STAFF else ())
+    """Rounds whose figures the actor may see: finalised ones; with results.view_all also those in progress."""
+    statuses = FINALISED + (IN_PROGRESS if allowed(actor, "results.view_all") else ())
     return list(rounds.loc[rounds["status"].isin(statuses), "name"])
 
 
@@ -161,6 +159,7 @@ class AgencyDashboard:
     item_labels: dict = field(default_factory=dict)  # item code -> {"zh": short, "en": short}
 
 
+@requires("results.view_agency")
 def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> AgencyDashboard:
     check_agency_access(actor, code)
     agency = list(db.query("SELECT code, name_zh, name_en, category, active FROM agencies WHERE code = ?", [code]))
@@ -172,7 +171,7 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
     results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor)
     results["response_rate"] = results["n"] / active if active else float("nan")
     counted = _counted_per_round(db, code, visible)
-    detailed = [r for r in visible if actor.role in STAFF or privacy.enough(counted.get(r, 0))]
+    detailed = [r for r in visible if allowed(actor, "results.view_all") or privacy.enough(counted.get(r, 0))]
     ratings = _rating_counts(db, code, detailed)
     return AgencyDashboard(
         agency=agency[0], rounds=rounds, results=results,
@@ -187,7 +186,7 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
 
 def _provisional_for(db, actor: Actor, rounds: pd.DataFrame, code: str, active: int) -> pd.DataFrame:
     frames = []
-    if actor.role in STAFF:
+    if allowed(actor, "results.view_all"):
         for row in rounds[rounds["in_progress"]].to_dict("records"):
             result = provisional_results(db, row)
             frames.append(result[result["agency"] == code])
@@ -328,8 +327,8 @@ class CountyOverview:
     active_enterprises: int = 0
 
 
+@requires("results.view_all")
 def county_overview(db: sqlite_utils.Database, actor: Actor) -> CountyOverview:
-    require_role(actor, *STAFF)
     rounds = _rounds(db)
     active = _active_enterprises(db)
     return CountyOverview(agencies=_agencies_with_cases(db), rounds=rounds, results=_results(db),
@@ -372,20 +371,20 @@ def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> 
 
 # --- the published ranking ------------------------------------------------------
 
+@requires("ranking.view")
 def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
     """Rounds whose ranking ``actor`` may see, newest first."""
-    require_role(actor, AGENCY, *STAFF)
-    statuses = ("published",) if actor.role == AGENCY else FINALISED
+    statuses = FINALISED if allowed(actor, "results.view_all") else ("published",)
     marks = ", ".join("?" for _ in statuses)
     return [r[0] for r in db.execute(f"SELECT name FROM rounds WHERE status IN ({marks}) ORDER BY name DESC",
                                      list(statuses))]
 
 
+@requires("ranking.view")
 def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) -> pd.DataFrame:
     """One round's ranking (rank, agency and its names, n, score, interval, grade, flag), best first.
     Agencies may see it only once the round is published, and without the figures of any
     agency below the privacy minimum."""
-    require_role(actor, AGENCY, *STAFF)
     if round_name not in ranking_rounds(db, actor):
         raise PermissionDenied("dashboards.not_published", round=round_name)
     results = _results(db)
@@ -393,7 +392,7 @@ def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) 
     agencies = pd.DataFrame(db.execute("SELECT code, name_zh, name_en, category FROM agencies").fetchall(),
                             columns=["agency", "name_zh", "name_en", "category"])
     table = results.merge(agencies, on="agency", how="left")
-    if actor.role == AGENCY:  # what publication makes public: no actions of other agencies
+    if not allowed(actor, "results.view_all"):  # what publication makes public: no actions of other agencies
         table = _hide_thin_figures(db, table, actor).drop(columns=["action", "uncertain", "mean"])
     return best_first(table)
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import sqlite_utils
 
 from surveys import audit, cases, clock, privacy, rounds
-from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.casework import numbered_responses
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, Term
+from surveys.permissions import requires
 
 MAX_REASON = 1000
 DECIDABLE_STATUSES = ("closed", "finalised", "published")  # collection has ended
@@ -38,17 +39,17 @@ def insert_exclusion(db: sqlite_utils.Database, actor: Actor, response_id: int, 
     audit.record(db, actor, "response.excluded", f"response/{response_id}", reason=reason)
 
 
+@requires("responses.exclude")
 def exclude_response(db: sqlite_utils.Database, actor: Actor, response_id: int, reason: str) -> None:
-    require_role(actor, ADMIN, DISCIPLINE)
     with write_transaction(db):
         insert_exclusion(db, actor, response_id, reason)
 
 
 # --- the administrator's page ------------------------------------------------------------
 
+@requires("exclusions.manage")
 def decidable_rounds(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Rounds whose collection has ended, newest first."""
-    require_role(actor, ADMIN)
     return [r for r in rounds.list_rounds(db) if r["status"] in DECIDABLE_STATUSES]
 
 
@@ -66,10 +67,10 @@ def _reasons(db, round_name: str, agency: str) -> dict[int, dict]:
            JOIN responses r ON r.id = x.response_id WHERE r.round = ? AND r.agency = ?""", [round_name, agency])}
 
 
+@requires("exclusions.manage")
 def responses_to_decide(db, actor: Actor, round_name: str, agency: str) -> list[dict]:
     """The agency's responses in the round under their numbers: ratings, comment, score, and
     whether (and why) each is excluded. Empty below 3 responses."""
-    require_role(actor, ADMIN)
     _decidable_round(db, round_name)
     rows = numbered_responses(db, round_name, agency)
     if not privacy.enough(sum(privacy.is_counted(r) for r in rows)):
@@ -80,9 +81,9 @@ def responses_to_decide(db, actor: Actor, round_name: str, agency: str) -> list[
             for r in rows]
 
 
+@requires("exclusions.manage")
 def exclude_numbered_response(db, actor: Actor, round_name: str, agency: str, number: int, reason: str) -> None:
     """The administrator excludes response ``number`` of the agency in the round, with a reason."""
-    require_role(actor, ADMIN)
     reason = cases.clean_text(reason, MAX_REASON)
     if not reason:
         raise InvalidInput("exclusions.reason_needed")
@@ -100,11 +101,11 @@ def exclude_numbered_response(db, actor: Actor, round_name: str, agency: str, nu
         insert_exclusion(db, actor, target["response_id"], reason)
 
 
+@requires("exclusions.manage")
 def waiting_for_refinalisation(db, actor: Actor, round_name: str) -> int:
     """Responses excluded since the round's current finalisation: its stored grades still
     count them until the administrator finalises it again (rounds page). Counted, not
     dated: the finalisation recorded how many responses it counted."""
-    require_role(actor, ADMIN)
     stored = db.execute("SELECT responses_counted FROM finalisations WHERE round = ? AND is_current = 1",
                         [round_name]).fetchone()
     if stored is None:

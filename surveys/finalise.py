@@ -18,9 +18,10 @@ import sqlite_utils
 
 import scoring
 from surveys import audit, cases, clock, privacy, questionnaire, rounds
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, Term
+from surveys.permissions import requires
 
 FINALISED_STATUSES = ("finalised", "published")
 RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
@@ -146,9 +147,9 @@ def _check_can_finalise(db, round_row: dict) -> None:
         raise InvalidInput("finalise.earlier_first", name=earlier[0])
 
 
+@requires("rounds.finalise")
 def finalise_round(db: sqlite_utils.Database, actor: Actor, name: str, reason: str = "") -> list[str]:
     """Finalise (or re-finalise) a round; returns the rounds whose stored results changed."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         round_row = rounds.get_round(db, name)
         _check_can_finalise(db, round_row)
@@ -168,9 +169,9 @@ def finalise_round(db: sqlite_utils.Database, actor: Actor, name: str, reason: s
     return changed
 
 
+@requires("rounds.finalise")
 def publish_round(db: sqlite_utils.Database, actor: Actor, name: str) -> None:
     """Make a finalised round's ranking visible to agencies."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         round_row = rounds.get_round(db, name)
         if round_row["status"] != "finalised":

@@ -14,9 +14,10 @@ import sqlite_utils
 
 from i18n import DEFAULT_LANGUAGE, t
 from surveys import clock, rounds
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.errors import NotFound
 from surveys.export_safety import csv_bytes, xlsx_bytes
+from surveys.permissions import requires
 
 CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen")
 
@@ -46,6 +47,7 @@ def _agency_progress(db: sqlite_utils.Database, round_name: str) -> list[dict]:
     ))
 
 
+@requires("monitoring.view")
 def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
     """The response rate of a round (the open one unless named), overall and per agency.
 
@@ -53,7 +55,6 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
     by active enterprises; an enterprise deactivated after answering is in
     neither, so the rate never exceeds 100 %.
     """
-    require_role(actor, ADMIN)
     current = _round(db, round_name)
     name = current["name"]
     active = db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0]
@@ -74,6 +75,7 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
 LOW_RESPONSE_RATE = 0.5  # below this, closing asks the administrator to look twice
 
 
+@requires("monitoring.view")
 def close_check(db, actor: Actor, round_name: str) -> dict:
     """What the administrator sees before closing a round: is it early, and how many answered."""
     progress = round_progress(db, actor, round_name)
@@ -83,10 +85,10 @@ def close_check(db, actor: Actor, round_name: str) -> dict:
             "low": progress["rate"] < LOW_RESPONSE_RATE, "threshold": LOW_RESPONSE_RATE}
 
 
+@requires("monitoring.view")
 def non_responders(db, actor: Actor, round_name: str | None = None) -> list[dict]:
     """Active enterprises with no saved answer in the round, with the roster's contact
     details and how many agencies each has chosen without rating (it has started)."""
-    require_role(actor, ADMIN)
     name = _round(db, round_name)["name"]
     return list(db.query(
         """SELECT e.uscc, e.name, e.industry, e.contact_person, e.contact_phone,
@@ -107,11 +109,13 @@ def call_list_frame(rows: list[dict], lang: str = DEFAULT_LANGUAGE) -> pd.DataFr
     return frame.rename(columns={c: t(f"admin_ops.monitoring.column.{c}", lang) for c in CALL_LIST_COLUMNS})
 
 
+@requires("monitoring.view")
 def call_list_csv(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: str | None = None) -> bytes:
     """CSV in UTF-8 with a BOM, so that Excel on a Chinese Windows opens it right."""
     return csv_bytes(call_list_frame(non_responders(db, actor, round_name), lang))
 
 
+@requires("monitoring.view")
 def call_list_xlsx(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: str | None = None) -> bytes:
     return xlsx_bytes(call_list_frame(non_responders(db, actor, round_name), lang),
                       t("admin_ops.monitoring.call_list_sheet", lang), widths=(22, 36, 14, 12, 16, 14))

@@ -12,8 +12,8 @@ import html
 
 from i18n import t
 from surveys import cases, casework, clock, privacy, registry, rounds
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
-from surveys.errors import PermissionDenied
+from surveys.actors import Actor
+from surveys.permissions import allowed, require, requires
 
 NOTICE_LANG = "zh"
 STYLE = """
@@ -37,17 +37,15 @@ def _day(value: str | None, lang: str) -> str:
 
 
 def _case_for(db, actor: Actor, case_id: int) -> dict:
-    require_role(actor, DISCIPLINE, ADMIN, AGENCY)
     case = cases.get_case(db, case_id)
-    if actor.role == AGENCY and case["agency"] != actor.agency_code:
-        raise PermissionDenied("cases.not_your_agency")
+    require(actor, "notices.view", resource=case["agency"], not_yours="cases.not_your_agency")
     return case
 
 
-def _facts(db, case: dict, lang: str, for_agency: bool = False) -> dict:
+def _facts(db, case: dict, lang: str, hide_thin: bool = False) -> dict:
     """The values a notice states, as text."""
     result = next((r for r in casework.trend(db, case["agency"]) if r["round"] == case["round"]), {})
-    if for_agency and result:
+    if hide_thin and result:
         result = privacy.hide_thin_result(db, {**result, "agency": case["agency"]})
     agency_row = next(db.query("SELECT * FROM agencies WHERE code = ?", [case["agency"]]))
     interval = ""
@@ -89,6 +87,7 @@ def _fact_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
     return [(t(f"casework.notice.field.{field}", lang), str(facts[field])) for field in fields]
 
 
+@requires("notices.view")
 def notice_title(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
     return t(f"casework.notice.title.{_case_for(db, actor, case_id)['action']}", lang)
 
@@ -97,10 +96,11 @@ def notice_filename(case: dict) -> str:
     return f"notice-{case['round']}-{case['agency']}-{case['id']}.html"
 
 
+@requires("notices.view")
 def notice_html(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
     """The case's notice as a complete, printable HTML page."""
     case = _case_for(db, actor, case_id)
-    facts = _facts(db, case, lang, for_agency=actor.role == AGENCY)
+    facts = _facts(db, case, lang, hide_thin=not allowed(actor, "results.view_all"))
     e = html.escape
     addressee_key = "casework.notice.addressee_referral" if case["action"] == "referral" else "casework.notice.addressee"
     title = t(f"casework.notice.title.{case['action']}", lang)

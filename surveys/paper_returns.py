@@ -37,10 +37,11 @@ import sqlite_utils
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from scoring.io import IGNORED_COLUMNS, REQUIRED_COLUMNS
 from surveys import audit, questionnaire, registry, rounds
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, ProblemList, RoundNotOpen, RowProblem, Term
 from surveys.export_safety import safe_cell, workbook_bytes
+from surveys.permissions import requires
 from surveys.responses import clean_comment, store_response
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
@@ -309,21 +310,21 @@ def _check(db: sqlite_utils.Database, table: Table, replace: bool) -> PaperPrevi
     return PaperPreview(current["name"], form.version, tuple(form.item_codes), tuple(rows))
 
 
+@requires("paper.import")
 def preview_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: bool = False) -> PaperPreview:
     """What importing the file would do, or ImportRefused listing its problems. Stores nothing."""
-    require_role(actor, ADMIN)
     return _check(db, read_table(data, filename), replace)
 
 
 # --- import -----------------------------------------------------------------------
 
+@requires("paper.import")
 def import_paper_returns(db, actor: Actor, data: bytes, filename: str, replace: bool = False) -> dict:
     """Import a clean file in one transaction; returns {'added', 'replaced_online', 'replaced_paper'}.
 
     The file is checked again inside the transaction, so an answer saved online
     between preview and import is not overwritten unnoticed.
     """
-    require_role(actor, ADMIN)
     table = read_table(data, filename)
     with write_transaction(db):
         preview = _check(db, table, replace)
@@ -403,12 +404,12 @@ def _guide_sheet(sheet, db, form, round_name: str | None, lang: str) -> None:
     sheet.column_dimensions["C"].width = 40
 
 
+@requires("paper.import")
 def blank_template(db, actor: Actor, lang: str = DEFAULT_LANGUAGE) -> bytes:
     """An XLSX to fill in: the headers on the first sheet, and a second sheet
     explaining the columns, the five levels and the agencies' codes and names."""
     import openpyxl
 
-    require_role(actor, ADMIN)
     round_name, form = _template_form(db)
     book = openpyxl.Workbook()
     returns = book.active

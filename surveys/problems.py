@@ -19,9 +19,10 @@ agency, so either would tie the enterprise to its ticket and its rating.
 from __future__ import annotations
 
 from surveys import audit, cases, clock, rounds, workdays
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
+from surveys.permissions import require, requires
 
 DUE_WORKING_DAYS = 15
 MAX_TEXT = 1000
@@ -62,9 +63,9 @@ def _require_state(problem: dict, status: str) -> None:
                            needed=Term(f"casework.problems.status.{status}"))
 
 
+@requires("problems.raise")
 def raise_problem(db, actor: Actor, agency: str, text: str, may_contact: bool = False) -> int:
     """Register the enterprise's problem with an agency it rated in the open round."""
-    require_role(actor, ENTERPRISE)
     text = _text(text, "casework.problems.text_needed")
     with write_transaction(db):
         current = rounds.open_round(db)
@@ -84,14 +85,13 @@ def raise_problem(db, actor: Actor, agency: str, text: str, may_contact: bool = 
     return problem_id
 
 
+@requires("problems.answer")
 def answer_problem(db, actor: Actor, problem_id: int, answer: str) -> None:
     """The agency's answer: what it did about the problem."""
-    require_role(actor, AGENCY)
     answer = _text(answer, "casework.problems.answer_needed")
     with write_transaction(db):
         problem = get_problem(db, problem_id)
-        if problem["agency"] != actor.agency_code:
-            raise PermissionDenied("casework.problems.not_your_agency")
+        require(actor, "problems.answer", resource=problem["agency"], not_yours="casework.problems.not_your_agency")
         _require_state(problem, OPEN)
         late = is_overdue(problem)
         db.execute("UPDATE problems SET status = ? WHERE id = ?", [ANSWERED, problem_id])
@@ -99,9 +99,9 @@ def answer_problem(db, actor: Actor, problem_id: int, answer: str) -> None:
         audit.record(db, actor, "problem.answered", f"problem/{problem_id}", late=late)
 
 
+@requires("problems.raise")
 def confirm_problem(db, actor: Actor, problem_id: int, solved: bool, note: str = "") -> None:
     """The enterprise says whether the answer solved it; not solved sends it back, deadline kept."""
-    require_role(actor, ENTERPRISE)
     note = cases.clean_text(note, MAX_TEXT)
     with write_transaction(db):
         problem = get_problem(db, problem_id)
@@ -139,30 +139,31 @@ def _shown(db, problem: dict, with_contact: bool) -> dict:
     return row
 
 
+@requires("problems.raise")
 def my_problems(db, actor: Actor) -> list[dict]:
     """The enterprise's own tickets, newest first."""
-    require_role(actor, ENTERPRISE)
     rows = db.query("SELECT * FROM problems WHERE enterprise = ? ORDER BY id DESC", [actor.id])
     return [_shown(db, p, with_contact=False) for p in rows]
 
 
+@requires("problems.answer")
 def agency_problems(db, actor: Actor) -> list[dict]:
     """Tickets for the acting agency: waiting for it first, then overdue, then by deadline."""
-    require_role(actor, AGENCY)
     rows = db.query("SELECT * FROM problems WHERE agency = ? ORDER BY id DESC", [actor.agency_code])
     shown = [_shown(db, p, with_contact=True) for p in rows]
     return sorted(shown, key=lambda p: (p["status"] != OPEN, not p["overdue"], p["due_on"]))
 
 
+@requires("problems.view_all")
 def problems_overview(db, actor: Actor, include_solved: bool = False) -> list[dict]:
     """Every agency's tickets for the discipline office: overdue first; the raiser stays
     hidden (as from the agency) unless it agreed to be contacted or is revealed."""
-    require_role(actor, DISCIPLINE, ADMIN)
     rows = db.query("SELECT * FROM problems ORDER BY id DESC")
     shown = [_shown(db, p, with_contact=True) for p in rows if include_solved or p["status"] != SOLVED]
     return sorted(shown, key=lambda p: (not p["overdue"], p["status"] == SOLVED, p["due_on"]))
 
 
+@requires("problems.view_all")
 def problem_counts(db, actor: Actor) -> dict[str, int]:
     rows = problems_overview(db, actor)
     return {"open": len(rows), "overdue": sum(p["overdue"] for p in rows),

@@ -19,9 +19,10 @@ import sqlite_utils
 
 from i18n import DEFAULT_LANGUAGE, t
 from surveys import audit, questionnaire
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, QipingError, RowProblem, Term
+from surveys.permissions import requires
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")  # snake_case: a column name in files and frames
 MAX_CODE = 40
@@ -57,9 +58,9 @@ def rounds_using(db: sqlite_utils.Database, version: int) -> list[str]:
         "SELECT name FROM rounds WHERE questionnaire_version = ? ORDER BY name", [version])]
 
 
+@requires("questionnaires.manage")
 def list_versions(db, actor: Actor) -> list[dict]:
     """Every version, newest first, with its items and the rounds that use it."""
-    require_role(actor, ADMIN)
     versions = []
     for (version,) in db.execute("SELECT version FROM questionnaires ORDER BY version DESC").fetchall():
         form = questionnaire.get_questionnaire(db, version)
@@ -156,9 +157,9 @@ def _definition(items: list[dict]) -> str:
     return json.dumps(items, ensure_ascii=False)
 
 
+@requires("questionnaires.manage")
 def create_version(db, actor: Actor, base_version: int, title_zh: str, title_en: str, items: list[dict]) -> int:
     """A new version (the next number) made from ``base_version``; returns its number."""
-    require_role(actor, ADMIN)
     title_zh, title_en = _title(title_zh, "title_zh"), _title(title_en, "title_en")
     cleaned = check_items(items)
     with write_transaction(db):
@@ -171,9 +172,9 @@ def create_version(db, actor: Actor, base_version: int, title_zh: str, title_en:
     return version
 
 
+@requires("questionnaires.manage")
 def update_version(db, actor: Actor, version: int, title_zh: str, title_en: str, items: list[dict]) -> None:
     """Correct a version that no round has used; a used version is refused."""
-    require_role(actor, ADMIN)
     title_zh, title_en = _title(title_zh, "title_zh"), _title(title_en, "title_en")
     cleaned = check_items(items)
     with write_transaction(db):

@@ -14,9 +14,10 @@ from pathlib import Path
 import sqlite_utils
 
 from surveys import audit
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, ProblemList, RowProblem
+from surveys.permissions import requires
 from surveys.tabular import Table, read_table
 from surveys.uscc import validate_uscc
 
@@ -213,41 +214,43 @@ def _apply(db, actor: Actor, roster: _Roster, preview: RosterPreview, filename: 
 
 
 def _preview(db, actor: Actor, roster: _Roster, data: bytes, filename: str) -> RosterPreview:
-    require_role(actor, ADMIN)
     return _check_file(db, roster, data, filename)
 
 
 def _import(db, actor: Actor, roster: _Roster, data: bytes, filename: str) -> dict:
     """Check the file against what is stored now and apply it, all in one transaction."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         preview = _check_file(db, roster, data, filename)
         _apply(db, actor, roster, preview, filename)
     return preview.counts
 
 
+@requires("roster.manage")
 def preview_enterprises(db, actor: Actor, data: bytes, filename: str) -> RosterPreview:
     """What importing an enterprise roster file would change, field by field. Stores nothing."""
     return _preview(db, actor, ENTERPRISE_ROSTER, data, filename)
 
 
+@requires("roster.manage")
 def preview_agencies(db, actor: Actor, data: bytes, filename: str) -> RosterPreview:
     """What importing an agency roster file would change, field by field. Stores nothing."""
     return _preview(db, actor, AGENCY_ROSTER, data, filename)
 
 
+@requires("roster.manage")
 def import_enterprises(db, actor: Actor, data: bytes, filename: str) -> dict:
     """Add or update the enterprises of a roster file; returns {'added', 'updated', 'unchanged'}."""
     return _import(db, actor, ENTERPRISE_ROSTER, data, filename)
 
 
+@requires("roster.manage")
 def import_agencies(db, actor: Actor, data: bytes, filename: str) -> dict:
     """Add or update the agencies of a roster file; returns {'added', 'updated', 'unchanged'}."""
     return _import(db, actor, AGENCY_ROSTER, data, filename)
 
 
+@requires("roster.manage")
 def roster_counts(db: sqlite_utils.Database, actor: Actor) -> dict:
-    require_role(actor, ADMIN)
     return {
         "agencies": db.execute("SELECT count(*) FROM agencies WHERE active = 1").fetchone()[0],
         "enterprises": db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0],

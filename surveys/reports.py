@@ -18,11 +18,11 @@ import sqlite_utils
 import scoring
 from i18n import t
 from surveys import clock, registry, rounds
-from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.errors import InvalidInput, Term
 from surveys.finalise import FINALISED_STATUSES
+from surveys.permissions import requires
 
-EXPORT_ROLES = (ADMIN, DISCIPLINE)
 COUNTY_SETTING = "county_name"
 
 
@@ -55,9 +55,9 @@ class RoundReport:
         return counts
 
 
+@requires("reports.export")
 def exportable_rounds(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Finalised and published rounds, newest first."""
-    require_role(actor, *EXPORT_ROLES)
     return [r for r in rounds.list_rounds(db) if r["status"] in FINALISED_STATUSES]
 
 
@@ -83,8 +83,8 @@ class ReportVersion(NamedTuple):
     responses_counted: int
 
 
+@requires("reports.export")
 def report_version(db: sqlite_utils.Database, actor: Actor, name: str) -> ReportVersion:
-    require_role(actor, *EXPORT_ROLES)
     round_row = _finalised_round(db, name)
     finalisation = _current_finalisation(db, name)
     last_step = db.execute(
@@ -145,9 +145,9 @@ def _trend(db: sqlite_utils.Database, name: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["round", "agency", "score", "grade"])
 
 
+@requires("reports.export")
 def round_report(db: sqlite_utils.Database, actor: Actor, name: str) -> RoundReport:
     """Gather a finalised round's report; refused to agencies and enterprises."""
-    require_role(actor, *EXPORT_ROLES)
     round_row = _finalised_round(db, name)
     finalisation = _current_finalisation(db, name)
     results = _ranked_results(db, name)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 
 from surveys import audit, clock, questionnaire, rounds
-from surveys.actors import ENTERPRISE, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound
+from surveys.permissions import requires
 from surveys.plain_text import plain_text
 
 MAX_COMMENT = 500
@@ -69,12 +70,12 @@ def store_response(db, round_name: str, enterprise: str, agency: str, ratings: d
     return response_id, revision
 
 
+@requires("responses.submit")
 def choose_agencies(db, actor: Actor, round_name: str, agencies: list[str]) -> None:
     """Record the agencies the enterprise dealt with this quarter.
 
     An agency already rated stays chosen: withdrawing a rating is its own step.
     """
-    require_role(actor, ENTERPRISE)
     with write_transaction(db):
         rounds.require_open(db, round_name)
         for code in agencies:
@@ -87,10 +88,10 @@ def choose_agencies(db, actor: Actor, round_name: str, agencies: list[str]) -> N
                        [round_name, actor.id, code])
 
 
+@requires("responses.submit")
 def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict, comment: str = "",
                   source: str = "online") -> int:
     """Save (or revise) the enterprise's rating of one agency; returns its revision number."""
-    require_role(actor, ENTERPRISE)
     comment = clean_comment(comment)
     with write_transaction(db):
         current = rounds.require_open(db, round_name)
@@ -103,9 +104,9 @@ def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict,
     return revision
 
 
+@requires("responses.submit")
 def withdraw_response(db, actor: Actor, round_name: str, agency: str) -> None:
     """Take back a rating (the enterprise did not deal with that agency after all)."""
-    require_role(actor, ENTERPRISE)
     with write_transaction(db):
         rounds.require_open(db, round_name)
         row = db.execute("SELECT id FROM responses WHERE round = ? AND enterprise = ? AND agency = ?",
@@ -139,9 +140,9 @@ def _my_responses(db, enterprise: str, round_names: list[str]) -> dict[tuple[str
     return found
 
 
+@requires("responses.submit")
 def my_round(db, actor: Actor, round_name: str) -> dict:
     """What the enterprise has chosen and saved in a round: chosen codes, responses by agency."""
-    require_role(actor, ENTERPRISE)
     chosen = [r[0] for r in db.execute(
         "SELECT agency FROM survey_choices WHERE round = ? AND enterprise = ? ORDER BY agency",
         [round_name, actor.id])]
@@ -149,8 +150,8 @@ def my_round(db, actor: Actor, round_name: str) -> dict:
     return {"chosen": chosen, "saved": saved}
 
 
+@requires("responses.view_own")
 def my_past_ratings(db, actor: Actor) -> list[dict]:
     """The enterprise's own ratings in every round that no longer accepts answers."""
-    require_role(actor, ENTERPRISE)
     past = [r["name"] for r in db.query("SELECT name FROM rounds WHERE status NOT IN ('draft', 'open')")]
     return list(_my_responses(db, actor.id, past).values())

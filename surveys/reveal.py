@@ -9,9 +9,10 @@ itself stays in ``reveals``, which only the discipline office reads."""
 from __future__ import annotations
 
 from surveys import audit, cases, clock
-from surveys.actors import DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound
+from surveys.permissions import requires
 
 MAX_REASON = 500
 
@@ -23,7 +24,6 @@ def _enterprise(db, uscc: str) -> dict:
 
 
 def _reveal(db, actor: Actor, reason: str, subject: str, lookup, **link) -> dict:
-    require_role(actor, DISCIPLINE)
     reason = cases.clean_text(reason, MAX_REASON)
     if not reason:
         raise InvalidInput("casework.reveal.reason_needed")
@@ -38,6 +38,7 @@ def _reveal(db, actor: Actor, reason: str, subject: str, lookup, **link) -> dict
         return _enterprise(db, uscc)
 
 
+@requires("rater.reveal")
 def reveal_rater(db, actor: Actor, response_id: int, reason: str) -> dict:
     """The enterprise behind a response: name, credit code, industry and contact."""
     def lookup():
@@ -49,6 +50,7 @@ def reveal_rater(db, actor: Actor, response_id: int, reason: str) -> dict:
     return _reveal(db, actor, reason, "response", lookup, response_id=response_id)
 
 
+@requires("rater.reveal")
 def reveal_problem_raiser(db, actor: Actor, problem_id: int, reason: str) -> dict:
     """The enterprise behind a problem ticket."""
     def lookup():
@@ -60,7 +62,7 @@ def reveal_problem_raiser(db, actor: Actor, problem_id: int, reason: str) -> dic
     return _reveal(db, actor, reason, "problem", lookup, problem_id=problem_id)
 
 
+@requires("rater.reveal")
 def reveal_history(db, actor: Actor, limit: int = 50) -> list[dict]:
     """Earlier reveals, newest first: who, when, why (for the discipline office's own record)."""
-    require_role(actor, DISCIPLINE)
     return list(db.query("SELECT * FROM reveals ORDER BY id DESC LIMIT ?", [limit]))

@@ -16,9 +16,10 @@ import unicodedata
 import sqlite_utils
 
 from surveys import audit
-from surveys.actors import ADMIN, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, Term
+from surveys.permissions import requires
 from surveys.registry import MAX_NAME
 from surveys.uscc import normalise, validate_uscc
 
@@ -88,9 +89,9 @@ def agency_history(db: sqlite_utils.Database, code: str) -> dict[str, int]:
             for table, column in AGENCY_HISTORY.items()}
 
 
+@requires("roster.manage")
 def agencies_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Every agency, active or not, with its number of staff accounts and whether it has history."""
-    require_role(actor, ADMIN)
     rows = list(db.query(
         """SELECT a.*, (SELECT count(*) FROM staff s WHERE s.agency_code = a.code) AS staff
            FROM agencies a ORDER BY a.active DESC, a.code"""))
@@ -99,8 +100,8 @@ def agencies_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     return rows
 
 
+@requires("roster.manage")
 def add_agency(db, actor: Actor, code: str, name_zh: str, name_en: str = "", category: str = "approval") -> str:
-    require_role(actor, ADMIN)
     record = {"code": _agency_code(code), "name_zh": clean_text(name_zh, "name_zh", required=True),
               "name_en": clean_text(name_en, "name_en"), "category": _category(category)}
     with write_transaction(db):
@@ -113,9 +114,9 @@ def add_agency(db, actor: Actor, code: str, name_zh: str, name_en: str = "", cat
     return record["code"]
 
 
+@requires("roster.manage")
 def update_agency(db, actor: Actor, code: str, name_zh: str, name_en: str, category: str) -> None:
     """Change an agency's names and category (its code is its identity and stays)."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         current = _get_agency(db, code)
         changes = {"name_zh": clean_text(name_zh, "name_zh", required=True),
@@ -126,8 +127,8 @@ def update_agency(db, actor: Actor, code: str, name_zh: str, name_en: str, categ
         audit.record(db, actor, "agency.updated", current["code"], **_changed(current, changes))
 
 
+@requires("roster.manage")
 def set_agency_active(db, actor: Actor, code: str, active: bool) -> None:
-    require_role(actor, ADMIN)
     with write_transaction(db):
         current = _get_agency(db, code)
         if bool(current["active"]) == active:
@@ -137,9 +138,9 @@ def set_agency_active(db, actor: Actor, code: str, active: bool) -> None:
         audit.record(db, actor, "agency.reactivated" if active else "agency.deactivated", current["code"])
 
 
+@requires("roster.manage")
 def delete_agency(db, actor: Actor, code: str) -> None:
     """Delete an agency added by mistake; one with history or accounts can only be deactivated."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         current = _get_agency(db, code)
         history = agency_history(db, current["code"])
@@ -179,11 +180,11 @@ def _changed(before: dict, after: dict) -> dict:
     return {k: [before[k], v] for k, v in after.items() if before.get(k) != v}
 
 
+@requires("roster.manage")
 def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
                        status: str = "all") -> list[dict]:
     """The roster, filtered by a piece of the name or the credit code, and by status
     ('all', 'active', 'inactive'); ``has_code`` says whether an access code is issued."""
-    require_role(actor, ADMIN)
     text = " ".join(str(query).split())
     conditions, values = [], []
     if text:
@@ -199,9 +200,9 @@ def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
             FROM enterprises {where} ORDER BY active DESC, name, uscc""", values))
 
 
+@requires("roster.manage")
 def add_enterprise(db, actor: Actor, uscc: str, name: str, industry: str = "",
                    contact_person: str = "", contact_phone: str = "") -> str:
-    require_role(actor, ADMIN)
     record = {"uscc": validate_uscc(uscc), **_enterprise_details(name, industry, contact_person, contact_phone)}
     with write_transaction(db):
         existing = list(db.query("SELECT name FROM enterprises WHERE uscc = ?", [record["uscc"]]))
@@ -212,10 +213,10 @@ def add_enterprise(db, actor: Actor, uscc: str, name: str, industry: str = "",
     return record["uscc"]
 
 
+@requires("roster.manage")
 def update_enterprise(db, actor: Actor, uscc: str, name: str, industry: str = "",
                       contact_person: str = "", contact_phone: str = "") -> None:
     """Change an enterprise's name, industry and contacts (the credit code is its identity)."""
-    require_role(actor, ADMIN)
     changes = _enterprise_details(name, industry, contact_person, contact_phone)
     with write_transaction(db):
         current = _get_enterprise(db, uscc)
@@ -225,9 +226,9 @@ def update_enterprise(db, actor: Actor, uscc: str, name: str, industry: str = ""
         audit.record(db, actor, "enterprise.updated", current["uscc"], **_changed(current, changes))
 
 
+@requires("roster.manage")
 def set_enterprise_active(db, actor: Actor, uscc: str, active: bool) -> None:
     """Deactivate (it can no longer sign in; its past responses stay) or reactivate."""
-    require_role(actor, ADMIN)
     with write_transaction(db):
         current = _get_enterprise(db, uscc)
         if bool(current["active"]) == active:

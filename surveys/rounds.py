@@ -15,9 +15,10 @@ import sqlite_utils
 
 from i18n import t
 from surveys import audit, clock, questionnaire
-from surveys.actors import ADMIN, SYSTEM, Actor, require_role
+from surveys.actors import SYSTEM, Actor
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, RoundNotOpen, Term
+from surveys.permissions import requires
 
 ROUND_NAME = re.compile(r"^(\d{4})Q([1-4])$")
 STATUSES = ("draft", "open", "closed", "finalised", "published")
@@ -61,8 +62,8 @@ def _parse_date(value: str | date, field: str) -> str:
         raise InvalidInput("rounds.bad_date", field=field, value=value) from None
 
 
+@requires("rounds.manage")
 def create_round(db, actor: Actor, name: str, opens_on, closes_on) -> None:
-    require_role(actor, ADMIN)
     name = name.strip().upper()
     parse_round_name(name)
     opens, closes = _parse_date(opens_on, "opens_on"), _parse_date(closes_on, "closes_on")
@@ -90,9 +91,9 @@ def _move(db, actor: Actor, name: str, from_status: str, to_status: str, **colum
         audit.record(db, actor, f"round.{to_status}", name, **columns)
 
 
+@requires("rounds.manage")
 def start_round(db, actor: Actor, name: str, questionnaire_version: int | None = None) -> None:
     """Open a draft round for responses, pinning its questionnaire version."""
-    require_role(actor, ADMIN)
     version = questionnaire_version or questionnaire.latest_version(db)
     questionnaire.get_questionnaire(db, version)  # refuses an unknown version
     other = open_round(db)
@@ -101,8 +102,8 @@ def start_round(db, actor: Actor, name: str, questionnaire_version: int | None =
     _move(db, actor, name, "draft", "open", questionnaire_version=version, opened_at=clock.now_iso())
 
 
+@requires("rounds.manage")
 def close_round(db, actor: Actor, name: str) -> None:
-    require_role(actor, ADMIN)
     _move(db, actor, name, "open", "closed", closed_at=clock.now_iso())
 
 
@@ -117,9 +118,9 @@ def require_open(db: sqlite_utils.Database, name: str) -> dict:
     return current
 
 
+@requires("rounds.manage")
 def rounds_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Every round with how many responses and distinct enterprises it has."""
-    require_role(actor, ADMIN)
     return list(db.query(
         """SELECT r.*, count(s.id) AS responses, count(DISTINCT s.enterprise) AS enterprises
            FROM rounds r LEFT JOIN responses s ON s.round = r.name

@@ -18,6 +18,7 @@ from i18n import catalogue, t
 from surveys import clock, rounds
 from surveys.actors import Actor
 from surveys.export_safety import safe_cell, workbook_bytes
+from surveys.permissions import requires
 from surveys.reports import RoundReport, interval_text, local_datetime, round_report, term
 
 SCORE_FORMAT = "0.0"
@@ -181,6 +182,7 @@ def build_workbook(report: RoundReport, lang: str) -> bytes:
     return workbook_bytes(wb)
 
 
+@requires("reports.export")
 def round_workbook(db: sqlite_utils.Database, actor: Actor, name: str, lang: str) -> bytes:
     """A finalised round's workbook; only the administrator and the discipline office may export."""
     return build_workbook(round_report(db, actor, name), lang)

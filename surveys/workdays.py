@@ -22,9 +22,10 @@ import sqlite_utils
 from chinese_calendar import constants as library
 
 from surveys import audit, clock
-from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
+from surveys.actors import Actor
 from surveys.db import write_transaction
 from surveys.errors import ImportRefused, InvalidInput, RowProblem, Term
+from surveys.permissions import requires
 
 HOLIDAY, WORKDAY = "holiday", "workday"
 ENTERED, LIBRARY, MISSING = "entered", "library", "missing"
@@ -100,9 +101,9 @@ def missing_years(db: sqlite_utils.Database, on: date | None = None) -> list[int
     return [year for year in years if calendar.source(year) == MISSING]
 
 
+@requires("calendar.view")
 def calendar_warning(db: sqlite_utils.Database, actor: Actor) -> list[int]:
     """The years the administrator and the discipline office are warned about."""
-    require_role(actor, ADMIN, DISCIPLINE)
     return missing_years(db)
 
 
@@ -118,9 +119,9 @@ class YearSchedule:
     entered_at: str = ""
 
 
+@requires("calendar.view")
 def year_schedule(db: sqlite_utils.Database, actor: Actor, year: int) -> YearSchedule:
     """A year's holidays and make-up days as they stand, and where (and from whom) they come."""
-    require_role(actor, ADMIN, DISCIPLINE)
     calendar = load_calendar(db)
     entered = db.execute("SELECT entered_by, entered_at FROM calendar_years WHERE year = ?", [year]).fetchone()
     return YearSchedule(year, tuple(sorted(d for d in calendar.holidays if d.year == year)),
@@ -217,10 +218,10 @@ def _open_deadlines(db) -> list[dict]:
     return found
 
 
+@requires("calendar.manage")
 def deadlines_that_would_change(db, actor: Actor, year: int, holidays: set[date],
                                 workdays: set[date]) -> list[dict]:
     """Open deadlines whose working-day count the proposed schedule would move (they are not moved)."""
-    require_role(actor, ADMIN)
     current = load_calendar(db)
     proposed = _with_year(current, year, holidays, workdays)
     changed = []
@@ -233,9 +234,9 @@ def deadlines_that_would_change(db, actor: Actor, year: int, holidays: set[date]
     return changed
 
 
+@requires("calendar.manage")
 def enter_year(db, actor: Actor, year: int, holidays: set[date], workdays: set[date]) -> None:
     """Store a year's schedule; it replaces the library's for that year. Issued deadlines stay as they are."""
-    require_role(actor, ADMIN)
     problems: list = []
     _check_schedule(dict.fromkeys(holidays, 1), dict.fromkeys(workdays, 1), problems)
     if problems or any(d.year != year for d in holidays | workdays):

@@ -1,82 +1,36 @@
-"""The authorisation matrix: every service function called as every role.
+"""The authorisation matrix, generated from the permission table.
 
-ROLE_TABLE is DESIGN §2 written out per service function. The test finds every
-public function in surveys/ that takes (db, actor, ...) and fails if one is
-missing from the table, so a new service cannot ship without saying who may
-call it. A role not in a function's row must get PermissionDenied *before*
-anything happens (the database is unchanged); a role in the row must get past
-the permission check.
+Every public function in surveys/ that takes (db, actor, ...) declares the one
+capability it needs (``@permissions.requires``); the roles that hold that
+capability in permissions.ROLE_CAPABILITIES may call it, every other role may
+not. The test fails for a service that declares nothing, so a new service cannot
+ship without saying who may call it. A role without the capability must get
+PermissionDenied *before* anything happens (the database is unchanged); a role
+with it must get past the permission check. The table itself is checked against
+DESIGN §2 in words, so the matrix is not just the code agreeing with itself.
 """
+import ast
 import importlib
 import inspect
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 
+import i18n
 import surveys
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor
+from surveys import permissions
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.db import connect
 from surveys.errors import PermissionDenied
+from surveys.permissions import CAPABILITIES, ROLE_CAPABILITIES, roles_holding
 
+ROOT = Path(__file__).resolve().parent.parent
 E, A, D, M = ENTERPRISE, AGENCY, DISCIPLINE, ADMIN
-STAFF = {A, D, M}
+ROLES = list(ROLE_CAPABILITIES)
 
-ROLE_TABLE = {
-    # enterprise: sign in, rate the agencies it dealt with, revise until close, see its own past ratings
-    "responses.choose_agencies": {E}, "responses.save_response": {E}, "responses.withdraw_response": {E},
-    "responses.my_round": {E}, "responses.my_past_ratings": {E},
-    # enterprise problems (登记销号): raised and confirmed by the enterprise, answered by the agency
-    "problems.raise_problem": {E}, "problems.confirm_problem": {E}, "problems.my_problems": {E},
-    "problems.agency_problems": {A}, "problems.answer_problem": {A},
-    "problems.problems_overview": {D, M}, "problems.problem_counts": {D, M},
-    # agency: its own scores, trends and the published ranking; discipline and administrator see all
-    "dashboards.agency_dashboard": {A, D, M}, "dashboards.agency_choices": {A, D, M},
-    "dashboards.county_overview": {D, M}, "dashboards.published_ranking": {A, D, M},
-    "dashboards.ranking_rounds": {A, D, M},
-    # cases: the agency answers its own; the discipline office reviews every escalation
-    "cases.advance_case": {A, D}, "casework.agency_cases": {A}, "casework.agency_case": {A},
-    "casework.inbox": {D, M}, "casework.case_evidence": {D, M}, "casework.case_counts": {D, M},
-    "notices.notice_html": {A, D, M}, "notices.notice_title": {A, D, M},
-    # appeals: lodged by the agency, decided by the discipline office
-    "appeals.appealable_rounds": {A}, "appeals.responses_for_appeal": {A}, "appeals.lodge_appeal": {A},
-    "appeals.my_appeals": {A}, "appeals.decide_appeal": {D}, "appeals.appeals_for_review": {D, M},
-    "appeals.rounds_to_refinalise": {D, M},
-    # revealing a rater: the discipline office only, with a reason
-    "reveal.reveal_rater": {D}, "reveal.reveal_problem_raiser": {D}, "reveal.reveal_history": {D},
-    # excluding a response (upheld appeal, administrator's decision)
-    "exclusions.exclude_response": {D, M}, "exclusions.decidable_rounds": {M},
-    "exclusions.responses_to_decide": {M}, "exclusions.exclude_numbered_response": {M},
-    "exclusions.waiting_for_refinalisation": {M},
-    # reports: administrator and discipline office export
-    "reports.exportable_rounds": {D, M}, "reports.report_version": {D, M}, "reports.round_report": {D, M},
-    "workbook.round_workbook": {D, M}, "bulletin.round_bulletin": {D, M},
-    # administrator: rounds, finalisation, rosters, accounts, codes, paper, monitoring, questionnaires, audit
-    "rounds.create_round": {M}, "rounds.start_round": {M}, "rounds.close_round": {M},
-    "rounds.rounds_overview": {M}, "finalise.finalise_round": {M}, "finalise.publish_round": {M},
-    "registry.import_agencies": {M}, "registry.import_enterprises": {M}, "registry.roster_counts": {M},
-    "registry.preview_agencies": {M}, "registry.preview_enterprises": {M},
-    "roster_admin.add_agency": {M}, "roster_admin.update_agency": {M}, "roster_admin.set_agency_active": {M},
-    "roster_admin.delete_agency": {M}, "roster_admin.agencies_overview": {M}, "roster_admin.add_enterprise": {M},
-    "roster_admin.update_enterprise": {M}, "roster_admin.set_enterprise_active": {M},
-    "roster_admin.search_enterprises": {M},
-    "accounts.create_staff": {M}, "accounts.list_staff": {M}, "accounts.reset_password": {M},
-    "accounts.set_staff_active": {M}, "accounts.issue_access_code": {M},
-    "accounts.change_password": STAFF,
-    "access_slips.code_counts": {M}, "access_slips.issue_access_codes": {M},
-    "paper_returns.blank_template": {M}, "paper_returns.preview_paper_returns": {M},
-    "paper_returns.import_paper_returns": {M},
-    "monitoring.round_progress": {M}, "monitoring.non_responders": {M}, "monitoring.call_list_csv": {M},
-    "monitoring.call_list_xlsx": {M},
-    "questionnaire_admin.list_versions": {M}, "questionnaire_admin.create_version": {M},
-    "questionnaire_admin.update_version": {M},
-    "audit_view.search_audit": {M}, "audit_view.count_audit": {M}, "audit_view.filter_choices": {M},
-    "audit_view.export_csv": {M}, "audit_view.export_xlsx": {M},
-    "monitoring.close_check": {M},
-    # China's working calendar: the administrator keeps it; both are warned when a year is missing
-    "workdays.calendar_warning": {D, M}, "workdays.year_schedule": {D, M},
-    "workdays.deadlines_that_would_change": {M}, "workdays.enter_year": {M},
-}
 # Steps that run inside another service's transaction, after that service checked the actor.
 INTERNAL = {"audit.record", "cases.open_case", "cases.withdraw_case", "exclusions.insert_exclusion",
             "accounts.still_active",
@@ -96,6 +50,14 @@ def service_functions() -> dict[str, object]:
 
 
 SERVICES = service_functions()
+DECLARED = {name: function.capability for name, function in SERVICES.items() if hasattr(function, "capability")}
+
+
+def allowed_roles(name: str) -> set[str]:
+    """Who may call the service: the roles holding the capability it declares."""
+    return set(roles_holding(DECLARED[name]))
+
+
 PLACEHOLDERS = {"data": b"uscc,name\n", "filename": "x.csv", "ratings": {}, "agencies": [], "items": [],
                 "active": True, "uphold": True, "solved": True, "replace": False, "progress": None,
                 "case_id": 1, "problem_id": 1, "appeal_id": 1, "response_id": 1, "number": 1, "limit": 10,
@@ -133,7 +95,8 @@ def actor_for(role: str, db) -> Actor:
         return enterprise_actor(uscc)
     if role == A:
         return Actor(role=A, id=agency.lower(), name=agency, agency_code=agency)
-    return {D: DISCIPLINE_ACTOR, M: ADMIN_ACTOR}[role]
+    known = {D: DISCIPLINE_ACTOR, M: ADMIN_ACTOR}
+    return known.get(role) or Actor(role=role, id=role, name=role)  # a role added to the table later
 
 
 def owned_ids(db) -> dict:
@@ -143,30 +106,130 @@ def owned_ids(db) -> dict:
     return {"case_id": case[0] if case else 1, "problem_id": problem, "agency": agency, "code": agency}
 
 
-def test_every_service_function_is_in_the_role_table():
-    assert sorted(set(SERVICES) - set(ROLE_TABLE) - INTERNAL) == []
-    assert sorted(set(ROLE_TABLE) - set(SERVICES)) == []  # no stale rows
+def test_every_service_function_declares_the_capability_it_needs():
+    undeclared = sorted(set(SERVICES) - set(DECLARED) - INTERNAL)
+    assert undeclared == [], "add @requires(<capability>) to these services (or, if another service's " \
+                             "transaction calls them after its own check, list them in INTERNAL)"
+    assert sorted(INTERNAL - set(SERVICES)) == []  # no stale rows
+    assert sorted(INTERNAL & set(DECLARED)) == []
 
 
-@pytest.mark.parametrize("name", sorted(ROLE_TABLE))
+@pytest.mark.parametrize("name", sorted(DECLARED))
 def test_each_role_is_refused_or_let_through_as_the_table_says(name, demo_path):
     function = SERVICES[name]
     db = connect(demo_path)
     owned = owned_ids(db)
     before = dump(db)
-    for role in (E, A, D, M):
-        if role in ROLE_TABLE[name]:
+    allowed = allowed_roles(name)
+    for role in ROLES:
+        if role in allowed:
             continue
         with pytest.raises(PermissionDenied):
             function(db, actor_for(role, db), **placeholder_arguments(function, owned))
         assert dump(db) == before, f"{name} as {role} changed the database before refusing"
-    for role in sorted(ROLE_TABLE[name]):
+    for role in sorted(allowed):
         try:
             function(db, actor_for(role, db), **placeholder_arguments(function, owned))
         except PermissionDenied as refused:
-            pytest.fail(f"{name} refused {role}, which DESIGN §2 allows: {refused}")
+            pytest.fail(f"{name} refused {role}, which holds {DECLARED[name]}: {refused}")
         except Exception:
             pass  # placeholder arguments may be refused for other reasons: the permission check passed
+
+
+# --- the table against DESIGN §2, in words ---------------------------------------------
+
+def held(role: str, prefix: str = "") -> set[str]:
+    return {c for c in ROLE_CAPABILITIES[role] if c.startswith(prefix)}
+
+
+def test_enterprises_never_see_results_casework_or_who_rated():
+    # "see its own past ratings; never see anyone else's"
+    assert held(E) <= {"responses.submit", "responses.view_own", "problems.raise"}
+    for prefix in ("results.", "ranking.", "cases.", "notices.", "appeals.", "rater.", "reports.", "agencies."):
+        assert held(E, prefix) == set(), prefix
+
+
+def test_agency_accounts_hold_only_views_of_their_own_agency():
+    # "see its own scores ... the published ranking; never learn which enterprise rated it"
+    assert {c for c in held(A) if c.endswith(".view_all")} == set()
+    assert "agencies.all" not in held(A)
+    assert "rater.reveal" not in held(A)
+    assert roles_holding("appeals.lodge") == [A] and roles_holding("cases.answer") == [A]
+
+
+def test_only_the_discipline_office_reveals_a_rater_decides_appeals_and_reviews_cases():
+    assert roles_holding("rater.reveal") == [D]
+    assert roles_holding("appeals.decide") == [D]
+    assert roles_holding("cases.review") == [D]
+
+
+def test_the_administrator_organises_but_cannot_reveal_a_rater():
+    # DESIGN §6: "the administrator sees who has answered ..., never how a given enterprise rated"
+    assert "rater.reveal" not in held(M)
+    for capability in ("rounds.manage", "rounds.finalise", "roster.manage", "accounts.manage",
+                       "questionnaires.manage", "monitoring.view", "audit.view"):
+        assert roles_holding(capability) == [M], capability
+
+
+def test_the_discipline_office_and_the_administrator_see_all_results():
+    assert set(roles_holding("results.view_all")) == {D, M}
+    assert set(roles_holding("reports.export")) == {D, M}
+
+
+def test_services_that_link_a_rater_need_the_reveal_capability():
+    """A table can be right and a service still ask for the wrong capability: pin the ones
+    whose mistake would break DESIGN §6."""
+    reveal = {name: cap for name, cap in DECLARED.items() if name.startswith("reveal.")}
+    assert reveal and set(reveal.values()) == {"rater.reveal"}
+    assert DECLARED["appeals.decide_appeal"] == "appeals.decide"
+    assert DECLARED["dashboards.county_overview"] == "results.view_all"
+
+
+def test_every_capability_is_held_and_used():
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in
+                        [*ROOT.glob("surveys/*.py"), *ROOT.glob("app_pages/*.py"), ROOT / "streamlit_app.py"]
+                        if path.name != "permissions.py")
+    for capability in CAPABILITIES:
+        assert roles_holding(capability), f"no role holds {capability}"
+        assert re.search(rf'"!?{re.escape(capability)}"', sources), f"nothing checks {capability}"
+    for role, capabilities in ROLE_CAPABILITIES.items():
+        assert capabilities <= set(CAPABILITIES), role
+
+
+def test_every_role_has_a_name_in_both_catalogues():
+    for role in ROLES:
+        for lang in i18n.LANGUAGES:
+            assert i18n.t(f"roles.{role}", lang) != f"roles.{role}", (role, lang)
+
+
+def test_every_role_has_a_home_page_it_may_open():
+    tree = ast.parse((ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
+    assigned = {n.targets[0].id: n.value for n in tree.body if isinstance(n, ast.Assign)
+                and isinstance(n.targets[0], ast.Name)}
+    home = {ast.literal_eval(k) if not isinstance(k, ast.Name) else k.id.lower(): ast.literal_eval(v)
+            for k, v in zip(assigned["HOME"].keys, assigned["HOME"].values)}
+    pages = {path: shown_when for path, _key, _icon, shown_when in ast.literal_eval(assigned["PAGES"])}
+    for role in ROLES:
+        assert role in permissions.roles_meeting(pages[home[role]]), role
+
+
+def test_the_agency_rule_covers_its_own_agency_only():
+    assert permissions.covers_agency(AGENCY_ACTOR, "FGW")
+    assert not permissions.covers_agency(AGENCY_ACTOR, "SCJG")
+    assert permissions.covers_agency(DISCIPLINE_ACTOR, "SCJG") and permissions.covers_agency(ADMIN_ACTOR, "SCJG")
+    assert not permissions.covers_agency(enterprise_actor("x"), "FGW")
+    assert permissions.allowed(AGENCY_ACTOR, "results.view_agency", "FGW")
+    assert not permissions.allowed(AGENCY_ACTOR, "results.view_agency", "SCJG")
+
+
+def test_a_misspelt_capability_fails_loudly():
+    with pytest.raises(KeyError):
+        permissions.allowed(ADMIN_ACTOR, "results.view_everything")
+
+
+def test_docs_show_the_table_as_the_code_has_it():
+    text = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+    assert permissions.markdown_table() in text, "regenerate the table: python -m surveys.permissions"
 
 
 AGENCY_OWN_ONLY = [

@@ -29,6 +29,7 @@ expect = playwright_api.expect
 
 from surveys import cases, rounds  # noqa: E402
 from surveys.actors import AGENCY, Actor  # noqa: E402
+from surveys.permissions import roles_meeting  # noqa: E402
 from tests import browser_support as bs  # noqa: E402  (needs playwright)
 
 pytestmark = pytest.mark.browser
@@ -435,11 +436,9 @@ def pages_by_role() -> dict[str, list[tuple[str, str]]]:
     table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
                  and getattr(node.targets[0], "id", None) == "PAGES")
     found: dict[str, list[tuple[str, str]]] = {}
-    for entry in table.elts:
-        path, key = entry.elts[0].value, entry.elts[1].value
-        roles = [role.id.lower() for role in entry.elts[3].elts]
+    for path, key, _icon, shown_when in ast.literal_eval(table):
         if (bs.APP_DIR / path).exists():
-            for role in roles:
+            for role in roles_meeting(shown_when):
                 found.setdefault(role, []).append((path, key))
     return found
 

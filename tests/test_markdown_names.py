@@ -20,6 +20,7 @@ from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR
 from surveys import demo_casework, rounds
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.db import connect
+from surveys.permissions import roles_meeting
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
@@ -80,8 +81,8 @@ def pages_by_role() -> list[tuple[str, str]]:
     (the module draws when imported, so its table is read, not run)."""
     tree = ast.parse((ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
     table = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
-    roles = {"ENTERPRISE": ENTERPRISE, "AGENCY": AGENCY, "DISCIPLINE": DISCIPLINE, "ADMIN": ADMIN}
-    return [(entry.elts[0].value, roles[role.id]) for entry in table.value.elts for role in entry.elts[3].elts]
+    return [(path, role) for path, _key, _icon, shown_when in ast.literal_eval(table.value)
+            for role in roles_meeting(shown_when)]
 
 
 def markdown_texts(at: AppTest) -> list[tuple[str, str]]:
