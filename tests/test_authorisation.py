@@ -63,7 +63,7 @@ ROLE_TABLE = {
     "accounts.create_staff": {M}, "accounts.list_staff": {M}, "accounts.reset_password": {M},
     "accounts.set_staff_active": {M}, "accounts.issue_access_code": {M},
     "accounts.change_password": STAFF,
-    "access_slips.code_counts": {M}, "access_slips.issue_access_codes": {M},
+    "access_slips.code_counts": {M}, "access_slips.issue_access_codes": {M}, "access_slips.set_letter_contact": {M},
     "paper_returns.blank_template": {M}, "paper_returns.preview_paper_returns": {M},
     "paper_returns.import_paper_returns": {M},
     "monitoring.round_progress": {M}, "monitoring.non_responders": {M}, "monitoring.call_list_csv": {M},
