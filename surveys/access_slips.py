@@ -190,7 +190,8 @@ def qr_svg(link: str) -> str:
     """The link as a QR code in SVG: vector, so it prints sharp at any size; quiet zone included."""
     out = io.BytesIO()
     segno.make(link, error="m", micro=False).save(
-        out, kind="svg", xmldecl=False, svgns=True, omitsize=True, svgclass="qr", lineclass=None, nl=False)
+        out, kind="svg", xmldecl=False, svgns=True, omitsize=True, svgclass="qr", lineclass=None, nl=False,
+        light="#fff")  # its own white ground: a scanner needs light around the modules whatever is behind
     return out.getvalue().decode("ascii")
 
 
