@@ -150,19 +150,19 @@ p { margin: 0; }
 .sheet { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); grid-template-rows: repeat(3, minmax(0, 1fr));
          width: 194mm; height: 280mm; break-after: page; page-break-after: always; }
 .sheet:last-child { break-after: auto; page-break-after: auto; }
-.slip { outline: 0.3mm dashed #555; outline-offset: -0.15mm; padding: 4mm 4.5mm; overflow: hidden; }
+.slip { outline: 0.3mm dashed #555; outline-offset: -0.15mm; padding: 3.5mm 4.5mm; overflow: hidden; }
 h1 { font-size: 10pt; margin: 0 0 0.8mm; }
-.middle { display: flex; gap: 2mm; align-items: flex-start; margin-top: 1.5mm; }
+.middle { display: flex; gap: 2mm; align-items: flex-start; margin-top: 1mm; }
 .facts { flex: 1; min-width: 0; }
 .name { font-weight: bold; font-size: 9.5pt; word-break: break-all; margin-bottom: 0.5mm; }
 .code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 11pt; font-weight: bold;
         border: 0.3mm solid #000; padding: 0 1mm; display: inline-block; white-space: nowrap; }
 figure { margin: 0; width: 30mm; flex: none; text-align: center; font-size: 7pt; }
 figure svg { width: 30mm; height: 30mm; display: block; }
-.how, .link, .trial, .contact { margin-top: 1.2mm; }
+.how, .link, .trial, .contact { margin-top: 1mm; }
 .link { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 7pt; word-break: break-all; }
 .contact { font-weight: bold; }
-.note { font-size: 6.5pt; margin-top: 1.2mm; color: #222; }
+.note { font-size: 6.5pt; margin-top: 1mm; color: #222; }
 .trial { border: 0.4mm solid #000; font-weight: bold; padding: 0.3mm 1mm; }
 @media screen { body { background: #eee; } .sheet { background: #fff; margin: 1em auto; padding: 8mm; } }
 """
