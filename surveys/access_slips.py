@@ -14,7 +14,6 @@ trial only.
 from __future__ import annotations
 
 import html
-import io
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -187,12 +186,10 @@ def letter_details(db: sqlite_utils.Database, round_name: str | None, lang: str)
 
 
 def qr_svg(link: str) -> str:
-    """The link as a QR code in SVG: vector, so it prints sharp at any size; quiet zone included."""
-    out = io.BytesIO()
-    segno.make(link, error="m", micro=False).save(
-        out, kind="svg", xmldecl=False, svgns=True, omitsize=True, svgclass="qr", lineclass=None, nl=False,
-        light="#fff")  # its own white ground: a scanner needs light around the modules whatever is behind
-    return out.getvalue().decode("ascii")
+    """The link as a QR code in inline SVG: vector, so it prints sharp at any size; quiet zone included,
+    and its own white ground (a scanner needs light around the modules whatever is behind them)."""
+    return segno.make(link, error="m", micro=False).svg_inline(
+        omitsize=True, svgclass="qr", lineclass=None, light="#fff")
 
 
 def _facts(entry: IssuedCode, details: LetterDetails, lang: str, text) -> str:

@@ -39,8 +39,10 @@ def slips_of(sheet: str) -> dict[str, str]:
 
 
 def decode_qr(svg: str) -> list[str]:
-    """What a QR decoder reads from the slip's SVG drawn as a picture."""
-    picture = Image.open(io.BytesIO(vl_convert.svg_to_png(svg, scale=6)))
+    """What a QR decoder reads from the slip's SVG drawn as a picture (inline in HTML the SVG
+    needs no namespace; drawn on its own, it does)."""
+    standalone = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    picture = Image.open(io.BytesIO(vl_convert.svg_to_png(standalone, scale=6)))
     return [found.text for found in zxingcpp.read_barcodes(picture)]
 
 
