@@ -118,13 +118,25 @@ def letter_round() -> str | None:
 
 
 def keep_sheet(issued: list[IssuedCode], round_name: str | None, slip_lang: str) -> None:
-    label = rounds.round_label(round_name, slip_lang) if round_name else None
+    details = access_slips.letter_details(db, round_name, slip_lang)
+    with st.spinner(ui.tr("roster_admin.codes.drawing")):  # a QR code per slip: seconds for a whole county
+        sheet_html = access_slips.render_slips(issued, details, slip_lang)
     st.session_state[SHEET] = {
-        "html": access_slips.render_slips(issued, label, slip_lang),
+        "html": sheet_html,
         "count": len(issued),
         "single": issued[0] if len(issued) == 1 else None,
         "file": f"access-codes-{round_name or 'slips'}.html",
+        "base": access_slips.base_url(),  # the base the slips were drawn with, not whatever it is later
     }
+
+
+def loopback_confirmed(base: str, key: str) -> bool:
+    """Slips whose link leads back to this computer are for a trial only: said loudly, and
+    downloaded only once the administrator has ticked that they know."""
+    if not access_slips.is_loopback(base):
+        return True
+    st.error(ui.tr_md("roster_admin.codes.loopback_warning", base=base), icon=":material/link_off:")
+    return st.checkbox(ui.tr("roster_admin.codes.confirm_loopback"), key=key)
 
 
 def issued_sheet() -> None:
@@ -139,14 +151,29 @@ def issued_sheet() -> None:
         if single is not None:
             st.text(ui.tr("roster_admin.codes.code_for", ident=single.uscc))
             st.code(single.code, language=None)
-            st.code(access_slips.sign_in_link(single.code), language=None)
+            st.code(access_slips.sign_in_link(single.code, sheet["base"]), language=None)
         if sheet["count"]:
+            confirmed = loopback_confirmed(sheet["base"], "confirm_loopback_sheet")
             st.download_button(ui.tr("roster_admin.codes.download"), sheet["html"], file_name=sheet["file"],
-                               mime="text/html", type="primary", on_click="ignore", icon=":material/print:")
+                               mime="text/html", type="primary", on_click="ignore", icon=":material/print:",
+                               disabled=not confirmed, key="download_sheet")
             st.caption(ui.tr("roster_admin.codes.print_help"))
         if st.button(ui.tr("roster_admin.codes.clear"), key="clear_sheet"):
             del st.session_state[SHEET]
             st.rerun()
+
+
+def letter_contact_setting() -> None:
+    """The contact every slip prints; without one the enterprise has nobody to call."""
+    current = access_slips.letter_contact(db)
+    with st.form("letter_contact_form", border=False):
+        contact = st.text_input(ui.tr("roster_admin.codes.contact"), value=current, key="letter_contact",
+                                help=ui.tr("roster_admin.codes.contact_help"),
+                                max_chars=access_slips.MAX_CONTACT)
+        if st.form_submit_button(ui.tr("roster_admin.codes.contact_save")):
+            run(access_slips.set_letter_contact, contact, done=ui.tr("roster_admin.codes.contact_saved"))
+    if not current:
+        st.warning(ui.tr("roster_admin.codes.contact_missing"))
 
 
 def issue_one(round_name: str | None, slip_lang: str) -> None:
@@ -214,6 +241,11 @@ def codes_tab() -> None:
     with right:
         slip_lang = st.selectbox(ui.tr("roster_admin.codes.slip_language"), ["zh", "en"], key="slip_lang",
                                  format_func=lambda code: ui.tr(f"lang.{code}"))
+    letter_contact_setting()
+    if SHEET not in st.session_state and access_slips.is_loopback(access_slips.base_url()):
+        # said before any code is issued, not only on the sheet (which says it itself)
+        st.error(ui.tr_md("roster_admin.codes.loopback_warning", base=access_slips.base_url()),
+                 icon=":material/link_off:")
     counts = access_slips.code_counts(db, me)
     a, b, c = st.columns(3)
     a.metric(ui.tr("roster_admin.codes.active"), counts["active"])

@@ -220,6 +220,8 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         if not is_empty(db):
             return False
         db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', ?)", [vocab["county"]])
+        db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('letter_contact', ?)",
+                   [vocab["letter_contact"]])
         db["agencies"].insert_all(agencies)
         enterprises = _enterprises(rng, vocab)
         db["enterprises"].insert_all([{k: v for k, v in e.items() if k != "index"} for e in enterprises])

@@ -89,10 +89,12 @@ class StreamlitServer:
             pass
 
 
-def start_server(work_dir: Path, extra_env: dict[str, str] | None = None) -> StreamlitServer:
-    """Start ``streamlit run streamlit_app.py`` on a free port and wait until it is healthy
-    (``extra_env``: more environment variables for the server, e.g. its settings)."""
-    port = free_port()
+def start_server(work_dir: Path, extra_env: dict[str, str] | None = None,
+                 port: int | None = None) -> StreamlitServer:
+    """Start ``streamlit run streamlit_app.py`` on a free port (or ``port``, known beforehand when a
+    setting must name it) and wait until it is healthy (``extra_env``: more environment variables
+    for the server, e.g. its settings)."""
+    port = port or free_port()
     db_path = work_dir / "browser.db"
     log_path = work_dir / "streamlit.log"
     env = dict(os.environ)

@@ -206,13 +206,13 @@ def test_a_deactivated_enterprise_gets_no_code_and_cannot_sign_in(db, world):
 
 # --- the slips -------------------------------------------------------------------------
 
-def test_slips_hold_each_code_and_link_one_page_each(monkeypatch):
+def test_slips_hold_each_code_and_link(monkeypatch):
     monkeypatch.setenv("QIPING_BASE_URL", "https://qiping.example.gov.cn/")
     issued = [IssuedCode(make_uscc("91511022MA0000001"), "青川县金山建材有限公司", "QP-AAAAA-BBBBB-CCCCC"),
               IssuedCode(make_uscc("91511022MA0000002"), "青川县白云食品有限公司", "QP-DDDDD-EEEEE-FFFFF")]
-    sheet = access_slips.render_slips(issued, "2026年第四季度")
-    assert sheet.count('<section class="slip">') == 2
-    assert "page-break-after: always" in sheet and '<meta charset="utf-8">' in sheet
+    sheet = access_slips.render_slips(issued, access_slips.LetterDetails(round_label="2026年第四季度"))
+    assert sheet.count('<section class="slip"') == 2
+    assert "size: A4" in sheet and '<meta charset="utf-8">' in sheet
     for entry in issued:
         assert entry.code in sheet and entry.uscc in sheet and entry.name in sheet
         assert f'href="https://qiping.example.gov.cn/?code={entry.code}"' in sheet
@@ -280,7 +280,7 @@ def test_page_rotates_all_codes_and_offers_the_sheet_once(page, demo_db):
     assert "已发放 300 个访问码。" in [s.value for s in page.success]
     assert any("无法再次显示" in w.value for w in page.warning)
     sheet = page.session_state["issued_sheet"]["html"]
-    assert sheet.count('<section class="slip">') == 300 and "2026年第四季度" in sheet
+    assert sheet.count('<section class="slip"') == 300 and "2026年第四季度" in sheet
     with pytest.raises(SignInRefused):
         accounts.sign_in_enterprise(demo_db, "QP-DEMO-0001", "c")
     first_code = sheet.split('<span class="code">')[1].split("<")[0]
@@ -306,7 +306,7 @@ def test_page_issues_codes_only_to_enterprises_without_one(page, demo_db):
     page.run()
     page.button(key="issue_many").click().run()
     sheet = page.session_state["issued_sheet"]["html"]
-    assert sheet.count('<section class="slip">') == 1 and HOSTILE not in sheet
+    assert sheet.count('<section class="slip"') == 1 and HOSTILE not in sheet
     assert accounts.sign_in_enterprise(demo_db, "QP-DEMO-0001", "c").role == "enterprise"  # others untouched
 
 
