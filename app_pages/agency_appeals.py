@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import appeals, questionnaire, rounds
 from surveys.errors import QipingError
@@ -43,7 +44,7 @@ else:
     windows = {r["round"]: r for r in open_rounds}
     round_name = st.selectbox(ui.tr("casework.col.round"), list(windows),
                               format_func=lambda r: ui.tr("casework.agency_appeals.round_option",
-                                                          round=rounds.round_label(r, lang),
+                                                          round=labels.round_label(r, lang),
                                                           end=ui.format_date(windows[r]["window_ends"])))
     names = item_names(round_name)
     rows = appeals.responses_for_appeal(db, me, round_name, me.agency_code)
@@ -80,7 +81,7 @@ if not mine:
     st.caption(ui.tr("casework.agency_appeals.none_yet"))
 else:
     st.dataframe(pd.DataFrame([{
-        ui.tr("casework.col.round"): rounds.round_label(a["round"], lang),
+        ui.tr("casework.col.round"): labels.round_label(a["round"], lang),
         ui.tr("casework.col.number"): a["number"],
         ui.tr("casework.col.score"): a["score"],
         ui.tr("casework.col.comment"): a["comment"],

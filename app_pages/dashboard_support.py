@@ -14,6 +14,7 @@ from typing import Callable
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 import charts
 from surveys import dashboards, rounds
@@ -65,11 +66,11 @@ def show_chart(spec: dict, file_stem: str, key: str, on_select=None):
 
 
 def round_name(name: str) -> str:
-    return rounds.round_label(name, ui.lang())
+    return labels.round_label(name, ui.lang())
 
 
 def round_formatter() -> Callable[[str], str]:
     """A widget's format_func for round names, bound to this run's language
     (a widget may format its options again outside the script run)."""
     lang = ui.lang()
-    return lambda name: rounds.round_label(name, lang)
+    return lambda name: labels.round_label(name, lang)

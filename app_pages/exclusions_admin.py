@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import exclusions, questionnaire, registry, rounds
 from surveys.errors import QipingError
@@ -62,12 +63,12 @@ if not decidable:
     st.info(ui.tr("exclusions_admin.no_round"))
     st.stop()
 round_name = st.selectbox(ui.tr("exclusions_admin.round"), list(decidable),
-                          format_func=lambda r: ui.tr("exclusions_admin.round_option", round=rounds.round_label(r, lang),
+                          format_func=lambda r: ui.tr("exclusions_admin.round_option", round=labels.round_label(r, lang),
                                                       status=ui.tr(f"rounds.status.{decidable[r]['status']}")))
 waiting = exclusions.waiting_for_refinalisation(db, me, round_name)
 if waiting:
     st.warning(ui.tr("exclusions_admin.refinalise", count=waiting), icon=":material/restart_alt:")
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 agency = st.selectbox(ui.tr("exclusions_admin.agency"), list(agencies),
                       format_func=lambda c: ui.tr("exclusions_admin.agency_option", name=agencies[c], code=c))
 rows = exclusions.responses_to_decide(db, me, round_name, agency)

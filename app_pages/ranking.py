@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import labels
 from app_pages import dashboard_support as support
 from app_pages import ui
 from surveys import registry
@@ -51,7 +52,7 @@ marker = ui.tr("dashboards.ranking.own_marker")
 st.dataframe({
     "": [marker if code == own else "" for code in ranking["agency"]],
     ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in ranking["rank"]],
-    ui.tr("results.agency"): [registry.agency_name(a, lang) for a in ranking.to_dict("records")],
+    ui.tr("results.agency"): [labels.agency_name(a, lang) for a in ranking.to_dict("records")],
     ui.tr("results.score"): list(ranking["score"]),
     ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in ranking["grade"]],
     ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in ranking["flag"]],

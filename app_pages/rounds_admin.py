@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import appeals, clock, finalise, monitoring, questionnaire, registry, rounds
 
@@ -23,10 +24,10 @@ ui.show_flash()
 
 overview = rounds.rounds_overview(db, me)
 for waiting in appeals.rounds_to_refinalise(db, me):
-    st.warning(ui.tr("finalise.appeals_waiting", round=rounds.round_label(waiting["round"], lang),
+    st.warning(ui.tr("finalise.appeals_waiting", round=labels.round_label(waiting["round"], lang),
                      appeals=waiting["appeals"]), icon=":material/gavel:")
 st.dataframe(
-    [{ui.tr("rounds.col_round"): rounds.round_label(r["name"], lang),
+    [{ui.tr("rounds.col_round"): labels.round_label(r["name"], lang),
       ui.tr("rounds.col_status"): ui.tr(f"rounds.status.{r['status']}"),
       ui.tr("rounds.col_opens"): ui.format_date(r["opens_on"]),
       ui.tr("rounds.col_closes"): ui.format_date(r["closes_on"]),
@@ -55,9 +56,9 @@ def results_table(name: str) -> None:
     agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
     results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
     st.dataframe(
-        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): registry.agency_name(agencies[r["agency"]], lang),
+        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
           ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
-          ui.tr("results.interval"): ui.interval_text(r["ci_low"], r["ci_high"]),
+          ui.tr("results.interval"): labels.interval_text(r["ci_low"], r["ci_high"]),
           ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
           ui.tr("results.action"): ui.tr(f"actions.{r['action']}"),
           ui.tr("results.flag"): ui.tr(f"flags.{r['flag']}") if r["flag"] else ""} for r in results],
@@ -66,7 +67,7 @@ def results_table(name: str) -> None:
 
 
 for r in (r for r in overview if r["status"] in ("closed", "finalised", "published")):
-    label = rounds.round_label(r["name"], lang)
+    label = labels.round_label(r["name"], lang)
     with st.expander(ui.tr("finalise.round_expander", round=label, status=ui.tr(f"rounds.status.{r['status']}")),
                      expanded=r["status"] in ("closed", "finalised")):
         finalise_controls(r, label)
@@ -78,7 +79,7 @@ for r in (r for r in overview if r["status"] in ("closed", "finalised", "publish
                 run(finalise.finalise_round, r["name"], reason, done_key="finalise.refinalised")
 
 for r in (r for r in overview if r["status"] in ("draft", "open")):
-    label = rounds.round_label(r["name"], lang)
+    label = labels.round_label(r["name"], lang)
     with st.container(border=True):
         if r["status"] == "draft":
             st.markdown(f"**{ui.tr('rounds.open_heading', round=label)}**")

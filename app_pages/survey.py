@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import questionnaire, registry, responses, rounds
 from surveys.errors import QipingError
@@ -23,10 +24,10 @@ agencies = {a["code"]: a for a in registry.list_agencies(db)}
 
 
 def agency_label(code: str) -> str:
-    return registry.agency_name(agencies[code], lang) if code in agencies else code
+    return labels.agency_name(agencies[code], lang) if code in agencies else code
 
 
-st.title(ui.tr("survey.round_title", round=rounds.round_label(round_name, lang)))
+st.title(ui.tr("survey.round_title", round=labels.round_label(round_name, lang)))
 st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])))
 with st.container(border=True):
     st.write(ui.tr("survey.what_to_do", items=len(form.items)))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlite_utils
 
+from scoring.rounding import round_half_up
 import scoring
 from surveys import finalise, privacy
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
@@ -289,7 +290,7 @@ def latest_summary(board: AgencyDashboard) -> dict | None:
     graded = latest["grade"] != scoring.INSUFFICIENT
     change = latest["score"] - previous["score"] if graded and previous else None
     return {**latest, "previous_round": previous["round"] if previous else None,
-            "change": None if change is None else round(change, 1)}
+            "change": None if change is None else round_half_up(change)}
 
 
 def trend_frame(board: AgencyDashboard) -> pd.DataFrame:

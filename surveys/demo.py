@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+import scoring
 from surveys import accounts, clock, demo_casework, finalise, questionnaire, rounds, workdays
 from surveys.actors import ADMIN, Actor
 from surveys.db import write_transaction
@@ -94,7 +95,15 @@ def _true_score(rng: random.Random, code: str, round_index: int, levels: dict) -
 
 
 def _rating(rng: random.Random, latent: float) -> int:
-    return max(1, min(5, round(latent / 25) + 1))
+    rules = scoring.DEFAULT_CONFIG  # round() is fine here: this draws a rating, it shows no score
+    return max(rules.lowest_level, min(rules.highest_level, round(latent / rules.points_per_level) + rules.lowest_level))
+
+
+def _grade_word(ratings: list[int]) -> str:
+    """The grade a response's ratings would earn under the default rules: picks a fitting comment."""
+    rules = scoring.DEFAULT_CONFIG
+    points = sum((r - rules.lowest_level) * rules.points_per_level for r in ratings) / len(ratings)
+    return scoring.GOOD if points >= rules.good_threshold else scoring.FAIR if points >= rules.fair_threshold else scoring.POOR
 
 
 def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
@@ -102,8 +111,7 @@ def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
     for uscc in raters:
         bias = rng.gauss(0, 6)
         ratings = {item: _rating(rng, true_score + bias + rng.gauss(0, 10)) for item in items}
-        mean_points = sum((r - 1) * 25 for r in ratings.values()) / len(ratings)
-        kind = "good" if mean_points >= 80 else "fair" if mean_points >= 60 else "poor"
+        kind = _grade_word(list(ratings.values()))
         comment = rng.choice(vocab["comments"][kind]) if rng.random() < 0.3 else ""
         rows.append((round_name, uscc, agency, comment, ratings))
     return rows

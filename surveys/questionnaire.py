@@ -10,10 +10,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from scoring.config import RATING_LEVELS
 from surveys.errors import NotFound
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "data" / "questionnaires"
-LEVELS = (5, 4, 3, 2, 1)  # 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
+LEVELS = RATING_LEVELS  # kept by scoring: 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
 
 
 @dataclass(frozen=True)

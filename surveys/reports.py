@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pandas as pd
 import sqlite_utils
 
+import labels
 import scoring
 from i18n import t
 from surveys import clock, registry, rounds
@@ -46,7 +47,7 @@ class RoundReport:
         return self.round["name"]
 
     def agency_name(self, code: str, lang: str) -> str:
-        return registry.agency_name(self.agencies[code], lang)
+        return labels.agency_name(self.agencies[code], lang)
 
     def grade_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(scoring.GRADES, 0)
@@ -181,12 +182,6 @@ def date_text(iso: str | None, lang: str) -> str:
 
 def datetime_text(iso: str | None, lang: str) -> str:
     return clock.format_datetime(iso, lang)
-
-
-def interval_text(low, high) -> str:
-    if low is None or high is None or low != low or high != high:
-        return ""
-    return f"{low:.1f}–{high:.1f}"
 
 
 def percent_text(share) -> str:

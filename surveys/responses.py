@@ -32,7 +32,7 @@ def _check_ratings(form: questionnaire.Questionnaire, ratings: dict) -> dict[str
         value = ratings.get(item.code)
         if value is None:
             raise InvalidInput("survey.item_missing", item=item.code)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in questionnaire.LEVELS:
             raise InvalidInput("survey.bad_rating", item=item.code, value=value)
         checked[item.code] = value
     unknown = set(ratings) - set(checked)

@@ -8,32 +8,25 @@ quarter it is answering for.
 """
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import sqlite_utils
 
-from i18n import t
+from scoring.rounds import parse_round_label
 from surveys import audit, clock, questionnaire
 from surveys.actors import ADMIN, SYSTEM, Actor, require_role
 from surveys.db import write_transaction
 from surveys.errors import InvalidInput, NotFound, RoundNotOpen, Term
 
-ROUND_NAME = re.compile(r"^(\d{4})Q([1-4])$")
 STATUSES = ("draft", "open", "closed", "finalised", "published")
 
 
 def parse_round_name(name: str) -> tuple[int, int]:
-    match = ROUND_NAME.match(name.strip())
-    if not match:
+    """(year, quarter) of a round name typed by a person; InvalidInput naming it otherwise."""
+    parsed = parse_round_label(name.strip())
+    if parsed is None:
         raise InvalidInput("rounds.bad_name", name=name)
-    return int(match.group(1)), int(match.group(2))
-
-
-def round_label(name: str, lang: str) -> str:
-    """``2026Q4`` → 2026年第四季度 (zh) or 2026 Q4 (en)."""
-    year, quarter = parse_round_name(name)
-    return t("rounds.label", lang, year=year, quarter=t(f"rounds.quarter.{quarter}", lang))
+    return parsed
 
 
 def get_round(db: sqlite_utils.Database, name: str) -> dict:
