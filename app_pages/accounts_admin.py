@@ -110,7 +110,7 @@ def staff_tab() -> None:
 
 def letter_round() -> str | None:
     """The round the letters open: the open one, or one still in draft."""
-    candidates = [r["name"] for r in rounds.list_rounds(db) if r["status"] in ("open", "draft")]
+    candidates = [r["name"] for r in rounds.list_rounds(db) if r["status"] in rounds.BEFORE_CLOSE]
     if not candidates:
         st.info(ui.tr("roster_admin.codes.no_round"))
         return None

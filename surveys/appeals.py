@@ -30,7 +30,6 @@ from surveys.errors import InvalidInput, NotFound, PermissionDenied, Term
 
 WINDOW_DAYS = 10
 MAX_REASON = 1000
-CLOSED_STATUSES = ("closed", *finalise.FINALISED_STATUSES)
 
 
 def window_days(db) -> int:
@@ -40,7 +39,7 @@ def window_days(db) -> int:
 def window_end(db, round_row: dict) -> date | None:
     """The last day appeals are accepted for a round (``window_days`` working days after the
     county day it closed); None while it has not closed."""
-    if round_row["status"] not in CLOSED_STATUSES or not round_row["closed_at"]:
+    if round_row["status"] not in rounds.COLLECTION_ENDED or not round_row["closed_at"]:
         return None
     return workdays.add_working_days(db, clock.county_date(round_row["closed_at"]), window_days(db))
 
@@ -191,8 +190,8 @@ def rounds_to_refinalise(db, actor: Actor) -> list[dict]:
     the administrator re-finalises them (the stored grade is still the old one)."""
     require_role(actor, DISCIPLINE, ADMIN)
     return list(db.query(
-        """SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
+        f"""SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
            FROM appeals a JOIN rounds r ON r.name = a.round
            JOIN finalisations f ON f.id = a.upheld_on_finalisation AND f.is_current = 1
-           WHERE a.status = 'upheld' AND r.status IN ('finalised', 'published')
+           WHERE a.status = 'upheld' AND {rounds.status_in(rounds.FINALISED, "r.status")}
            GROUP BY a.round ORDER BY a.round"""))

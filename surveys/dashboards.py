@@ -29,16 +29,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlite_utils
 
-from scoring.rounding import round_half_up
 import scoring
-from surveys import finalise, privacy
+from scoring.rounding import round_half_up
+from surveys import cases, finalise, privacy
+from surveys import rounds as rounds_lifecycle  # "rounds" names the rounds' frame here
 from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor, require_role
 from surveys.errors import NotFound, PermissionDenied
 
 STAFF = (ADMIN, DISCIPLINE)
-FINALISED = finalise.FINALISED_STATUSES
-IN_PROGRESS = ("open", "closed")
-CASE_DONE = ("closed", "withdrawn")
+FINALISED, IN_PROGRESS = rounds_lifecycle.FINALISED, rounds_lifecycle.IN_PROGRESS
+CASE_DONE = cases.FINISHED
 RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain",
                   "action", "flag", "rank"]
 COUNTED = privacy.counted_condition("r")
@@ -87,7 +87,7 @@ def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
 def _rounds(db) -> pd.DataFrame:
     """Every round past draft, oldest first, with the grade thresholds that apply to it
     (pinned at finalisation, else the county's current rules)."""
-    rows = list(db.query("SELECT * FROM rounds WHERE status <> 'draft' ORDER BY name"))
+    rows = list(db.query(f"SELECT * FROM rounds WHERE {rounds_lifecycle.status_in(rounds_lifecycle.STARTED)} ORDER BY name"))
     for row in rows:
         config = finalise.scoring_config(db, row)
         row.update(good=config.good_threshold, fair=config.fair_threshold, top=config.max_score,
@@ -115,7 +115,7 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
     """Agencies learn rank and flag only once a round is published."""
     if actor.role != AGENCY:
         return results
-    published = set(rounds.loc[rounds["status"] == "published", "name"])
+    published = set(rounds.loc[rounds["status"] == rounds_lifecycle.Status.PUBLISHED, "name"])
     hidden = ~results["round"].isin(published)
     results = results.astype({"rank": object, "flag": object})
     results.loc[hidden, ["rank", "flag"]] = None
@@ -376,7 +376,7 @@ def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> 
 def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
     """Rounds whose ranking ``actor`` may see, newest first."""
     require_role(actor, AGENCY, *STAFF)
-    statuses = ("published",) if actor.role == AGENCY else FINALISED
+    statuses = (rounds_lifecycle.Status.PUBLISHED,) if actor.role == AGENCY else FINALISED
     marks = ", ".join("?" for _ in statuses)
     return [r[0] for r in db.execute(f"SELECT name FROM rounds WHERE status IN ({marks}) ORDER BY name DESC",
                                      list(statuses))]

@@ -180,8 +180,8 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     for index, round_name in enumerate(dates.past_rounds):
         opens, closes = dates.windows[round_name]
         db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-                   " opened_at, closed_at) VALUES (?, 'closed', 1, ?, ?, ?, ?, ?)",
-                   [round_name, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
+                   " opened_at, closed_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
+                   [round_name, rounds.Status.CLOSED, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
                     clock.end_of_county_day(closes).isoformat(timespec="seconds")])
         for agency in agencies:
             code = agency["code"]
@@ -192,8 +192,8 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     opens, closes = dates.windows[dates.open_round]
     started = min(_at(opens, 9), clock.now_iso())
     db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-               " opened_at) VALUES (?, 'open', 1, ?, ?, ?, ?)",
-               [dates.open_round, opens.isoformat(), closes.isoformat(), started, started])
+               " opened_at) VALUES (?, ?, 1, ?, ?, ?, ?)",
+               [dates.open_round, rounds.Status.OPEN, opens.isoformat(), closes.isoformat(), started, started])
     answering = usccs[FRESH_ENTERPRISES:]
     for agency in agencies:
         code = agency["code"]

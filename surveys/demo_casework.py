@@ -28,7 +28,7 @@ from pathlib import Path
 import sqlite_utils
 
 from scoring.actions import INTERVIEW, REFERRAL, REMINDER
-from surveys import appeals, cases, casework, clock, problems, workdays
+from surveys import appeals, cases, casework, clock, problems, rounds, workdays
 from surveys.actors import AGENCY, DISCIPLINE, ENTERPRISE, Actor
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "demo_casework.toml"
@@ -185,7 +185,7 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
         return
     notes = _notes()
     finished = [dict(r) for r in db.query(
-        "SELECT * FROM rounds WHERE status IN ('finalised', 'published') ORDER BY name")]
+        f"SELECT * FROM rounds WHERE {rounds.status_in(rounds.FINALISED)} ORDER BY name")]
     if not finished:
         return
     last = finished[-1]
@@ -199,6 +199,6 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
                               appeal_target[0] if appeal_target else None)
             _take_path(db, case, stop_at, notes, index)
     _lodge_demo_appeal(db, last, appeal_target, notes)
-    open_row = db.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()
+    open_row = rounds.open_round(db)
     if open_row:
-        _demo_problems(db, open_row[0], notes)
+        _demo_problems(db, open_row["name"], notes)

@@ -21,7 +21,6 @@ from i18n import t
 from surveys import clock, registry, rounds
 from surveys.actors import ADMIN, DISCIPLINE, Actor, require_role
 from surveys.errors import InvalidInput, Term
-from surveys.finalise import FINALISED_STATUSES
 
 EXPORT_ROLES = (ADMIN, DISCIPLINE)
 COUNTY_SETTING = "county_name"
@@ -59,12 +58,12 @@ class RoundReport:
 def exportable_rounds(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Finalised and published rounds, newest first."""
     require_role(actor, *EXPORT_ROLES)
-    return [r for r in rounds.list_rounds(db) if r["status"] in FINALISED_STATUSES]
+    return [r for r in rounds.list_rounds(db) if r["status"] in rounds.FINALISED]
 
 
 def _finalised_round(db: sqlite_utils.Database, name: str) -> dict:
     round_row = rounds.get_round(db, name)
-    if round_row["status"] not in FINALISED_STATUSES:
+    if round_row["status"] not in rounds.FINALISED:
         raise InvalidInput("reports.not_finalised", name=name, status=Term(f"rounds.status.{round_row['status']}"))
     return round_row
 
@@ -140,8 +139,8 @@ def _response_rates(db: sqlite_utils.Database, name: str, results: list[dict]) -
 
 def _trend(db: sqlite_utils.Database, name: str) -> pd.DataFrame:
     rows = db.execute(
-        """SELECT c.round, c.agency, c.score, c.grade FROM current_results c JOIN rounds r ON r.name = c.round
-           WHERE c.round <= ? AND r.status IN ('finalised', 'published') ORDER BY c.round, c.agency""",
+        f"""SELECT c.round, c.agency, c.score, c.grade FROM current_results c JOIN rounds r ON r.name = c.round
+           WHERE c.round <= ? AND {rounds.status_in(rounds.FINALISED, "r.status")} ORDER BY c.round, c.agency""",
         [name]).fetchall()
     return pd.DataFrame(rows, columns=["round", "agency", "score", "grade"])
 

@@ -152,5 +152,5 @@ def my_round(db, actor: Actor, round_name: str) -> dict:
 def my_past_ratings(db, actor: Actor) -> list[dict]:
     """The enterprise's own ratings in every round that no longer accepts answers."""
     require_role(actor, ENTERPRISE)
-    past = [r["name"] for r in db.query("SELECT name FROM rounds WHERE status NOT IN ('draft', 'open')")]
+    past = [r["name"] for r in db.query(f"SELECT name FROM rounds WHERE {rounds.status_in(rounds.COLLECTION_ENDED)}")]
     return list(_my_responses(db, actor.id, past).values())
