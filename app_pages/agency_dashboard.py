@@ -32,7 +32,7 @@ def chosen_agency() -> str:
     """Agency staff: always their own. Staff: the agency picked here or on the overview."""
     if me.role == AGENCY:
         return me.agency_code
-    choices = support.data(db, "agency_choices")
+    choices = support.data(db, dashboards.agency_choices)
     codes = [a["code"] for a in choices]
     names = {a["code"]: labels.agency_name(a, lang) for a in choices}  # bound now: see round_formatter
     if st.session_state.get(PICK_KEY) not in codes:
@@ -104,7 +104,7 @@ def chart_specs(board) -> dict:
 
 code = chosen_agency()
 try:
-    board = support.data(db, "agency_dashboard", code)
+    board = support.data(db, dashboards.agency_dashboard, code)
 except QipingError as error:
     ui.show_error(error)
     st.stop()

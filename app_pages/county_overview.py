@@ -23,7 +23,7 @@ st.title(ui.tr("dashboards.overview.title"))
 st.caption(ui.tr("dashboards.overview.caption"))
 
 try:
-    overview = support.data(db, "county_overview")
+    overview = support.data(db, dashboards.county_overview)
 except QipingError as error:
     ui.show_error(error)
     st.stop()

@@ -14,18 +14,19 @@ from typing import Callable
 
 import streamlit as st
 
+import charts
 import labels
 from app_pages import ui
-import charts
-from surveys import dashboards, rounds
+from surveys import dashboards
 from surveys import db as database
 
 CACHE_ENTRIES = 512
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _service(_db, path: str, version: tuple, actor, service: str, args: tuple):
-    return getattr(dashboards, service)(_db, actor, *args)
+def _service(_db, path: str, version: tuple, actor, qualified_name: str, args: tuple, _service: Callable):
+    # the function itself is not hashed (leading underscore): its qualified name keys the entry
+    return _service(_db, actor, *args)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -38,10 +39,11 @@ def _key(db) -> tuple[str, tuple]:
     return str(database.database_path()), dashboards.data_version(db)
 
 
-def data(db, service: str, *args):
-    """``dashboards.<service>(db, actor, *args)``, cached until the data change."""
+def data(db, service: Callable, *args):
+    """``service(db, actor, *args)`` (a function of surveys.dashboards), cached until the data change."""
     path, version = _key(db)
-    return _service(db, path, version, ui.actor(), service, args)
+    qualified_name = f"{service.__module__}.{service.__qualname__}"
+    return _service(db, path, version, ui.actor(), qualified_name, args, service)
 
 
 def specs(db, name: str, args: tuple, build: Callable[[], dict]) -> dict:

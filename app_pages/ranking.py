@@ -9,7 +9,7 @@ import charts
 import labels
 from app_pages import dashboard_support as support
 from app_pages import ui
-from surveys import registry
+from surveys import dashboards, registry
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -19,7 +19,7 @@ st.title(ui.tr("dashboards.ranking.title"))
 st.caption(ui.tr("dashboards.ranking.caption"))
 
 try:
-    published = support.data(db, "ranking_rounds")
+    published = support.data(db, dashboards.ranking_rounds)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
@@ -30,7 +30,7 @@ if not published:
 round_name = st.selectbox(ui.tr("dashboards.overview.round"), published, format_func=support.round_formatter(),
                           key="ranking_round")
 try:
-    ranking = support.data(db, "published_ranking", round_name)
+    ranking = support.data(db, dashboards.published_ranking, round_name)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
