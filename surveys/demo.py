@@ -128,7 +128,8 @@ def _insert_responses(db, rows, created_at: str) -> None:
             "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
             [(response_id, item, rating) for item, rating in ratings.items()],
         )
-        db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+        db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+                   " ON CONFLICT (round, enterprise, agency) DO NOTHING",
                    [round_name, uscc, agency])
 
 
@@ -227,7 +228,8 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
     with write_transaction(db):
         if not is_empty(db):
             return False
-        db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', ?)", [vocab["county"]])
+        db.execute("INSERT INTO settings (name, value) VALUES ('county_name', ?)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value", [vocab["county"]])
         db["agencies"].insert_all(agencies)
         enterprises = _enterprises(rng, vocab)
         db["enterprises"].insert_all([{k: v for k, v in e.items() if k != "index"} for e in enterprises])

@@ -70,8 +70,8 @@ def sync_questionnaires(db: sqlite_utils.Database, directory: Path = QUESTIONNAI
                     path.name, definition["version"])
             continue
         db.execute(
-            "INSERT OR IGNORE INTO questionnaires (version, title_zh, title_en, definition)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO questionnaires (version, title_zh, title_en, definition)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
             [definition["version"], definition["title_zh"], definition["title_en"],
              json.dumps(definition["items"], ensure_ascii=False)],
         )

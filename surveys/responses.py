@@ -64,7 +64,8 @@ def store_response(db, round_name: str, enterprise: str, agency: str, ratings: d
     db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
     db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
                         [(response_id, item, rating) for item, rating in ratings.items()])
-    db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+    db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+               " ON CONFLICT (round, enterprise, agency) DO NOTHING",
                [round_name, enterprise, agency])
     return response_id, revision
 
