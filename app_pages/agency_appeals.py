@@ -7,7 +7,7 @@ import streamlit as st
 
 import labels
 from app_pages import ui
-from surveys import appeals, questionnaire, rounds
+from surveys import appeals, privacy, questionnaire, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -49,7 +49,7 @@ else:
     names = item_names(round_name)
     rows = appeals.responses_for_appeal(db, me, round_name, me.agency_code)
     if not rows:
-        st.info(ui.tr("casework.agency_appeals.too_few"))
+        st.info(ui.tr("casework.agency_appeals.too_few", minimum=privacy.MIN_COUNTED))
     else:
         st.dataframe(pd.DataFrame([{ui.tr("casework.col.number"): r["number"],
                                     ui.tr("casework.col.score"): r["score"],

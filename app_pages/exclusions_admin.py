@@ -7,7 +7,7 @@ import streamlit as st
 
 import labels
 from app_pages import ui
-from surveys import exclusions, questionnaire, registry, rounds
+from surveys import exclusions, privacy, questionnaire, registry, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -15,7 +15,7 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("exclusions_admin.title"))
 st.caption(ui.tr("exclusions_admin.caption"))
-st.info(ui.tr("exclusions_admin.privacy"), icon=":material/lock:")
+st.info(ui.tr("exclusions_admin.privacy", minimum=privacy.MIN_COUNTED), icon=":material/lock:")
 ui.show_flash("exclusions_flash")
 
 
@@ -73,7 +73,7 @@ agency = st.selectbox(ui.tr("exclusions_admin.agency"), list(agencies),
                       format_func=lambda c: ui.tr("exclusions_admin.agency_option", name=agencies[c], code=c))
 rows = exclusions.responses_to_decide(db, me, round_name, agency)
 if not rows:
-    st.info(ui.tr("exclusions_admin.too_few"))
+    st.info(ui.tr("exclusions_admin.too_few", minimum=privacy.MIN_COUNTED))
 else:
     st.dataframe(response_table(rows, item_names(round_name)), hide_index=True)
     exclusion_form(round_name, agency, rows)

@@ -5,7 +5,7 @@ import streamlit as st
 
 import labels
 from app_pages import ui
-from surveys import questionnaire, registry, responses, rounds
+from surveys import privacy, questionnaire, registry, responses, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -32,7 +32,7 @@ st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])
 with st.container(border=True):
     st.write(ui.tr("survey.what_to_do", items=len(form.items)))
     st.write(ui.tr("survey.what_happens"))
-    st.write(":material/lock: " + ui.tr("survey.privacy"))
+    st.write(":material/lock: " + ui.tr("survey.privacy", minimum=privacy.MIN_COUNTED))
 
 state = responses.my_round(db, me, round_name)
 chosen, saved = state["chosen"], state["saved"]

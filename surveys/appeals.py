@@ -105,7 +105,7 @@ def lodge_appeal(db, actor: Actor, round_name: str, agency: str, number: int, re
         _check_window(db, round_name)
         rows = numbered_responses(db, round_name, agency)
         if not _enough_counted(rows):
-            raise InvalidInput("casework.appeals.too_few", round=round_name)
+            raise InvalidInput("casework.appeals.too_few", round=round_name, minimum=privacy.MIN_COUNTED)
         target = next((r for r in rows if r["number"] == number and r["ratings"]), None)
         if target is None:
             raise NotFound("casework.appeals.no_such_number", number=number, round=round_name)
