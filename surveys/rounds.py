@@ -115,7 +115,9 @@ def set_status(db, actor: Actor, name: str, to_status: str, **columns) -> None:
     Refused unless the round is in the status just before ``to_status``. The
     database itself refuses a second open round (migration 6); that refusal,
     should two administrators open rounds at the same moment, reads as the
-    same message as the check before it.
+    same message as the check before it. Not an entry point: its callers
+    (start, close, finalise, publish, the automatic close) check the actor's
+    permission first and pass the actor on for the audit log.
     """
     with write_transaction(db):
         current = get_round(db, name)
