@@ -9,12 +9,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from scoring.rounding import round_half_up
-import scoring
 import charts
 import labels
+import scoring
 from app_pages import dashboard_support as support
 from app_pages import ui
+from scoring.rounding import round_half_up
 from surveys import dashboards, privacy, registry
 from surveys.actors import AGENCY
 from surveys.errors import QipingError

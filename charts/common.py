@@ -12,10 +12,10 @@ import pandas as pd
 import vl_convert
 
 import i18n
+from charts.palette import FLAG_COLOURS, GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from labels import round_label, round_parts
 from scoring.actions import ACTIONS, INTERVIEW, NONE, REFERRAL, REMINDER
 from scoring.config import RATING_LEVELS
-from charts.palette import FLAG_COLOURS, GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 
 LEVEL_ORDER = list(RATING_LEVELS)
 FLAG_ORDER = ["red", "yellow", "blue"]

@@ -87,7 +87,8 @@ def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
 def _rounds(db) -> pd.DataFrame:
     """Every round past draft, oldest first, with the grade thresholds that apply to it
     (pinned at finalisation, else the county's current rules)."""
-    rows = list(db.query(f"SELECT * FROM rounds WHERE {rounds_lifecycle.status_in(rounds_lifecycle.STARTED)} ORDER BY name"))
+    started = rounds_lifecycle.status_in(rounds_lifecycle.STARTED)
+    rows = list(db.query(f"SELECT * FROM rounds WHERE {started} ORDER BY name"))
     for row in rows:
         config = finalise.scoring_config(db, row)
         row.update(good=config.good_threshold, fair=config.fair_threshold, top=config.max_score,
