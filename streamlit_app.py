@@ -1,8 +1,6 @@
 """Qiping 企评 — entry point: page config, language, sign-in, navigation by capability."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 import i18n
@@ -16,7 +14,7 @@ st.set_page_config(page_title=ui.tr("app.name"), page_icon=":material/how_to_vot
 # Pages in menu order, each listed for who meets its condition (permissions.meets):
 # the capability the page is for, or a tuple of them — all needed, "!" marking one
 # whose holder a fuller page serves instead. The services check again: hiding a
-# page is not the protection. A page whose file does not exist yet is left out.
+# page is not the protection. Every file listed exists (tests/test_layers.py).
 PAGES = [
     # (file, title key, icon, shown when)
     ("app_pages/survey.py", "nav.survey", ":material/edit_note:", "responses.submit"),
@@ -46,7 +44,6 @@ PAGES = [
     ("app_pages/audit_log.py", "nav.audit_log", ":material/receipt_long:", "audit.view"),
     ("app_pages/account.py", "nav.account", ":material/person:", "accounts.own_password"),
 ]
-HERE = Path(__file__).resolve().parent
 # Where each role lands after signing in: its daily work.
 HOME = {ENTERPRISE: "app_pages/survey.py", AGENCY: "app_pages/agency_dashboard.py",
         DISCIPLINE: "app_pages/case_inbox.py", ADMIN: "app_pages/rounds_admin.py"}
@@ -71,7 +68,7 @@ def pages_for(who) -> list:
     if who is None:
         return [st.Page("app_pages/sign_in.py", title=ui.tr("nav.sign_in"), icon=":material/login:")]
     return [st.Page(path, title=ui.tr(key), icon=icon, default=(path == HOME.get(who.role)))
-            for path, key, icon, shown_when in PAGES if meets(who, shown_when) and (HERE / path).exists()]
+            for path, key, icon, shown_when in PAGES if meets(who, shown_when)]
 
 
 language_switch()

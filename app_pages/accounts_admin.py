@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import access_slips, accounts, registry, rounds, roster_admin
 from surveys.access_slips import IssuedCode
@@ -31,7 +32,7 @@ def passwords(prefix: str, label_key: str) -> tuple[str, str]:
 
 # --- staff ------------------------------------------------------------------------
 
-agency_names = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agency_names = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 
 
 def staff_table(rows: list[dict]) -> None:
@@ -109,12 +110,12 @@ def staff_tab() -> None:
 
 def letter_round() -> str | None:
     """The round the letters open: the open one, or one still in draft."""
-    candidates = [r["name"] for r in rounds.list_rounds(db) if r["status"] in ("open", "draft")]
+    candidates = [r["name"] for r in rounds.list_rounds(db) if r["status"] in rounds.BEFORE_CLOSE]
     if not candidates:
         st.info(ui.tr("roster_admin.codes.no_round"))
         return None
     return st.selectbox(ui.tr("roster_admin.codes.round"), candidates, key="slip_round",
-                        format_func=lambda name: rounds.round_label(name, lang))
+                        format_func=lambda name: labels.round_label(name, lang))
 
 
 def keep_sheet(issued: list[IssuedCode], round_name: str | None, slip_lang: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
-from surveys import appeals, questionnaire, rounds
+from surveys import appeals, privacy, questionnaire, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -43,12 +44,12 @@ else:
     windows = {r["round"]: r for r in open_rounds}
     round_name = st.selectbox(ui.tr("casework.col.round"), list(windows),
                               format_func=lambda r: ui.tr("casework.agency_appeals.round_option",
-                                                          round=rounds.round_label(r, lang),
+                                                          round=labels.round_label(r, lang),
                                                           end=ui.format_date(windows[r]["window_ends"])))
     names = item_names(round_name)
     rows = appeals.responses_for_appeal(db, me, round_name, me.agency_code)
     if not rows:
-        st.info(ui.tr("casework.agency_appeals.too_few"))
+        st.info(ui.tr("casework.agency_appeals.too_few", minimum=privacy.MIN_COUNTED))
     else:
         st.dataframe(pd.DataFrame([{ui.tr("casework.col.number"): r["number"],
                                     ui.tr("casework.col.score"): r["score"],
@@ -80,7 +81,7 @@ if not mine:
     st.caption(ui.tr("casework.agency_appeals.none_yet"))
 else:
     st.dataframe(pd.DataFrame([{
-        ui.tr("casework.col.round"): rounds.round_label(a["round"], lang),
+        ui.tr("casework.col.round"): labels.round_label(a["round"], lang),
         ui.tr("casework.col.number"): a["number"],
         ui.tr("casework.col.score"): a["score"],
         ui.tr("casework.col.comment"): a["comment"],

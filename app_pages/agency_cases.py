@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import cases, casework, notices, rounds
 from surveys.errors import QipingError
@@ -31,7 +32,7 @@ def status_text(status: str) -> str:
 def case_label(case: dict) -> str:
     mark = ui.tr("casework.overdue_mark") + " " if case["overdue"] else ""
     todo = ui.tr("casework.agency_cases.todo_mark") + " " if case["steps"] else ""
-    return ui.tr("casework.agency_cases.label", mark=mark + todo, round=rounds.round_label(case["round"], lang),
+    return ui.tr("casework.agency_cases.label", mark=mark + todo, round=labels.round_label(case["round"], lang),
                  action=ui.tr(f"actions.{case['action']}"), status=status_text(case["status"]))
 
 
@@ -41,7 +42,7 @@ if waiting:
 
 st.dataframe(pd.DataFrame([{
     ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if c["overdue"] else "",
-    ui.tr("casework.col.round"): rounds.round_label(c["round"], lang),
+    ui.tr("casework.col.round"): labels.round_label(c["round"], lang),
     ui.tr("casework.col.action"): ui.tr(f"actions.{c['action']}"),
     ui.tr("casework.col.grade"): ui.tr(f"grades.{c['grade']}") if c["grade"] else "",
     ui.tr("casework.col.score"): c["score"],
@@ -60,7 +61,7 @@ st.subheader(case_label(case))
 st.caption(ui.tr(f"casework.agency_cases.what_next.{case['action']}"))
 c1, c2, c3 = st.columns(3)
 c1.metric(ui.tr("casework.col.grade"), ui.tr(f"grades.{case['grade']}") if case["grade"] else "—")
-c2.metric(ui.tr("casework.col.score"), "" if case["score"] is None else f"{case['score']:.1f}")
+c2.metric(ui.tr("casework.col.score"), labels.score_text(case["score"]))
 c3.metric(ui.tr("casework.col.due"), ui.format_date(case["due_on"]))
 if case["overdue"]:
     st.error(ui.tr("casework.agency_cases.overdue", due=ui.format_date(case["due_on"])), icon=":material/alarm:")

@@ -10,8 +10,11 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import labels
+import scoring
 from app_pages import dashboard_support as support
 from app_pages import ui
+from scoring.rounding import round_half_up
 from surveys import dashboards, privacy, registry
 from surveys.errors import QipingError
 from surveys.permissions import allowed
@@ -29,9 +32,9 @@ def chosen_agency() -> str:
     """An account of one agency: always its own. With agencies.all: the agency picked here or on the overview."""
     if not allowed(me, "agencies.all"):
         return me.agency_code
-    choices = support.data(db, "agency_choices")
+    choices = support.data(db, dashboards.agency_choices)
     codes = [a["code"] for a in choices]
-    names = {a["code"]: registry.agency_name(a, lang) for a in choices}  # bound now: see round_formatter
+    names = {a["code"]: labels.agency_name(a, lang) for a in choices}  # bound now: see round_formatter
     if st.session_state.get(PICK_KEY) not in codes:
         st.session_state.pop(PICK_KEY, None)
     return st.selectbox(ui.tr("dashboards.agency.pick"), codes, key=PICK_KEY,
@@ -40,21 +43,21 @@ def chosen_agency() -> str:
 
 def metric_row(board, latest: dict) -> None:
     grade, score, change, rank = latest["grade"], latest["score"], latest["change"], latest["rank"]
-    graded = grade != "insufficient"
+    graded = grade != scoring.INSUFFICIENT
     ranked = pd.notna(rank)
     cols = st.columns([1, 1.5, 1.2, 1, 1])
     action = latest["action"]
     cols[0].metric(ui.tr("results.grade"), ui.tr(f"grades.{grade}"), border=True, height="stretch",
-                   delta=ui.tr(f"dashboards.action_short.{action}") if action != "none" else None,
+                   delta=ui.tr(f"dashboards.action_short.{action}") if action != scoring.NONE else None,
                    delta_color="off", delta_arrow="off",
                    help=ui.tr("dashboards.agency.action_help", action=ui.tr(f"actions.{action}")))
     cols[1].metric(
-        ui.tr("results.score"), f"{score:.1f}" if graded else "—", border=True, height="stretch",
-        delta=f"{change:+.1f}" if change is not None else None,
+        ui.tr("results.score"), labels.score_text(score) if graded else "—", border=True, height="stretch",
+        delta=f"{round_half_up(change):+.1f}" if change is not None else None,
         delta_description=ui.tr("dashboards.agency.change", round=support.round_name(latest["previous_round"]))
         if change is not None else None,
         help=ui.tr("dashboards.agency.interval_help",
-                   interval=ui.interval_text(latest["ci_low"], latest["ci_high"]) or "—"))
+                   interval=labels.interval_text(latest["ci_low"], latest["ci_high"]) or "—"))
     cols[2].metric(ui.tr("results.n"), int(latest["n"]), border=True, height="stretch", delta_color="off", delta_arrow="off",
                    delta=ui.tr("dashboards.agency.rate", rate=f"{latest['response_rate']:.0%}"),
                    help=ui.tr("dashboards.agency.rate_help", active=board.active_enterprises))
@@ -75,7 +78,7 @@ def in_progress_notes(board) -> None:
         if len(figures):
             p = figures.iloc[0]
             st.caption(ui.tr("dashboards.agency.provisional", n=int(p["n"]),
-                             score=f"{p['score']:.1f}" if pd.notna(p["score"]) else "—",
+                             score=labels.score_text(p["score"], missing="—"),
                              grade=ui.tr(f"grades.{p['grade']}")))
 
 
@@ -101,12 +104,12 @@ def chart_specs(board) -> dict:
 
 code = chosen_agency()
 try:
-    board = support.data(db, "agency_dashboard", code)
+    board = support.data(db, dashboards.agency_dashboard, code)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
 
-st.subheader(ui.md(registry.agency_name(board.agency, lang)))
+st.subheader(ui.md(labels.agency_name(board.agency, lang)))
 latest = dashboards.latest_summary(board)
 if latest is None:
     st.info(ui.tr("dashboards.agency.no_results"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import problems, rounds
 from surveys.errors import QipingError
@@ -41,7 +42,7 @@ for ticket in tickets:
     with st.container(border=True):
         status = ui.tr(f"casework.problems.status.{ticket['status']}")
         heading = ui.tr("casework.agency_problems.heading", problem=ticket["id"],
-                        round=rounds.round_label(ticket["round"], lang), status=status)
+                        round=labels.round_label(ticket["round"], lang), status=status)
         st.markdown(f"**{heading}**")
         st.caption(ui.tr("casework.agency_problems.dates", raised=ui.format_date(ticket["raised_at"]),
                          due=ui.format_date(ticket["due_on"])))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys import appeals, questionnaire, registry, reveal, rounds
@@ -19,10 +20,10 @@ st.caption(ui.tr("casework.appeals_review.caption"))
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
 
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 
 for waiting in appeals.rounds_to_refinalise(db, me):
-    st.warning(ui.tr("casework.appeals_review.refinalise", round=rounds.round_label(waiting["round"], lang),
+    st.warning(ui.tr("casework.appeals_review.refinalise", round=labels.round_label(waiting["round"], lang),
                      appeals=waiting["appeals"]), icon=":material/restart_alt:")
 
 
@@ -50,7 +51,7 @@ for appeal in pending:
     with st.container(border=True):
         heading = ui.tr_md("casework.appeals_review.heading", appeal=appeal["id"],
                         agency=agencies.get(appeal["agency"], appeal["agency"]),
-                        round=rounds.round_label(appeal["round"], lang), number=appeal["number"])
+                        round=labels.round_label(appeal["round"], lang), number=appeal["number"])
         st.markdown(f"**{heading}**")
         st.caption(ui.tr("casework.appeals_review.lodged", when=ui.format_date(appeal["lodged_at"]),
                          score=appeal["score"]))
@@ -82,7 +83,7 @@ else:
     st.dataframe(pd.DataFrame([{
         ui.tr("casework.col.id"): a["id"],
         ui.tr("casework.col.agency"): agencies.get(a["agency"], a["agency"]),
-        ui.tr("casework.col.round"): rounds.round_label(a["round"], lang),
+        ui.tr("casework.col.round"): labels.round_label(a["round"], lang),
         ui.tr("casework.col.number"): a["number"],
         ui.tr("casework.col.status"): ui.tr(f"casework.appeals.status.{a['status']}"),
         ui.tr("casework.appeals_review.decision_reason"): a["decision_reason"],
@@ -95,5 +96,5 @@ with st.expander(ui.tr("casework.appeals_review.reveal_heading")):
     if everyone:
         reveal_form("reveal_appeal", ui.tr("casework.col.id"), list(everyone), lambda i: ui.tr(
             "casework.appeals_review.option", appeal=i, agency=agencies.get(everyone[i]["agency"], ""),
-            round=rounds.round_label(everyone[i]["round"], lang)),
+            round=labels.round_label(everyone[i]["round"], lang)),
             lambda i, reason: reveal.reveal_rater(db, me, everyone[i]["response_id"], reason))

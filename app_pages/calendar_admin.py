@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import clock, registry, workdays
 from surveys.errors import QipingError
@@ -54,7 +55,7 @@ if draft and draft[0] == year:
             st.warning(ui.tr("calendar.would_change", count=len(changed)))
             agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
             st.dataframe([{ui.tr("calendar.col_kind"): ui.tr(f"calendar.kind_{c['kind']}") + f" #{c['id']}",
-                           ui.tr("calendar.col_agency"): registry.agency_name(agencies[c["agency"]], ui.lang()),
+                           ui.tr("calendar.col_agency"): labels.agency_name(agencies[c["agency"]], ui.lang()),
                            ui.tr("calendar.col_from"): ui.format_date(c["from"]),
                            ui.tr("calendar.col_due"): ui.format_date(c["due_on"]),
                            ui.tr("calendar.col_would_be"): ui.format_date(c["would_be"])} for c in changed],

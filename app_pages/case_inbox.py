@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
@@ -21,7 +22,7 @@ lang = ui.lang()
 st.title(ui.tr("casework.inbox.title"))
 st.caption(ui.tr("casework.inbox.caption"))
 
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 ALL_STATUSES = list(dict.fromkeys(
     [s for _, (first, machine) in cases.STATE_MACHINES.items() for s in [first, *machine]] + list(cases.FINISHED)))
 
@@ -35,7 +36,7 @@ def case_label(case: dict, markdown: bool = False) -> str:
     mark = ui.tr("casework.overdue_mark") + " " if case["overdue"] else ""
     label = ui.tr_md if markdown else ui.tr
     return label("casework.case_label", mark=mark, id=case["id"], agency=agencies.get(case["agency"], case["agency"]),
-                 round=rounds.round_label(case["round"], lang), action=ui.tr(f"actions.{case['action']}"),
+                 round=labels.round_label(case["round"], lang), action=ui.tr(f"actions.{case['action']}"),
                  status=status_text(case["status"]))
 
 
@@ -57,7 +58,7 @@ with st.container(border=True):
                                      format_func=agencies.get, key="f_agency")
     round_names = [r["name"] for r in rounds.list_rounds(db)]
     chosen_rounds = c4.multiselect(ui.tr("casework.inbox.filter_round"), round_names,
-                                   format_func=lambda r: rounds.round_label(r, lang), key="f_round")
+                                   format_func=lambda r: labels.round_label(r, lang), key="f_round")
 
     show_finished = st.toggle(ui.tr("casework.inbox.show_finished"), key="f_finished")
 
@@ -73,7 +74,7 @@ st.dataframe(
         ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if r["overdue"] else "",
         ui.tr("casework.col.id"): r["id"],
         ui.tr("casework.col.agency"): agencies.get(r["agency"], r["agency"]),
-        ui.tr("casework.col.round"): rounds.round_label(r["round"], lang),
+        ui.tr("casework.col.round"): labels.round_label(r["round"], lang),
         ui.tr("casework.col.action"): ui.tr(f"actions.{r['action']}"),
         ui.tr("casework.col.status"): status_text(r["status"]),
         ui.tr("casework.col.grade"): ui.tr(f"grades.{r['grade']}") if r["grade"] else "",
@@ -99,8 +100,8 @@ st.caption(ui.tr("casework.inbox.case_dates", opened=ui.format_date(case["opened
                  due=ui.format_date(case["due_on"])))
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(ui.tr("casework.col.grade"), ui.tr(f"grades.{result.get('grade', 'insufficient')}"))
-m2.metric(ui.tr("casework.col.score"), "" if result.get("score") is None else f"{result['score']:.1f}")
-m3.metric(ui.tr("results.interval"), ui.interval_text(result.get("ci_low"), result.get("ci_high")) or "—")
+m2.metric(ui.tr("casework.col.score"), labels.score_text(result.get("score")))
+m3.metric(ui.tr("results.interval"), labels.interval_text(result.get("ci_low"), result.get("ci_high")) or "—")
 m4.metric(ui.tr("results.n"), result.get("n", 0))
 
 tab_evidence, tab_timeline, tab_steps, tab_notice, tab_reveal = st.tabs([
@@ -109,7 +110,7 @@ tab_evidence, tab_timeline, tab_steps, tab_notice, tab_reveal = st.tabs([
 
 
 def trend_chart(points: list[dict]):
-    frame = pd.DataFrame([{"round": rounds.round_label(p["round"], lang), "order": p["round"], "score": p["score"],
+    frame = pd.DataFrame([{"round": labels.round_label(p["round"], lang), "order": p["round"], "score": p["score"],
                            "grade": p["grade"], "grade_text": ui.tr(f"grades.{p['grade']}")}
                           for p in points if p["score"] is not None])
     if frame.empty:
@@ -168,7 +169,7 @@ with tab_evidence:
     st.markdown(f"**{ui.tr('casework.evidence.earlier')}**")
     if evidence["earlier_cases"]:
         st.dataframe(pd.DataFrame([{ui.tr("casework.col.id"): c["id"],
-                                    ui.tr("casework.col.round"): rounds.round_label(c["round"], lang),
+                                    ui.tr("casework.col.round"): labels.round_label(c["round"], lang),
                                     ui.tr("casework.col.action"): ui.tr(f"actions.{c['action']}"),
                                     ui.tr("casework.col.status"): status_text(c["status"])}
                                    for c in evidence["earlier_cases"]]), hide_index=True)

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import labels
 from app_pages import dashboard_support as support
 from app_pages import ui
 from surveys import dashboards, registry
@@ -22,7 +23,7 @@ st.title(ui.tr("dashboards.overview.title"))
 st.caption(ui.tr("dashboards.overview.caption"))
 
 try:
-    overview = support.data(db, "county_overview")
+    overview = support.data(db, dashboards.county_overview)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
@@ -37,10 +38,10 @@ def table(frame: pd.DataFrame) -> dict:
     """The ranking table in the reader's language."""
     return {
         ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in frame["rank"]],
-        ui.tr("results.agency"): [registry.agency_name(a, lang) for a in frame.to_dict("records")],
+        ui.tr("results.agency"): [labels.agency_name(a, lang) for a in frame.to_dict("records")],
         ui.tr("results.n"): list(frame["n"]),
         ui.tr("results.score"): list(frame["score"]),
-        ui.tr("results.interval"): [ui.interval_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+        ui.tr("results.interval"): [labels.interval_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
         ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in frame["grade"]],
         ui.tr("results.action"): [ui.tr(f"actions.{a}") for a in frame["action"]],
         ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in frame["flag"]],

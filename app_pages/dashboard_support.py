@@ -14,17 +14,19 @@ from typing import Callable
 
 import streamlit as st
 
-from app_pages import ui
 import charts
-from surveys import dashboards, rounds
+import labels
+from app_pages import ui
+from surveys import dashboards
 from surveys import db as database
 
 CACHE_ENTRIES = 512
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
-def _service(_db, path: str, version: tuple, actor, service: str, args: tuple):
-    return getattr(dashboards, service)(_db, actor, *args)
+def _service(_db, path: str, version: tuple, actor, qualified_name: str, args: tuple, _service: Callable):
+    # the function itself is not hashed (leading underscore): its qualified name keys the entry
+    return _service(_db, actor, *args)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -37,10 +39,11 @@ def _key(db) -> tuple[str, tuple]:
     return str(database.database_path()), dashboards.data_version(db)
 
 
-def data(db, service: str, *args):
-    """``dashboards.<service>(db, actor, *args)``, cached until the data change."""
+def data(db, service: Callable, *args):
+    """``service(db, actor, *args)`` (a function of surveys.dashboards), cached until the data change."""
     path, version = _key(db)
-    return _service(db, path, version, ui.actor(), service, args)
+    qualified_name = f"{service.__module__}.{service.__qualname__}"
+    return _service(db, path, version, ui.actor(), qualified_name, args, service)
 
 
 def specs(db, name: str, args: tuple, build: Callable[[], dict]) -> dict:
@@ -65,11 +68,11 @@ def show_chart(spec: dict, file_stem: str, key: str, on_select=None):
 
 
 def round_name(name: str) -> str:
-    return rounds.round_label(name, ui.lang())
+    return labels.round_label(name, ui.lang())
 
 
 def round_formatter() -> Callable[[str], str]:
     """A widget's format_func for round names, bound to this run's language
     (a widget may format its options again outside the script run)."""
     lang = ui.lang()
-    return lambda name: rounds.round_label(name, lang)
+    return lambda name: labels.round_label(name, lang)

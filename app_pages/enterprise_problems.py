@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import problems, registry, responses, rounds
 from surveys.errors import QipingError
@@ -17,7 +18,7 @@ st.caption(ui.tr("casework.enterprise_problems.caption", days=problems.due_worki
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
 
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 
 
 def run(step, *args, done_key: str, **values) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
-from surveys import exclusions, questionnaire, registry, rounds
+from surveys import exclusions, privacy, questionnaire, registry, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -14,7 +15,7 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("exclusions_admin.title"))
 st.caption(ui.tr("exclusions_admin.caption"))
-st.info(ui.tr("exclusions_admin.privacy"), icon=":material/lock:")
+st.info(ui.tr("exclusions_admin.privacy", minimum=privacy.MIN_COUNTED), icon=":material/lock:")
 ui.show_flash("exclusions_flash")
 
 
@@ -62,17 +63,17 @@ if not decidable:
     st.info(ui.tr("exclusions_admin.no_round"))
     st.stop()
 round_name = st.selectbox(ui.tr("exclusions_admin.round"), list(decidable),
-                          format_func=lambda r: ui.tr("exclusions_admin.round_option", round=rounds.round_label(r, lang),
+                          format_func=lambda r: ui.tr("exclusions_admin.round_option", round=labels.round_label(r, lang),
                                                       status=ui.tr(f"rounds.status.{decidable[r]['status']}")))
 waiting = exclusions.waiting_for_refinalisation(db, me, round_name)
 if waiting:
     st.warning(ui.tr("exclusions_admin.refinalise", count=waiting), icon=":material/restart_alt:")
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 agency = st.selectbox(ui.tr("exclusions_admin.agency"), list(agencies),
                       format_func=lambda c: ui.tr("exclusions_admin.agency_option", name=agencies[c], code=c))
 rows = exclusions.responses_to_decide(db, me, round_name, agency)
 if not rows:
-    st.info(ui.tr("exclusions_admin.too_few"))
+    st.info(ui.tr("exclusions_admin.too_few", minimum=privacy.MIN_COUNTED))
 else:
     st.dataframe(response_table(rows, item_names(round_name)), hide_index=True)
     exclusion_form(round_name, agency, rows)

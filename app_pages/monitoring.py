@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import monitoring, registry, rounds
 from surveys.errors import NotFound
@@ -23,7 +24,7 @@ except NotFound as error:
     st.info(error.message(lang, quote=ui.md))
     st.stop()
 
-st.subheader(ui.tr("admin_ops.monitoring.round_heading", round=rounds.round_label(progress["round"], lang),
+st.subheader(ui.tr("admin_ops.monitoring.round_heading", round=labels.round_label(progress["round"], lang),
                    closes_on=ui.format_date(progress["closes_on"])))
 cols = st.columns(4)
 cols[0].metric(ui.tr("admin_ops.monitoring.rate"), f"{progress['rate']:.0%}")
@@ -39,9 +40,9 @@ agencies = progress["agencies"]
 rated, waiting = ui.tr("admin_ops.monitoring.kind_rated"), ui.tr("admin_ops.monitoring.kind_waiting")
 agency_col, kind_col, count_col = (ui.tr("admin_ops.monitoring.col_agency"), ui.tr("admin_ops.monitoring.col_kind"),
                                    ui.tr("admin_ops.monitoring.col_count"))
-long = pd.DataFrame([{agency_col: registry.agency_name(a, lang), kind_col: kind, count_col: a[key]}
+long = pd.DataFrame([{agency_col: labels.agency_name(a, lang), kind_col: kind, count_col: a[key]}
                      for a in agencies for kind, key in ((rated, "responses"), (waiting, "chosen_unrated"))])
-order = [registry.agency_name(a, lang) for a in agencies]  # most responses first
+order = [labels.agency_name(a, lang) for a in agencies]  # most responses first
 chart = alt.Chart(long).mark_bar().encode(
     y=alt.Y(f"{agency_col}:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
     x=alt.X(f"sum({count_col}):Q", title=count_col, axis=alt.Axis(tickMinStep=1, format="d")),
@@ -52,7 +53,7 @@ chart = alt.Chart(long).mark_bar().encode(
 ).properties(height=alt.Step(22))
 st.altair_chart(chart, width="stretch")
 st.caption(ui.tr("admin_ops.monitoring.chart_explained"))
-st.dataframe([{agency_col: registry.agency_name(a, lang), rated: a["responses"], waiting: a["chosen_unrated"]}
+st.dataframe([{agency_col: labels.agency_name(a, lang), rated: a["responses"], waiting: a["chosen_unrated"]}
               for a in agencies], hide_index=True)
 
 st.subheader(ui.tr("admin_ops.monitoring.call_heading", count=progress["not_answered"]))

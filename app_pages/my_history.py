@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import questionnaire, registry, responses, rounds
 
@@ -20,10 +21,10 @@ agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
 round_info = {r["name"]: r for r in rounds.list_rounds(db)}
 for round_name in sorted({p["round"] for p in past}, reverse=True):
     form = questionnaire.get_questionnaire(db, round_info[round_name]["questionnaire_version"])
-    st.subheader(rounds.round_label(round_name, lang))
+    st.subheader(labels.round_label(round_name, lang))
     rows = []
     for entry in (p for p in past if p["round"] == round_name):
-        row = {ui.tr("history.agency"): registry.agency_name(agencies[entry["agency"]], lang)}
+        row = {ui.tr("history.agency"): labels.agency_name(agencies[entry["agency"]], lang)}
         for item in form.items:
             rating = entry["ratings"].get(item.code)
             row[item.text(lang)] = ui.tr(f"levels.{rating}") if rating else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import paper_returns, questionnaire, registry, rounds
 from surveys.errors import QipingError
@@ -21,7 +22,7 @@ current = rounds.open_round(db)
 if current is None:
     st.info(ui.tr("admin_ops.paper.no_open_round"))
 else:
-    st.info(ui.tr("admin_ops.paper.target", round=rounds.round_label(current["name"], lang),
+    st.info(ui.tr("admin_ops.paper.target", round=labels.round_label(current["name"], lang),
                   closes_on=ui.format_date(current["closes_on"]), version=current["questionnaire_version"]))
 
 st.subheader(ui.tr("admin_ops.paper.step_template"))
@@ -51,7 +52,7 @@ def preview_table(preview: paper_returns.PaperPreview) -> pd.DataFrame:
         ui.tr("admin_ops.paper.col_status"): status[row.replaces],
         ui.tr("admin_ops.paper.col_enterprise"): row.enterprise,
         ui.tr("admin_ops.paper.col_enterprise_name"): row.enterprise_name,
-        ui.tr("admin_ops.paper.col_agency"): registry.agency_name(agencies[row.agency], lang),
+        ui.tr("admin_ops.paper.col_agency"): labels.agency_name(agencies[row.agency], lang),
         **{item_names[code]: rating for code, rating in row.ratings.items()},
         ui.tr("admin_ops.paper.col_comment"): row.comment,
     } for row in preview.rows])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys import problems, registry, reveal, rounds
@@ -15,7 +16,7 @@ lang = ui.lang()
 st.title(ui.tr("casework.problems_overview.title"))
 st.caption(ui.tr("casework.problems_overview.caption", days=problems.due_working_days(db)))
 
-agencies = {a["code"]: registry.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 counts = problems.problem_counts(db, me)
 c1, c2, c3 = st.columns(3)
 c1.metric(ui.tr("casework.problems_overview.open"), counts["open"])
@@ -47,7 +48,7 @@ else:
         ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if t["overdue"] else "",
         ui.tr("casework.col.id"): t["id"],
         ui.tr("casework.col.agency"): agencies.get(t["agency"], t["agency"]),
-        ui.tr("casework.col.round"): rounds.round_label(t["round"], lang),
+        ui.tr("casework.col.round"): labels.round_label(t["round"], lang),
         ui.tr("casework.col.status"): ui.tr(f"casework.problems.status.{t['status']}"),
         ui.tr("casework.problems.not_solved_count"): t["times_not_solved"],
         ui.tr("casework.problems.raised"): ui.format_date(t["raised_at"]),

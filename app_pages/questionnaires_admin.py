@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import questionnaire_admin, rounds
 from surveys.errors import QipingError
@@ -28,8 +29,8 @@ def field_label(field: str) -> str:
 def used_by_text(entry: dict) -> str:
     if not entry["rounds"]:
         return ui.tr("admin_ops.questionnaires.unused")
-    labels = ui.tr("list_separator").join(rounds.round_label(name, lang) for name in entry["rounds"])
-    return ui.tr("admin_ops.questionnaires.used_by", rounds=labels)
+    round_names = ui.tr("list_separator").join(labels.round_label(name, lang) for name in entry["rounds"])
+    return ui.tr("admin_ops.questionnaires.used_by", rounds=round_names)
 
 
 st.subheader(ui.tr("admin_ops.questionnaires.versions_heading"))

@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 import charts
+import labels
 from app_pages import dashboard_support as support
 from app_pages import ui
-from surveys import registry
+from surveys import dashboards, registry
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -18,7 +19,7 @@ st.title(ui.tr("dashboards.ranking.title"))
 st.caption(ui.tr("dashboards.ranking.caption"))
 
 try:
-    published = support.data(db, "ranking_rounds")
+    published = support.data(db, dashboards.ranking_rounds)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
@@ -29,7 +30,7 @@ if not published:
 round_name = st.selectbox(ui.tr("dashboards.overview.round"), published, format_func=support.round_formatter(),
                           key="ranking_round")
 try:
-    ranking = support.data(db, "published_ranking", round_name)
+    ranking = support.data(db, dashboards.published_ranking, round_name)
 except QipingError as error:
     ui.show_error(error)
     st.stop()
@@ -51,7 +52,7 @@ marker = ui.tr("dashboards.ranking.own_marker")
 st.dataframe({
     "": [marker if code == own else "" for code in ranking["agency"]],
     ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in ranking["rank"]],
-    ui.tr("results.agency"): [registry.agency_name(a, lang) for a in ranking.to_dict("records")],
+    ui.tr("results.agency"): [labels.agency_name(a, lang) for a in ranking.to_dict("records")],
     ui.tr("results.score"): list(ranking["score"]),
     ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in ranking["grade"]],
     ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in ranking["flag"]],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import bulletin, reports, rounds, workbook
 from surveys import db as database
@@ -70,7 +71,7 @@ by_name = {r["name"]: r for r in choices}
 
 
 def round_option(round_name: str) -> str:
-    return f"{rounds.round_label(round_name, lang)} · {ui.tr('rounds.status.' + by_name[round_name]['status'])}"
+    return f"{labels.round_label(round_name, lang)} · {ui.tr('rounds.status.' + by_name[round_name]['status'])}"
 
 
 name = st.selectbox(ui.tr("reports.choose_round"), list(by_name), format_func=round_option, key="reports_round")

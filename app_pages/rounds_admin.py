@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import streamlit as st
 
+import labels
 from app_pages import ui
 from surveys import appeals, clock, finalise, monitoring, questionnaire, registry, rounds
+from surveys.rounds import Status
 
 db = ui.db()
 me = ui.actor()
@@ -23,10 +25,10 @@ ui.show_flash()
 
 overview = rounds.rounds_overview(db, me)
 for waiting in appeals.rounds_to_refinalise(db, me):
-    st.warning(ui.tr("finalise.appeals_waiting", round=rounds.round_label(waiting["round"], lang),
+    st.warning(ui.tr("finalise.appeals_waiting", round=labels.round_label(waiting["round"], lang),
                      appeals=waiting["appeals"]), icon=":material/gavel:")
 st.dataframe(
-    [{ui.tr("rounds.col_round"): rounds.round_label(r["name"], lang),
+    [{ui.tr("rounds.col_round"): labels.round_label(r["name"], lang),
       ui.tr("rounds.col_status"): ui.tr(f"rounds.status.{r['status']}"),
       ui.tr("rounds.col_opens"): ui.format_date(r["opens_on"]),
       ui.tr("rounds.col_closes"): ui.format_date(r["closes_on"]),
@@ -37,15 +39,15 @@ st.dataframe(
 )
 
 def finalise_controls(r: dict, label: str) -> None:
-    if r["status"] == "closed":
+    if r["status"] == Status.CLOSED:
         st.markdown(f"**{ui.tr('finalise.heading', round=label)}**")
-        st.caption(ui.tr("finalise.explained"))
+        st.caption(ui.tr(rounds.next_steps(r["status"])))
         if st.checkbox(ui.tr("finalise.confirm"), key=f"confirm_finalise_{r['name']}"):
             if st.button(ui.tr("finalise.button"), key=f"finalise_{r['name']}", type="primary"):
                 run(finalise.finalise_round, r["name"], done_key="finalise.done")
-    elif r["status"] == "finalised":
+    elif r["status"] == Status.FINALISED:
         st.markdown(f"**{ui.tr('finalise.publish_heading', round=label)}**")
-        st.caption(ui.tr("finalise.publish_explained"))
+        st.caption(ui.tr(rounds.next_steps(r["status"])))
         if st.checkbox(ui.tr("finalise.publish_confirm"), key=f"confirm_publish_{r['name']}"):
             if st.button(ui.tr("finalise.publish_button"), key=f"publish_{r['name']}", type="primary"):
                 run(finalise.publish_round, r["name"], done_key="finalise.published")
@@ -55,9 +57,9 @@ def results_table(name: str) -> None:
     agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
     results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
     st.dataframe(
-        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): registry.agency_name(agencies[r["agency"]], lang),
+        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
           ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
-          ui.tr("results.interval"): ui.interval_text(r["ci_low"], r["ci_high"]),
+          ui.tr("results.interval"): labels.interval_text(r["ci_low"], r["ci_high"]),
           ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
           ui.tr("results.action"): ui.tr(f"actions.{r['action']}"),
           ui.tr("results.flag"): ui.tr(f"flags.{r['flag']}") if r["flag"] else ""} for r in results],
@@ -65,24 +67,24 @@ def results_table(name: str) -> None:
     )
 
 
-for r in (r for r in overview if r["status"] in ("closed", "finalised", "published")):
-    label = rounds.round_label(r["name"], lang)
+for r in (r for r in overview if r["status"] in rounds.COLLECTION_ENDED):
+    label = labels.round_label(r["name"], lang)
     with st.expander(ui.tr("finalise.round_expander", round=label, status=ui.tr(f"rounds.status.{r['status']}")),
-                     expanded=r["status"] in ("closed", "finalised")):
+                     expanded=r["status"] != Status.PUBLISHED):
         finalise_controls(r, label)
-        if r["status"] in finalise.FINALISED_STATUSES:
+        if r["status"] in rounds.FINALISED:
             results_table(r["name"])
             reason = st.text_input(ui.tr("finalise.refinalise_reason"), key=f"reason_{r['name']}",
                                    help=ui.tr("finalise.refinalise_help"))
             if st.button(ui.tr("finalise.refinalise_button"), key=f"refinalise_{r['name']}"):
                 run(finalise.finalise_round, r["name"], reason, done_key="finalise.refinalised")
 
-for r in (r for r in overview if r["status"] in ("draft", "open")):
-    label = rounds.round_label(r["name"], lang)
+for r in (r for r in overview if r["status"] in rounds.BEFORE_CLOSE):
+    label = labels.round_label(r["name"], lang)
     with st.container(border=True):
-        if r["status"] == "draft":
+        if r["status"] == Status.DRAFT:
             st.markdown(f"**{ui.tr('rounds.open_heading', round=label)}**")
-            st.caption(ui.tr("rounds.open_explained"))
+            st.caption(ui.tr(rounds.next_steps(r["status"])))
             versions = questionnaire.version_numbers(db)
             version = st.selectbox(ui.tr("rounds.questionnaire_version"), versions, key=f"v_{r['name']}")
             if st.checkbox(ui.tr("rounds.confirm_open"), key=f"confirm_open_{r['name']}"):
@@ -90,7 +92,7 @@ for r in (r for r in overview if r["status"] in ("draft", "open")):
                     run(rounds.start_round, r["name"], version, done_key="rounds.opened")
         else:
             st.markdown(f"**{ui.tr('rounds.close_heading', round=label)}**")
-            st.caption(ui.tr("rounds.close_explained"))
+            st.caption(ui.tr(rounds.next_steps(r["status"])))
             check = monitoring.close_check(db, me, r["name"])
             facts = [ui.tr("rounds.close_check.rate", rate=f"{check['rate']:.0%}", answered=check["answered"],
                            not_answered=check["not_answered"], active=check["active_enterprises"])]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import ui
-from surveys import questionnaire, registry, responses, rounds
+from surveys import privacy, questionnaire, registry, responses, rounds
 from surveys.errors import QipingError
 
 db = ui.db()
@@ -23,15 +24,15 @@ agencies = {a["code"]: a for a in registry.list_agencies(db)}
 
 
 def agency_label(code: str) -> str:
-    return registry.agency_name(agencies[code], lang) if code in agencies else code
+    return labels.agency_name(agencies[code], lang) if code in agencies else code
 
 
-st.title(ui.tr("survey.round_title", round=rounds.round_label(round_name, lang)))
+st.title(ui.tr("survey.round_title", round=labels.round_label(round_name, lang)))
 st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])))
 with st.container(border=True):
     st.write(ui.tr("survey.what_to_do", items=len(form.items)))
     st.write(ui.tr("survey.what_happens"))
-    st.write(":material/lock: " + ui.tr("survey.privacy"))
+    st.write(":material/lock: " + ui.tr("survey.privacy", minimum=privacy.MIN_COUNTED))
 
 state = responses.my_round(db, me, round_name)
 chosen, saved = state["chosen"], state["saved"]

@@ -270,9 +270,3 @@ def format_datetime(value) -> str:
     """A stored moment in county time, in the reader's language."""
     return clock.format_datetime(value, lang())
 
-
-def interval_text(low, high) -> str:
-    """A 95% interval as people read it, e.g. 71.2–84.9; empty when there is none."""
-    if low is None or high is None or low != low or high != high:
-        return ""
-    return f"{low:.1f}–{high:.1f}"

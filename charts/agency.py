@@ -12,9 +12,11 @@ from charts.common import (
     level_labels, level_scale, round_axis, t, with_round_labels,
 )
 from charts.palette import GRADE_COLOURS
+from labels import interval_text
+from scoring.actions import FOLLOW_UPS
+from scoring.grades import FAIR, GOOD, INSUFFICIENT, POOR
 
 BAND_OPACITY = 0.2
-ACTION_SHORT = ("reminder", "interview", "referral")
 
 
 def _bands(trend: pd.DataFrame) -> pd.DataFrame:
@@ -22,16 +24,16 @@ def _bands(trend: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in trend.to_dict("records"):
         where = {"round": r["round"], "round_axis": r["round_axis"]}
-        rows += [{**where, "grade": "poor", "low": 0, "high": r["fair"]},
-                 {**where, "grade": "fair", "low": r["fair"], "high": r["good"]},
-                 {**where, "grade": "good", "low": r["good"], "high": r["top"]}]
+        rows += [{**where, "grade": POOR, "low": 0, "high": r["fair"]},
+                 {**where, "grade": FAIR, "low": r["fair"], "high": r["good"]},
+                 {**where, "grade": GOOD, "low": r["good"], "high": r["top"]}]
     bands = pd.DataFrame(rows)
     bands["colour"] = bands["grade"].map(GRADE_COLOURS)
     return bands
 
 
 def _is_graded(trend: pd.DataFrame) -> pd.Series:
-    return trend["score"].notna() & (trend["grade"] != "insufficient")
+    return trend["score"].notna() & (trend["grade"] != INSUFFICIENT)
 
 
 def score_trend(trend: pd.DataFrame, lang: str) -> alt.LayerChart:
@@ -51,10 +53,10 @@ def score_trend(trend: pd.DataFrame, lang: str) -> alt.LayerChart:
     top = float(trend["top"].max())
     y = alt.Y("score:Q", title=t("results.score", lang), scale=alt.Scale(domain=[0, top], nice=False))
     graded = trend[_is_graded(trend)].assign(
-        interval=lambda f: [f"{lo:.1f}–{hi:.1f}" if pd.notna(lo) else "" for lo, hi in zip(f.ci_low, f.ci_high)],
+        interval=lambda f: [interval_text(lo, hi) for lo, hi in zip(f.ci_low, f.ci_high)],
         grade_text=lambda f: [t(f"grades.{g}", lang) for g in f.grade],
         action_text=lambda f: [t(f"actions.{a}", lang) for a in f.action],
-        action_short=lambda f: [t(f"dashboards.action_short.{a}", lang) if a in ACTION_SHORT else ""
+        action_short=lambda f: [t(f"dashboards.action_short.{a}", lang) if a in FOLLOW_UPS else ""
                                 for a in f.action])
     graded["segment"] = (~_is_graded(trend)).cumsum().loc[graded.index]
     final, provisional = graded[~graded["provisional"]], graded[graded["provisional"]]
@@ -108,11 +110,11 @@ def _score_layers(part: pd.DataFrame, x, y, lang: str, tooltip: list, provisiona
 
 def _blank_columns(trend: pd.DataFrame, lang: str, top: float) -> pd.DataFrame:
     """Rounds without a score to draw: too few responses, or in progress without figures."""
-    insufficient = trend["grade"] == "insufficient"
+    insufficient = trend["grade"] == INSUFFICIENT
     waiting = trend["in_progress"].astype(bool) & trend["score"].isna()
     blank = trend[insufficient | waiting].copy()
     blank["note"] = [
-        t("dashboards.chart.insufficient_note", lang, n=int(n) if pd.notna(n) else 0) if grade == "insufficient"
+        t("dashboards.chart.insufficient_note", lang, n=int(n) if pd.notna(n) else 0) if grade == INSUFFICIENT
         else t("dashboards.chart.in_progress_note", lang)
         for grade, n in zip(blank["grade"], blank["n"])
     ]

@@ -13,13 +13,15 @@ import vl_convert
 
 import i18n
 from charts.palette import FLAG_COLOURS, GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
-from surveys.rounds import parse_round_name, round_label
+from labels import round_label, round_parts
+from scoring.actions import ACTIONS, INTERVIEW, NONE, REFERRAL, REMINDER
+from scoring.config import RATING_LEVELS
 
-LEVEL_ORDER = [5, 4, 3, 2, 1]
+LEVEL_ORDER = list(RATING_LEVELS)
 FLAG_ORDER = ["red", "yellow", "blue"]
-ACTION_ORDER = ["none", "reminder", "interview", "referral"]
+ACTION_ORDER = list(ACTIONS)
 # Shapes tell the actions apart in grey-scale print, where colour cannot.
-ACTION_SHAPES = {"none": "circle", "reminder": "square", "interview": "triangle-up", "referral": "diamond"}
+ACTION_SHAPES = {NONE: "circle", REMINDER: "square", INTERVIEW: "triangle-up", REFERRAL: "diamond"}
 INK = "#333333"          # lines, outlines and text on light cells
 PAPER = "#ffffff"        # text on dark cells
 NEUTRAL = "#737373"      # bars that are not grades (response rates)
@@ -105,7 +107,7 @@ def with_round_labels(frame: pd.DataFrame, lang: str, column: str = "round") -> 
 
 
 def _axis_label(name: str, in_progress: bool, lang: str) -> str:
-    year, quarter = parse_round_name(name)
+    year, quarter = round_parts(name)
     text = t("dashboards.chart.round_axis", lang, year=year, quarter=t(f"rounds.quarter.{quarter}", lang))
     return f"{text}\n{t('dashboards.chart.in_progress_word', lang)}" if in_progress else text
 

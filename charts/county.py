@@ -13,7 +13,8 @@ from charts.common import (
     INK, NEUTRAL, PAPER, empty_chart, finish, flag_labels, flag_scale, grade_colour, label_expr, quote, round_axis, t, text_on,
     with_round_labels,
 )
-from surveys.registry import agency_name
+from labels import agency_name, score_text
+from scoring.grades import INSUFFICIENT, POOR
 
 ROW_HEIGHT = 22
 PICK = "pick"  # the grade map's click selection: the page opens the clicked agency
@@ -27,9 +28,9 @@ def with_agency_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _cell_text(grade: str, score, n, lang: str) -> str:
-    if grade == "insufficient":
+    if grade == INSUFFICIENT:
         return t("dashboards.chart.insufficient_cell", lang, n=int(n) if pd.notna(n) else 0)
-    return f"{score:.1f}" if pd.notna(score) else ""
+    return score_text(score)
 
 
 def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
@@ -57,7 +58,7 @@ def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
                  alt.Tooltip("n:Q", title=t("results.n", lang)),
                  alt.Tooltip("grade_text:N", title=t("results.grade", lang)),
                  alt.Tooltip("action_text:N", title=t("results.action", lang))])
-    text = base.mark_text(fontSize=10).encode(text="cell:N", color=text_on("grade", ["poor"]))
+    text = base.mark_text(fontSize=10).encode(text="cell:N", color=text_on("grade", [POOR]))
     rows = frame["agency"].nunique()
     return finish(alt.layer(cells, text), t("dashboards.chart.heatmap_title", lang),
                   t("dashboards.chart.heatmap_subtitle", lang), height=ROW_HEIGHT * rows)
@@ -77,7 +78,7 @@ def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None)
 
     ``ranking``: agency, name_zh, name_en, rank, score, ci_low, ci_high, grade, flag.
     """
-    graded = ranking[ranking["grade"] != "insufficient"]
+    graded = ranking[ranking["grade"] != INSUFFICIENT]
     if graded.empty:
         return empty_chart(t("dashboards.chart.no_data", lang))
     frame = with_agency_labels(graded, lang).sort_values(["rank", "agency_label"])
@@ -120,7 +121,7 @@ def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str
     ``results``: round, agency, name_zh, name_en, score, grade.
     """
     pair = results[results["round"].isin([from_round, to_round]) & results["score"].notna()
-                   & (results["grade"] != "insufficient")]
+                   & (results["grade"] != INSUFFICIENT)]
     both = pair.groupby("agency")["round"].transform("nunique") == 2
     pair = pair[both]
     if pair.empty:

@@ -4,9 +4,9 @@ No database, no Streamlit, no file access outside ``scoring.io`` and the
 command line (``python -m scoring``). The app's finalisation and the command
 line call the same functions.
 """
-from scoring.actions import ACTIONS, INTERVIEW, NONE, REFERRAL, REMINDER, assign_actions
+from scoring.actions import ACTIONS, FOLLOW_UPS, INTERVIEW, NONE, REFERRAL, REMINDER, assign_actions
 from scoring.anomalies import ANOMALY_COLUMNS, detect_anomalies
-from scoring.config import DEFAULT_CONFIG, ScoringConfig
+from scoring.config import DEFAULT_CONFIG, RATING_LEVELS, ScoringConfig
 from scoring.flags import BLUE, RED, YELLOW, assign_flags, assign_ranks
 from scoring.grades import FAIR, GOOD, GRADES, INSUFFICIENT, POOR, assign_grades, poor_is_uncertain
 from scoring.pipeline import RESULT_COLUMNS, grade_rounds
@@ -16,8 +16,8 @@ from scoring.rounds import is_round_label, round_ordinal
 from scoring.scores import agency_round_scores, response_scores
 
 __all__ = [
-    "ACTIONS", "ANOMALY_COLUMNS", "BLUE", "DEFAULT_CONFIG", "FAIR", "GOOD", "GRADES", "INSUFFICIENT",
-    "INTERVIEW", "NONE", "POOR", "RED", "REFERRAL", "REMINDER", "RESULT_COLUMNS", "YELLOW",
+    "ACTIONS", "ANOMALY_COLUMNS", "BLUE", "DEFAULT_CONFIG", "FAIR", "FOLLOW_UPS", "GOOD", "GRADES", "INSUFFICIENT",
+    "INTERVIEW", "NONE", "POOR", "RATING_LEVELS", "RED", "REFERRAL", "REMINDER", "RESULT_COLUMNS", "YELLOW",
     "ConfigError", "InputError", "Problem", "ScoringConfig",
     "agency_round_scores", "assign_actions", "assign_flags", "assign_ranks", "assign_grades", "detect_anomalies",
     "grade_rounds", "is_round_label", "poor_is_uncertain", "response_scores", "round_half_up", "round_ordinal",

@@ -9,7 +9,8 @@ from scoring.grades import FAIR, GOOD, INSUFFICIENT, POOR
 from scoring.rounds import round_ordinal
 
 NONE, REMINDER, INTERVIEW, REFERRAL = "none", "reminder", "interview", "referral"
-ACTIONS = (NONE, REMINDER, INTERVIEW, REFERRAL)
+ACTIONS = (NONE, REMINDER, INTERVIEW, REFERRAL)  # in rising severity
+FOLLOW_UPS = ACTIONS[1:]  # the actions that open a case for the discipline office
 
 
 def assign_actions(grades_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG) -> pd.Series:

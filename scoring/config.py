@@ -147,3 +147,7 @@ def _check_values(c: ScoringConfig) -> list[Problem]:
 
 
 DEFAULT_CONFIG = ScoringConfig()
+# The answer levels people choose from, highest first (DESIGN §3: 5 = very
+# satisfied … 1 = very dissatisfied): the questionnaire, the paper form, the
+# validation of an answer and every chart of answer shares use this one tuple.
+RATING_LEVELS = tuple(range(DEFAULT_CONFIG.highest_level, DEFAULT_CONFIG.lowest_level - 1, -1))

@@ -1,4 +1,9 @@
-"""Round labels ``YYYYQn`` and their time order."""
+"""Round labels ``YYYYQn`` and their time order.
+
+This is the one place the round-name form is spelled out: the services
+(``surveys.rounds.parse_round_name``) and the labels people read
+(``labels.round_label``) parse names through ``parse_round_label``.
+"""
 from __future__ import annotations
 
 import re
@@ -6,11 +11,17 @@ import re
 import numpy as np
 import pandas as pd
 
-ROUND_PATTERN = re.compile(r"^\d{4}Q[1-4]$")
+ROUND_PATTERN = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def parse_round_label(value) -> tuple[int, int] | None:
+    """``2026Q4`` → (2026, 4); None when ``value`` is not a round name."""
+    match = ROUND_PATTERN.fullmatch(value) if isinstance(value, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def is_round_label(value) -> bool:
-    return isinstance(value, str) and ROUND_PATTERN.fullmatch(value) is not None
+    return parse_round_label(value) is not None
 
 
 def round_ordinal(labels: pd.Series) -> np.ndarray:
@@ -21,7 +32,8 @@ def round_ordinal(labels: pd.Series) -> np.ndarray:
     # A plain loop: there is one label per (round, agency), hundreds, not millions.
     ordinals = np.empty(len(labels), dtype=np.int64)
     for position, label in enumerate(labels):
-        if not is_round_label(label):
+        parsed = parse_round_label(label)
+        if parsed is None:
             raise ValueError(f"round label {label!r} is not in YYYYQn form")
-        ordinals[position] = int(label[:4]) * 4 + int(label[5]) - 1
+        ordinals[position] = parsed[0] * 4 + parsed[1] - 1
     return ordinals

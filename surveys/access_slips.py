@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import segno
 import sqlite_utils
 
+import labels
 from i18n import t
 from surveys import audit, clock, hashing, reports, rounds
 from surveys.actors import Actor
@@ -182,7 +183,7 @@ def letter_details(db: sqlite_utils.Database, round_name: str | None, lang: str)
     """The round (its label and closing date), county and contact the slips print."""
     round_row = rounds.get_round(db, round_name) if round_name else None
     return LetterDetails(
-        round_label=rounds.round_label(round_name, lang) if round_name else None,
+        round_label=labels.round_label(round_name, lang) if round_name else None,
         closes_on=round_row["closes_on"] if round_row else None,
         county=reports.county_name(db), contact=letter_contact(db))
 

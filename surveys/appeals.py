@@ -31,7 +31,6 @@ from surveys.permissions import allowed, require, requires
 
 WINDOW_DAYS = 10
 MAX_REASON = 1000
-CLOSED_STATUSES = ("closed", *finalise.FINALISED_STATUSES)
 
 
 def window_days(db) -> int:
@@ -41,7 +40,7 @@ def window_days(db) -> int:
 def window_end(db, round_row: dict) -> date | None:
     """The last day appeals are accepted for a round (``window_days`` working days after the
     county day it closed); None while it has not closed."""
-    if round_row["status"] not in CLOSED_STATUSES or not round_row["closed_at"]:
+    if round_row["status"] not in rounds.COLLECTION_ENDED or not round_row["closed_at"]:
         return None
     return workdays.add_working_days(db, clock.county_date(round_row["closed_at"]), window_days(db))
 
@@ -106,7 +105,7 @@ def lodge_appeal(db, actor: Actor, round_name: str, agency: str, number: int, re
         _check_window(db, round_name)
         rows = numbered_responses(db, round_name, agency)
         if not _enough_counted(rows):
-            raise InvalidInput("casework.appeals.too_few", round=round_name)
+            raise InvalidInput("casework.appeals.too_few", round=round_name, minimum=privacy.MIN_COUNTED)
         target = next((r for r in rows if r["number"] == number and r["ratings"]), None)
         if target is None:
             raise NotFound("casework.appeals.no_such_number", number=number, round=round_name)
@@ -191,8 +190,8 @@ def rounds_to_refinalise(db, actor: Actor) -> list[dict]:
     """Finalised rounds with an appeal upheld after their current finalisation:
     the administrator re-finalises them (the stored grade is still the old one)."""
     return list(db.query(
-        """SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
+        f"""SELECT a.round, group_concat(a.id) AS appeals, max(a.decided_at) AS last_upheld
            FROM appeals a JOIN rounds r ON r.name = a.round
            JOIN finalisations f ON f.id = a.upheld_on_finalisation AND f.is_current = 1
-           WHERE a.status = 'upheld' AND r.status IN ('finalised', 'published')
+           WHERE a.status = 'upheld' AND {rounds.status_in(rounds.FINALISED, "r.status")}
            GROUP BY a.round ORDER BY a.round"""))

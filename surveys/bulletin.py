@@ -20,6 +20,10 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
+from scoring.grades import POOR
+from scoring.flags import BLUE, RED
+from scoring.actions import FOLLOW_UPS
+import labels
 from charts.bulletin import trend_chart
 from charts.palette import FLAG_COLOURS, GRADE_COLOURS
 from i18n import t
@@ -27,7 +31,7 @@ from surveys import clock, rounds
 from surveys.actors import Actor
 from surveys.errors import QipingError
 from surveys.permissions import requires
-from surveys.reports import (RoundReport, datetime_text, date_text, interval_text, percent_text, round_report,
+from surveys.reports import (RoundReport, datetime_text, date_text, percent_text, round_report,
                              term)
 
 FONT_ENV = "QIPING_CJK_FONT"
@@ -36,9 +40,9 @@ DEFAULT_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 FAMILY = "cjk"
 CHART_SCALE = 3  # PNG pixels per chart pixel: sharp on paper
 CHARTS_PER_ROW = 3
-DARK_FILLS = {GRADE_COLOURS["poor"], FLAG_COLOURS["red"], FLAG_COLOURS["blue"]}  # need white text
+DARK_FILLS = {GRADE_COLOURS[POOR], FLAG_COLOURS[RED], FLAG_COLOURS[BLUE]}  # need white text
 TEXT_GREY = (90, 90, 90)
-ACTION_ORDER = ("referral", "interview", "reminder")
+ACTION_ORDER = FOLLOW_UPS[::-1]  # the most serious first
 # ranking table column widths (mm, summing to the A4 text width): English words need other room
 RANKING_WIDTHS = {"zh": (10, 52, 14, 14, 24, 18, 14, 32), "en": (11, 54, 19, 13, 22, 13, 18, 28)}
 
@@ -142,7 +146,7 @@ def _header(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
     pdf.set_font(FAMILY, "B", 20)
     pdf.cell(0, 12, _title(report, lang), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 13)
-    pdf.cell(0, 8, t("reports.bulletin.subtitle", lang, round=rounds.round_label(report.name, lang)),
+    pdf.cell(0, 8, t("reports.bulletin.subtitle", lang, round=labels.round_label(report.name, lang)),
              align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FAMILY, "", 9)
     pdf.set_text_color(*TEXT_GREY)
@@ -179,8 +183,8 @@ def _ranking(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
             row.cell("" if r["rank"] is None else str(r["rank"]))
             row.cell(report.agency_name(r["agency"], lang), align="LEFT")
             row.cell(str(r["n"]))
-            row.cell("" if r["score"] is None else f"{r['score']:.1f}")
-            row.cell(interval_text(r["ci_low"], r["ci_high"]))
+            row.cell(labels.score_text(r["score"]))
+            row.cell(labels.interval_text(r["ci_low"], r["ci_high"]))
             row.cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]]))
             row.cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or "")))
             row.cell(term("actions", r["action"], lang))
@@ -252,7 +256,7 @@ def _trends(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
 
 def build_bulletin(report: RoundReport, lang: str) -> bytes:
     """The bulletin as PDF bytes, in ``lang``."""
-    footer = t("reports.bulletin.footer", lang, round=rounds.round_label(report.name, lang),
+    footer = t("reports.bulletin.footer", lang, round=labels.round_label(report.name, lang),
                generated=datetime_text(clock.now_iso(), lang))
     pdf = BulletinPDF(lang, footer)
     pdf.set_title(_title(report, lang))

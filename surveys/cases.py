@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from scoring.actions import INTERVIEW, REFERRAL, REMINDER
 from surveys import audit, clock, workdays
 from surveys.actors import AGENCY, DISCIPLINE, Actor
 from surveys.db import write_transaction
@@ -31,18 +32,18 @@ MAX_TEXT = 2000  # a note, an interview's notes, a rectification report
 
 # action -> (first status, {status: {next status: role that takes the step}})
 STATE_MACHINES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
-    "reminder": ("notice_issued", {
+    REMINDER: ("notice_issued", {
         "notice_issued": {"acknowledged": AGENCY},
         "acknowledged": {"rectification_received": AGENCY},
         "rectification_received": {CLOSED: DISCIPLINE},
     }),
-    "interview": ("to_schedule", {
+    INTERVIEW: ("to_schedule", {
         "to_schedule": {"scheduled": DISCIPLINE},
         "scheduled": {"held": DISCIPLINE},
         "held": {"plan_received": AGENCY},
         "plan_received": {CLOSED: DISCIPLINE},
     }),
-    "referral": ("referred", {
+    REFERRAL: ("referred", {
         "referred": {"investigation_opened": DISCIPLINE},
         "investigation_opened": {"outcome_recorded": DISCIPLINE},
         "outcome_recorded": {CLOSED: DISCIPLINE},
@@ -63,7 +64,7 @@ NOTE_REQUIRED = {"held", "rectification_received", "plan_received"}
 DETAILS_REQUIRED = {"scheduled": ("interview_on", "attendees"), "outcome_recorded": ("outcome",)}
 DATE_DETAILS = {"interview_on"}
 # the agency's report that answers a case, by action
-REPORT_STEPS = {"reminder": "rectification_received", "interview": "plan_received"}
+REPORT_STEPS = {REMINDER: "rectification_received", INTERVIEW: "plan_received"}
 
 
 def configured_int(db, name: str, default: int) -> int:

@@ -18,6 +18,7 @@ import hashlib
 
 import pandas as pd
 
+from scoring.rounding import round_half_up
 import scoring
 from surveys import cases, finalise, privacy, questionnaire, rounds
 from surveys.actors import Actor
@@ -66,7 +67,7 @@ def _response_points(db, round_name: str, ratings: list[dict]) -> list[float | N
     form, config = _form_and_config(db, round_name)
     frame = pd.DataFrame([{item: r.get(item) for item in form.item_codes} for r in ratings], dtype=float)
     points = scoring.response_scores(frame, form.item_codes, form.weights, config)
-    return [None if pd.isna(p) else round(float(p), 1) for p in points]
+    return [None if pd.isna(p) else round_half_up(float(p)) for p in points]
 
 
 # --- the discipline office --------------------------------------------------------
@@ -115,7 +116,7 @@ def _item_breakdown(form, config, counted: list[dict]) -> list[dict]:
     for item in form.item_codes:
         points = scoring.response_scores(frame, [item], None, config).dropna() if len(frame) else pd.Series([])
         rows.append({"item": item, "answers": int(points.size),
-                     "mean_points": round(float(points.mean()), 1) if points.size else None})
+                     "mean_points": round_half_up(float(points.mean())) if points.size else None})
     return rows
 
 

@@ -30,14 +30,15 @@ import pandas as pd
 import sqlite_utils
 
 import scoring
-from surveys import finalise, privacy
+from scoring.rounding import round_half_up
+from surveys import cases, finalise, privacy
+from surveys import rounds as rounds_lifecycle  # "rounds" names the rounds' frame here
 from surveys.actors import Actor
 from surveys.errors import NotFound, PermissionDenied
 from surveys.permissions import allowed, require, requires
 
-FINALISED = finalise.FINALISED_STATUSES
-IN_PROGRESS = ("open", "closed")
-CASE_DONE = ("closed", "withdrawn")
+FINALISED, IN_PROGRESS = rounds_lifecycle.FINALISED, rounds_lifecycle.IN_PROGRESS
+CASE_DONE = cases.FINISHED
 RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain",
                   "action", "flag", "rank"]
 COUNTED = privacy.counted_condition("r")
@@ -84,7 +85,8 @@ def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
 def _rounds(db) -> pd.DataFrame:
     """Every round past draft, oldest first, with the grade thresholds that apply to it
     (pinned at finalisation, else the county's current rules)."""
-    rows = list(db.query("SELECT * FROM rounds WHERE status <> 'draft' ORDER BY name"))
+    started = rounds_lifecycle.status_in(rounds_lifecycle.STARTED)
+    rows = list(db.query(f"SELECT * FROM rounds WHERE {started} ORDER BY name"))
     for row in rows:
         config = finalise.scoring_config(db, row)
         row.update(good=config.good_threshold, fair=config.fair_threshold, top=config.max_score,
@@ -112,7 +114,7 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
     """Agencies learn rank and flag only once a round is published."""
     if allowed(actor, "results.view_all"):
         return results
-    published = set(rounds.loc[rounds["status"] == "published", "name"])
+    published = set(rounds.loc[rounds["status"] == rounds_lifecycle.Status.PUBLISHED, "name"])
     hidden = ~results["round"].isin(published)
     results = results.astype({"rank": object, "flag": object})
     results.loc[hidden, ["rank", "flag"]] = None
@@ -288,7 +290,7 @@ def latest_summary(board: AgencyDashboard) -> dict | None:
     graded = latest["grade"] != scoring.INSUFFICIENT
     change = latest["score"] - previous["score"] if graded and previous else None
     return {**latest, "previous_round": previous["round"] if previous else None,
-            "change": None if change is None else round(change, 1)}
+            "change": None if change is None else round_half_up(change)}
 
 
 def trend_frame(board: AgencyDashboard) -> pd.DataFrame:
@@ -374,7 +376,7 @@ def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> 
 @requires("ranking.view")
 def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
     """Rounds whose ranking ``actor`` may see, newest first."""
-    statuses = FINALISED if allowed(actor, "results.view_all") else ("published",)
+    statuses = FINALISED if allowed(actor, "results.view_all") else (rounds_lifecycle.Status.PUBLISHED,)
     marks = ", ".join("?" for _ in statuses)
     return [r[0] for r in db.execute(f"SELECT name FROM rounds WHERE status IN ({marks}) ORDER BY name DESC",
                                      list(statuses))]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+import scoring
 from surveys import accounts, clock, demo_casework, finalise, questionnaire, rounds, workdays
 from surveys.actors import ADMIN, Actor
 from surveys.db import write_transaction
@@ -94,7 +95,15 @@ def _true_score(rng: random.Random, code: str, round_index: int, levels: dict) -
 
 
 def _rating(rng: random.Random, latent: float) -> int:
-    return max(1, min(5, round(latent / 25) + 1))
+    rules = scoring.DEFAULT_CONFIG  # round() is fine here: this draws a rating, it shows no score
+    return max(rules.lowest_level, min(rules.highest_level, round(latent / rules.points_per_level) + rules.lowest_level))
+
+
+def _grade_word(ratings: list[int]) -> str:
+    """The grade a response's ratings would earn under the default rules: picks a fitting comment."""
+    rules = scoring.DEFAULT_CONFIG
+    points = sum((r - rules.lowest_level) * rules.points_per_level for r in ratings) / len(ratings)
+    return scoring.GOOD if points >= rules.good_threshold else scoring.FAIR if points >= rules.fair_threshold else scoring.POOR
 
 
 def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
@@ -102,8 +111,7 @@ def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
     for uscc in raters:
         bias = rng.gauss(0, 6)
         ratings = {item: _rating(rng, true_score + bias + rng.gauss(0, 10)) for item in items}
-        mean_points = sum((r - 1) * 25 for r in ratings.values()) / len(ratings)
-        kind = "good" if mean_points >= 80 else "fair" if mean_points >= 60 else "poor"
+        kind = _grade_word(list(ratings.values()))
         comment = rng.choice(vocab["comments"][kind]) if rng.random() < 0.3 else ""
         rows.append((round_name, uscc, agency, comment, ratings))
     return rows
@@ -120,7 +128,8 @@ def _insert_responses(db, rows, created_at: str) -> None:
             "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
             [(response_id, item, rating) for item, rating in ratings.items()],
         )
-        db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+        db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+                   " ON CONFLICT (round, enterprise, agency) DO NOTHING",
                    [round_name, uscc, agency])
 
 
@@ -172,8 +181,8 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     for index, round_name in enumerate(dates.past_rounds):
         opens, closes = dates.windows[round_name]
         db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-                   " opened_at, closed_at) VALUES (?, 'closed', 1, ?, ?, ?, ?, ?)",
-                   [round_name, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
+                   " opened_at, closed_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
+                   [round_name, rounds.Status.CLOSED, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
                     clock.end_of_county_day(closes).isoformat(timespec="seconds")])
         for agency in agencies:
             code = agency["code"]
@@ -184,8 +193,8 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     opens, closes = dates.windows[dates.open_round]
     started = min(_at(opens, 9), clock.now_iso())
     db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-               " opened_at) VALUES (?, 'open', 1, ?, ?, ?, ?)",
-               [dates.open_round, opens.isoformat(), closes.isoformat(), started, started])
+               " opened_at) VALUES (?, ?, 1, ?, ?, ?, ?)",
+               [dates.open_round, rounds.Status.OPEN, opens.isoformat(), closes.isoformat(), started, started])
     answering = usccs[FRESH_ENTERPRISES:]
     for agency in agencies:
         code = agency["code"]
@@ -219,9 +228,10 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
     with write_transaction(db):
         if not is_empty(db):
             return False
-        db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', ?)", [vocab["county"]])
-        db.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('letter_contact', ?)",
-                   [vocab["letter_contact"]])
+        db.execute("INSERT INTO settings (name, value) VALUES ('county_name', ?)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value", [vocab["county"]])
+        db.execute("INSERT INTO settings (name, value) VALUES ('letter_contact', ?)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value", [vocab["letter_contact"]])
         db["agencies"].insert_all(agencies)
         enterprises = _enterprises(rng, vocab)
         db["enterprises"].insert_all([{k: v for k, v in e.items() if k != "index"} for e in enterprises])

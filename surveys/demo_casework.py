@@ -27,7 +27,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from surveys import appeals, cases, casework, clock, problems, workdays
+from scoring.actions import INTERVIEW, REFERRAL, REMINDER
+from surveys import appeals, cases, casework, clock, problems, rounds, workdays
 from surveys.actors import AGENCY, DISCIPLINE, ENTERPRISE, Actor
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "demo_casework.toml"
@@ -35,9 +36,9 @@ DISCIPLINE_DEMO = Actor(role=DISCIPLINE, id="discipline", name="discipline")
 # working days after opening for each step, by action; the deadline is 15 working days
 # (for an interview's plan, 15 after the interview is held)
 TIMING = {
-    "reminder": {"acknowledged": 2, "rectification_received": 12, "closed": 16},
-    "interview": {"scheduled": 3, "held": 8, "plan_received": 20, "closed": 26},
-    "referral": {"investigation_opened": 5, "outcome_recorded": 40, "closed": 45},
+    REMINDER: {"acknowledged": 2, "rectification_received": 12, "closed": 16},
+    INTERVIEW: {"scheduled": 3, "held": 8, "plan_received": 20, "closed": 26},
+    REFERRAL: {"investigation_opened": 5, "outcome_recorded": 40, "closed": 45},
 }
 # every fourth reminder's report comes in after its deadline (marked late, on record)
 LATE_REMINDER = {"acknowledged": 4, "rectification_received": 18, "closed": 21}
@@ -88,7 +89,7 @@ def _closing_note(action: str, notes: dict, index: int) -> str:
 
 
 def _timing(action: str, index: int) -> dict[str, int]:
-    return LATE_REMINDER if action == "reminder" and index % 4 == 3 else TIMING[action]
+    return LATE_REMINDER if action == REMINDER and index % 4 == 3 else TIMING[action]
 
 
 def _take_path(db, case: dict, stop_at: str, notes: dict, index: int) -> None:
@@ -115,11 +116,11 @@ def _target(case: dict, age: int, index: int, keep_first_referral: bool, keep_re
     if age >= 2:
         return cases.CLOSED
     if age == 1:
-        middle = {"reminder": "acknowledged", "interview": "plan_received", "referral": "outcome_recorded"}
+        middle = {REMINDER: "acknowledged", INTERVIEW: "plan_received", REFERRAL: "outcome_recorded"}
         return middle[action] if index % 3 == 0 else cases.CLOSED
-    if action == "referral":
+    if action == REFERRAL:
         return first if keep_first_referral else "investigation_opened"
-    if action == "interview":
+    if action == INTERVIEW:
         return "scheduled"
     if case["agency"] == keep_reminder:
         return first
@@ -184,7 +185,7 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
         return
     notes = _notes()
     finished = [dict(r) for r in db.query(
-        "SELECT * FROM rounds WHERE status IN ('finalised', 'published') ORDER BY name")]
+        f"SELECT * FROM rounds WHERE {rounds.status_in(rounds.FINALISED)} ORDER BY name")]
     if not finished:
         return
     last = finished[-1]
@@ -192,12 +193,12 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
     for age, round_row in enumerate(reversed(finished)):
         round_cases = list(db.query("SELECT * FROM cases WHERE round = ? AND status NOT IN (?, ?) ORDER BY agency",
                                     [round_row["name"], *cases.FINISHED]))
-        first_referral = next((c["id"] for c in round_cases if c["action"] == "referral"), None)
+        first_referral = next((c["id"] for c in round_cases if c["action"] == REFERRAL), None)
         for index, case in enumerate(round_cases):
             stop_at = _target(case, age, index, case["id"] == first_referral,
                               appeal_target[0] if appeal_target else None)
             _take_path(db, case, stop_at, notes, index)
     _lodge_demo_appeal(db, last, appeal_target, notes)
-    open_row = db.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()
+    open_row = rounds.open_round(db)
     if open_row:
-        _demo_problems(db, open_row[0], notes)
+        _demo_problems(db, open_row["name"], notes)

@@ -22,7 +22,6 @@ from surveys.errors import InvalidInput, NotFound, Term
 from surveys.permissions import requires
 
 MAX_REASON = 1000
-DECIDABLE_STATUSES = ("closed", "finalised", "published")  # collection has ended
 
 
 def insert_exclusion(db: sqlite_utils.Database, actor: Actor, response_id: int, reason: str) -> None:
@@ -50,12 +49,12 @@ def exclude_response(db: sqlite_utils.Database, actor: Actor, response_id: int, 
 @requires("exclusions.manage")
 def decidable_rounds(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Rounds whose collection has ended, newest first."""
-    return [r for r in rounds.list_rounds(db) if r["status"] in DECIDABLE_STATUSES]
+    return [r for r in rounds.list_rounds(db) if r["status"] in rounds.COLLECTION_ENDED]
 
 
 def _decidable_round(db, round_name: str) -> dict:
     round_row = rounds.get_round(db, round_name)
-    if round_row["status"] not in DECIDABLE_STATUSES:
+    if round_row["status"] not in rounds.COLLECTION_ENDED:
         raise InvalidInput("exclusions.round_not_closed", round=round_name,
                            status=Term(f"rounds.status.{round_row['status']}"))
     return round_row

@@ -23,7 +23,6 @@ from surveys.db import write_transaction
 from surveys.errors import InvalidInput, Term
 from surveys.permissions import requires
 
-FINALISED_STATUSES = ("finalised", "published")
 RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
 
 
@@ -137,11 +136,11 @@ def _finalise_one(db, actor: Actor, round_row: dict, reason: str) -> bool:
 
 
 def _check_can_finalise(db, round_row: dict) -> None:
-    if round_row["status"] not in ("closed", *FINALISED_STATUSES):
+    if round_row["status"] not in rounds.COLLECTION_ENDED:
         raise InvalidInput("finalise.not_closed", name=round_row["name"],
                            status=Term(f"rounds.status.{round_row['status']}"))
     earlier = db.execute(
-        "SELECT name FROM rounds WHERE name < ? AND status IN ('open', 'closed') ORDER BY name LIMIT 1",
+        f"SELECT name FROM rounds WHERE name < ? AND {rounds.status_in(rounds.IN_PROGRESS)} ORDER BY name LIMIT 1",
         [round_row["name"]]).fetchone()
     if earlier:
         raise InvalidInput("finalise.earlier_first", name=earlier[0])
@@ -153,16 +152,14 @@ def finalise_round(db: sqlite_utils.Database, actor: Actor, name: str, reason: s
     with write_transaction(db):
         round_row = rounds.get_round(db, name)
         _check_can_finalise(db, round_row)
-        refinalising = round_row["status"] in FINALISED_STATUSES
+        refinalising = round_row["status"] in rounds.FINALISED
         if refinalising and not reason.strip():
             raise InvalidInput("finalise.reason_needed")
         changed = [name] if _finalise_one(db, actor, round_row, reason.strip()) else []
         if not refinalising:
-            db.execute("UPDATE rounds SET status = 'finalised', finalised_at = ? WHERE name = ?",
-                       [clock.now_iso(), name])
-            audit.record(db, actor, "round.finalised", name)
+            rounds.set_status(db, actor, name, rounds.Status.FINALISED, finalised_at=clock.now_iso())
         later_rounds = list(db.query(
-            "SELECT * FROM rounds WHERE name > ? AND status IN ('finalised', 'published') ORDER BY name", [name]))
+            f"SELECT * FROM rounds WHERE name > ? AND {rounds.status_in(rounds.FINALISED)} ORDER BY name", [name]))
         for later in later_rounds:
             if _finalise_one(db, actor, later, f"{name}: {reason.strip()}"):
                 changed.append(later["name"])
@@ -172,14 +169,7 @@ def finalise_round(db: sqlite_utils.Database, actor: Actor, name: str, reason: s
 @requires("rounds.finalise")
 def publish_round(db: sqlite_utils.Database, actor: Actor, name: str) -> None:
     """Make a finalised round's ranking visible to agencies."""
-    with write_transaction(db):
-        round_row = rounds.get_round(db, name)
-        if round_row["status"] != "finalised":
-            raise InvalidInput("rounds.wrong_status", name=name, status=Term(f"rounds.status.{round_row['status']}"),
-                               needed=Term("rounds.status.finalised"))
-        db.execute("UPDATE rounds SET status = 'published', published_at = ? WHERE name = ?",
-                   [clock.now_iso(), name])
-        audit.record(db, actor, "round.published", name)
+    rounds.set_status(db, actor, name, rounds.Status.PUBLISHED, published_at=clock.now_iso())
 
 
 def finalisation_history(db: sqlite_utils.Database, name: str) -> list[dict]:

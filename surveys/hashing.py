@@ -56,7 +56,8 @@ def installation_salt(db: sqlite_utils.Database) -> bytes:
     row = db.execute("SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()
     if row is None:
         with write_transaction(db):
-            db.execute("INSERT OR IGNORE INTO settings (name, value) VALUES ('access_code_salt', ?)",
+            db.execute("INSERT INTO settings (name, value) VALUES ('access_code_salt', ?)"
+                       " ON CONFLICT (name) DO NOTHING",
                        [secrets.token_hex(16)])
         row = db.execute("SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()
     return bytes.fromhex(row[0])

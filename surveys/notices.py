@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import html
 
+from scoring.grades import INSUFFICIENT
+from scoring.actions import INTERVIEW, REFERRAL
+import labels
 from i18n import t
 from surveys import cases, casework, clock, privacy, registry, rounds
 from surveys.actors import Actor
@@ -50,17 +53,17 @@ def _facts(db, case: dict, lang: str, hide_thin: bool = False) -> dict:
     agency_row = next(db.query("SELECT * FROM agencies WHERE code = ?", [case["agency"]]))
     interval = ""
     if result.get("ci_low") is not None and result.get("ci_high") is not None:
-        interval = f"{result['ci_low']:.1f}–{result['ci_high']:.1f}"
+        interval = labels.interval_text(result['ci_low'], result['ci_high'])
     scheduled = next((e["details"] for e in reversed(cases.case_events(db, case["id"])) if e["step"] == "scheduled"),
                      {})
     earlier_graded = [r["round"] for r in casework.trend(db, case["agency"])
-                      if r["round"] < case["round"] and r["grade"] != "insufficient"]
+                      if r["round"] < case["round"] and r["grade"] != INSUFFICIENT]
     return {
-        "agency": registry.agency_name(agency_row, lang),
-        "round": rounds.round_label(case["round"], lang),
-        "previous_round": rounds.round_label(earlier_graded[-1], lang) if earlier_graded else "",
-        "grade": t(f"grades.{result.get('grade', 'insufficient')}", lang),
-        "score": "" if result.get("score") is None else f"{result['score']:.1f}",
+        "agency": labels.agency_name(agency_row, lang),
+        "round": labels.round_label(case["round"], lang),
+        "previous_round": labels.round_label(earlier_graded[-1], lang) if earlier_graded else "",
+        "grade": t(f"grades.{result.get('grade', INSUFFICIENT)}", lang),
+        "score": labels.score_text(result.get("score")),
         "interval": interval,
         "n": result.get("n", ""),
         "action": t(f"actions.{case['action']}", lang),
@@ -75,7 +78,7 @@ def _facts(db, case: dict, lang: str, hide_thin: bool = False) -> dict:
 def _paragraphs(case: dict, facts: dict, lang: str) -> list[str]:
     action = case["action"]
     paragraphs = [t(f"casework.notice.body.{action}", lang, **facts)]
-    if action == "interview":
+    if action == INTERVIEW:
         key = "casework.notice.interview_set" if facts["interview_on"] else "casework.notice.interview_to_set"
         paragraphs.append(t(key, lang, **facts))
     paragraphs.append(t(f"casework.notice.instruction.{action}", lang, **facts))
@@ -102,12 +105,12 @@ def notice_html(db, actor: Actor, case_id: int, lang: str = NOTICE_LANG) -> str:
     case = _case_for(db, actor, case_id)
     facts = _facts(db, case, lang, hide_thin=not allowed(actor, "results.view_all"))
     e = html.escape
-    addressee_key = "casework.notice.addressee_referral" if case["action"] == "referral" else "casework.notice.addressee"
+    addressee_key = "casework.notice.addressee_referral" if case["action"] == REFERRAL else "casework.notice.addressee"
     title = t(f"casework.notice.title.{case['action']}", lang)
     issuer = t(f"casework.notice.issuer.{case['action']}", lang)
     rows = "".join(f"<tr><th>{e(label)}</th><td>{e(value)}</td></tr>" for label, value in _fact_rows(facts, lang))
     body = "".join(f'<p class="body">{e(p)}</p>' for p in _paragraphs(case, facts, lang))
-    receipt = ("" if case["action"] == "referral" else
+    receipt = ("" if case["action"] == REFERRAL else
                f'<div class="receipt">{e(t("casework.notice.receipt", lang))}</div>')
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'

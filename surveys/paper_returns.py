@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlite_utils
 
+import labels
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from scoring.io import IGNORED_COLUMNS, REQUIRED_COLUMNS
 from surveys import audit, questionnaire, registry, rounds
@@ -380,7 +381,7 @@ def _guide_sheet(sheet, db, form, round_name: str | None, lang: str) -> None:
 
     sheet.append([t("admin_ops.paper.template.guide_title", lang)])
     sheet["A1"].font = Font(bold=True, size=14)
-    target = (t("admin_ops.paper.template.for_round", lang, round=rounds.round_label(round_name, lang),
+    target = (t("admin_ops.paper.template.for_round", lang, round=labels.round_label(round_name, lang),
                 name=round_name, version=form.version) if round_name
               else t("admin_ops.paper.template.no_round", lang, version=form.version))
     sheet.append([target])

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from scoring.config import RATING_LEVELS
 from surveys.errors import NotFound
 
 QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "data" / "questionnaires"
-LEVELS = (5, 4, 3, 2, 1)  # 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
+LEVELS = RATING_LEVELS  # kept by scoring: 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ def sync_questionnaires(db: sqlite_utils.Database, directory: Path = QUESTIONNAI
                     path.name, definition["version"])
             continue
         db.execute(
-            "INSERT OR IGNORE INTO questionnaires (version, title_zh, title_en, definition)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO questionnaires (version, title_zh, title_en, definition)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
             [definition["version"], definition["title_zh"], definition["title_en"],
              json.dumps(definition["items"], ensure_ascii=False)],
         )

@@ -39,10 +39,6 @@ def list_agencies(db: sqlite_utils.Database, active_only: bool = True) -> list[d
     return list(db.query(f"SELECT * FROM agencies {where} ORDER BY code"))
 
 
-def agency_name(agency: dict, lang: str) -> str:
-    return agency["name_en"] if lang == "en" and agency["name_en"] else agency["name_zh"]
-
-
 def get_enterprise(db: sqlite_utils.Database, uscc: str) -> dict | None:
     rows = list(db.query("SELECT uscc, name, industry FROM enterprises WHERE uscc = ?", [uscc]))
     return rows[0] if rows else None

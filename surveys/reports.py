@@ -15,12 +15,12 @@ from typing import NamedTuple
 import pandas as pd
 import sqlite_utils
 
+import labels
 import scoring
 from i18n import t
 from surveys import clock, registry, rounds
 from surveys.actors import Actor
 from surveys.errors import InvalidInput, Term
-from surveys.finalise import FINALISED_STATUSES
 from surveys.permissions import requires
 
 COUNTY_SETTING = "county_name"
@@ -46,7 +46,7 @@ class RoundReport:
         return self.round["name"]
 
     def agency_name(self, code: str, lang: str) -> str:
-        return registry.agency_name(self.agencies[code], lang)
+        return labels.agency_name(self.agencies[code], lang)
 
     def grade_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(scoring.GRADES, 0)
@@ -58,12 +58,12 @@ class RoundReport:
 @requires("reports.export")
 def exportable_rounds(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """Finalised and published rounds, newest first."""
-    return [r for r in rounds.list_rounds(db) if r["status"] in FINALISED_STATUSES]
+    return [r for r in rounds.list_rounds(db) if r["status"] in rounds.FINALISED]
 
 
 def _finalised_round(db: sqlite_utils.Database, name: str) -> dict:
     round_row = rounds.get_round(db, name)
-    if round_row["status"] not in FINALISED_STATUSES:
+    if round_row["status"] not in rounds.FINALISED:
         raise InvalidInput("reports.not_finalised", name=name, status=Term(f"rounds.status.{round_row['status']}"))
     return round_row
 
@@ -139,8 +139,8 @@ def _response_rates(db: sqlite_utils.Database, name: str, results: list[dict]) -
 
 def _trend(db: sqlite_utils.Database, name: str) -> pd.DataFrame:
     rows = db.execute(
-        """SELECT c.round, c.agency, c.score, c.grade FROM current_results c JOIN rounds r ON r.name = c.round
-           WHERE c.round <= ? AND r.status IN ('finalised', 'published') ORDER BY c.round, c.agency""",
+        f"""SELECT c.round, c.agency, c.score, c.grade FROM current_results c JOIN rounds r ON r.name = c.round
+           WHERE c.round <= ? AND {rounds.status_in(rounds.FINALISED, "r.status")} ORDER BY c.round, c.agency""",
         [name]).fetchall()
     return pd.DataFrame(rows, columns=["round", "agency", "score", "grade"])
 
@@ -181,12 +181,6 @@ def date_text(iso: str | None, lang: str) -> str:
 
 def datetime_text(iso: str | None, lang: str) -> str:
     return clock.format_datetime(iso, lang)
-
-
-def interval_text(low, high) -> str:
-    if low is None or high is None or low != low or high != high:
-        return ""
-    return f"{low:.1f}–{high:.1f}"
 
 
 def percent_text(share) -> str:

@@ -33,7 +33,7 @@ def _check_ratings(form: questionnaire.Questionnaire, ratings: dict) -> dict[str
         value = ratings.get(item.code)
         if value is None:
             raise InvalidInput("survey.item_missing", item=item.code)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in questionnaire.LEVELS:
             raise InvalidInput("survey.bad_rating", item=item.code, value=value)
         checked[item.code] = value
     unknown = set(ratings) - set(checked)
@@ -65,7 +65,8 @@ def store_response(db, round_name: str, enterprise: str, agency: str, ratings: d
     db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
     db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
                         [(response_id, item, rating) for item, rating in ratings.items()])
-    db.execute("INSERT OR IGNORE INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)",
+    db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+               " ON CONFLICT (round, enterprise, agency) DO NOTHING",
                [round_name, enterprise, agency])
     return response_id, revision
 
@@ -153,5 +154,5 @@ def my_round(db, actor: Actor, round_name: str) -> dict:
 @requires("responses.view_own")
 def my_past_ratings(db, actor: Actor) -> list[dict]:
     """The enterprise's own ratings in every round that no longer accepts answers."""
-    past = [r["name"] for r in db.query("SELECT name FROM rounds WHERE status NOT IN ('draft', 'open')")]
+    past = [r["name"] for r in db.query(f"SELECT name FROM rounds WHERE {rounds.status_in(rounds.COLLECTION_ENDED)}")]
     return list(_my_responses(db, actor.id, past).values())

@@ -13,13 +13,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+import labels
 from charts.palette import FLAG_COLOURS, GRADE_COLOURS
 from i18n import catalogue, t
 from surveys import clock, rounds
 from surveys.actors import Actor
 from surveys.export_safety import safe_cell, workbook_bytes
 from surveys.permissions import requires
-from surveys.reports import RoundReport, interval_text, local_datetime, round_report, term
+from surveys.reports import RoundReport, local_datetime, round_report, term
 
 SCORE_FORMAT = "0.0"
 PERCENT_FORMAT = "0.0%"
@@ -86,10 +87,10 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
     f = report.finalisation
     ws.title = safe_cell(t("reports.sheet.cover", lang))
     lines = [
-        [t("reports.workbook_title", lang, round=rounds.round_label(report.name, lang))],
+        [t("reports.workbook_title", lang, round=labels.round_label(report.name, lang))],
         [],
         [t("reports.cover.county", lang), report.county or t("reports.county_unnamed", lang)],
-        [t("reports.cover.round", lang), f"{rounds.round_label(report.name, lang)} ({report.name})"],
+        [t("reports.cover.round", lang), f"{labels.round_label(report.name, lang)} ({report.name})"],
         [t("reports.cover.status", lang), t(f"rounds.status.{report.round['status']}", lang)],
         [t("reports.cover.finalised_at", lang), local_datetime(report.round["finalised_at"])],
         [t("reports.cover.results_at", lang), local_datetime(f["at"])],
@@ -133,7 +134,7 @@ def _ranking(ws: Worksheet, report: RoundReport, lang: str) -> None:
     headers = [t(k, lang) for k in ("results.rank", "results.agency", "results.score", "results.interval",
                                     "results.grade", "results.flag", "results.n")]
     rows = [[r["rank"], report.agency_name(r["agency"], lang), r["score"],
-             interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang), term("flags", r["flag"], lang), r["n"]]
+             labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang), term("flags", r["flag"], lang), r["n"]]
             for r in report.results]
     _write_table(ws, headers, rows, {2: SCORE_FORMAT})
     _colour_column(ws, 4, [r["grade"] for r in report.results], GRADE_COLOURS)

@@ -243,7 +243,8 @@ def enter_year(db, actor: Actor, year: int, holidays: set[date], workdays: set[d
         raise InvalidInput("calendar.errors.not_checked", year=year)  # pages go through parse_schedule first
     with write_transaction(db):
         db.execute("DELETE FROM calendar_days WHERE year = ?", [year])
-        db.execute("INSERT OR REPLACE INTO calendar_years (year, entered_by, entered_at) VALUES (?, ?, ?)",
+        db.execute("INSERT INTO calendar_years (year, entered_by, entered_at) VALUES (?, ?, ?)"
+                   " ON CONFLICT (year) DO UPDATE SET entered_by = excluded.entered_by, entered_at = excluded.entered_at",
                    [year, actor.audit_name, clock.now_iso()])
         db.conn.executemany("INSERT INTO calendar_days (day, year, kind) VALUES (?, ?, ?)",
                             [(d.isoformat(), year, HOLIDAY) for d in sorted(holidays)]

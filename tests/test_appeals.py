@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor, make_world
-from surveys import appeals, cases, casework, clock, exclusions, finalise, responses, rounds
+from surveys import appeals, cases, casework, clock, exclusions, finalise, privacy, responses, rounds
 from surveys.actors import AGENCY, Actor
 from surveys.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -189,7 +189,7 @@ def test_my_appeals_hide_the_rating_once_too_few_count(db, county):
 
 
 def appeals_too_few_message() -> str:
-    return InvalidInput("casework.appeals.too_few", round="2026Q1").message("en")
+    return InvalidInput("casework.appeals.too_few", round="2026Q1", minimum=privacy.MIN_COUNTED).message("en")
 
 
 def test_upholding_excludes_the_rating_with_the_reason(db, county):

@@ -34,7 +34,8 @@ ROLES = list(ROLE_CAPABILITIES)
 # Steps that run inside another service's transaction, after that service checked the actor.
 INTERNAL = {"audit.record", "cases.open_case", "cases.withdraw_case", "exclusions.insert_exclusion",
             "accounts.still_active",
-            "accounts.credential_stamp"}
+            "accounts.credential_stamp",
+            "rounds.set_status"}
 
 
 def service_functions() -> dict[str, object]:

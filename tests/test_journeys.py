@@ -27,6 +27,7 @@ import pytest
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
+import labels
 from surveys import cases, rounds  # noqa: E402
 from surveys.actors import AGENCY, Actor  # noqa: E402
 from surveys.permissions import roles_meeting  # noqa: E402
@@ -41,7 +42,7 @@ STHJ = Actor(role=AGENCY, id="sthj", name="sthj", agency_code="STHJ")
 
 
 def round_label(name: str, lang: str = ZH) -> str:
-    return rounds.round_label(name, lang)
+    return labels.round_label(name, lang)
 
 
 def agency_name(server, code: str, lang: str = ZH) -> str:

@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+import labels
 from surveys import finalise, reports, rounds, workbook
 from surveys.errors import InvalidInput, NotFound, PermissionDenied
 from tests.conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor
@@ -196,5 +197,5 @@ def test_a_refinalised_round_shows_the_reason_on_the_cover(demo_db):
 
 
 def test_round_labels_and_filenames():
-    assert rounds.round_label(ROUND, "zh") == "2026年第三季度"
+    assert labels.round_label(ROUND, "zh") == "2026年第三季度"
     assert workbook.workbook_filename(ROUND, "zh").endswith("2026Q3.xlsx")

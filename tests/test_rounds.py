@@ -1,5 +1,12 @@
 """The round lifecycle as far as the foundation takes it: draft → open → closed."""
+import re
+import sqlite3
+from pathlib import Path
+
 import pytest
+
+import i18n
+import labels
 
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, dump
 from surveys import rounds
@@ -66,5 +73,49 @@ def test_only_the_administrator_runs_rounds(db):
 
 
 def test_round_labels_in_both_languages():
-    assert rounds.round_label("2026Q4", "zh") == "2026年第四季度"
-    assert rounds.round_label("2026Q4", "en") == "2026 Q4"
+    assert labels.round_label("2026Q4", "zh") == "2026年第四季度"
+    assert labels.round_label("2026Q4", "en") == "2026 Q4"
+
+
+def test_the_database_itself_refuses_a_second_open_round(db):
+    """Migration 6's partial unique index: even a write that skips the service's check fails."""
+    rounds.create_round(db, ADMIN_ACTOR, "2027Q1", "2027-04-01", "2027-04-30")
+    rounds.create_round(db, ADMIN_ACTOR, "2027Q2", "2027-07-01", "2027-07-31")
+    rounds.start_round(db, ADMIN_ACTOR, "2027Q1")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.conn.execute("UPDATE rounds SET status = 'open' WHERE name = '2027Q2'")
+    assert rounds.get_round(db, "2027Q2")["status"] == "draft"
+
+
+def test_a_race_to_open_a_second_round_reads_as_the_users_message(db, monkeypatch):
+    """Two administrators pass the early check at once: the index refuses the second, who is told why."""
+    rounds.create_round(db, ADMIN_ACTOR, "2027Q1", "2027-04-01", "2027-04-30")
+    rounds.create_round(db, ADMIN_ACTOR, "2027Q2", "2027-07-01", "2027-07-31")
+    rounds.start_round(db, ADMIN_ACTOR, "2027Q1")
+    before = dump(db)
+    real_open_round = rounds.open_round
+    calls = iter([None])  # the early check sees nothing open, as in a race; later calls are real
+    monkeypatch.setattr(rounds, "open_round", lambda db: next(calls, None) or real_open_round(db))
+    with pytest.raises(InvalidInput) as caught:
+        rounds.start_round(db, ADMIN_ACTOR, "2027Q2")
+    assert caught.value.key == "rounds.another_open"
+    assert "2027Q1" in caught.value.message("zh") and "2027Q1" in caught.value.message("en")
+    assert dump(db) == before
+    rounds.close_round(db, ADMIN_ACTOR, "2027Q1")  # the connection is still usable
+    rounds.start_round(db, ADMIN_ACTOR, "2027Q2")
+    assert rounds.open_round(db)["name"] == "2027Q2"
+
+
+def test_every_status_has_a_next_step_and_one_predecessor():
+    assert set(rounds.NEXT_STEP_TEXT) == set(rounds.STATUSES)
+    assert [rounds.PREVIOUS.get(s) for s in rounds.STATUSES] == [None, *rounds.STATUSES[:-1]]
+    for status in rounds.STATUSES:
+        assert i18n.t(rounds.next_steps(status), "zh") != rounds.next_steps(status)  # the key exists
+
+
+def test_only_the_lifecycle_writes_a_rounds_status():
+    """``rounds.set_status`` is the one writer: no other module updates ``rounds.status``."""
+    writers = [path for path in (Path(__file__).parent.parent / "surveys").rglob("*.py")
+               if re.search(r"UPDATE\s+rounds\s+SET\s+status", path.read_text(encoding="utf-8"))
+               or re.search(r"UPDATE rounds SET \{", path.read_text(encoding="utf-8"))]
+    assert [p.name for p in writers] == ["rounds.py"]

@@ -1,6 +1,8 @@
 """The database itself: pragmas, migrations, and constraints that hold even
 when code forgets to check."""
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +83,34 @@ def test_a_questionnaire_file_never_overwrites_a_version_in_the_database(db, tmp
     assert _json.loads(db.execute("SELECT definition FROM questionnaires WHERE version = 1").fetchone()[0]) == [
         {"code": "x"}]
     assert "exists with other items" in caplog.text
+
+
+def test_a_failed_commit_is_rolled_back_and_the_connection_stays_usable(db):
+    """COMMIT itself can fail: here a foreign key checked only at COMMIT (deferred) is broken.
+
+    Nothing of the transaction may stay behind, neither the valid row nor the
+    broken one, and the next write on the same connection must work.
+    """
+    _seed(db)
+    before = db.execute("SELECT count(*) FROM agencies").fetchone()[0]
+    with pytest.raises(sqlite3.IntegrityError):
+        with write_transaction(db):
+            db.execute("PRAGMA defer_foreign_keys = ON")  # foreign keys checked at COMMIT only
+            db.execute("INSERT INTO agencies (code, name_zh, name_en, category) VALUES ('OK', 'a', 'a', 'x')")
+            db.execute("INSERT INTO responses (id, round, enterprise, agency, created_at, updated_at)"
+                       " VALUES (7, '2026Q4', '91350100M000100Y43', 'NO-SUCH-AGENCY', 'now', 'now')")
+    assert not db.conn.in_transaction
+    assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == before
+    assert db.execute("SELECT count(*) FROM responses WHERE id = 7").fetchone()[0] == 0
+    with write_transaction(db):
+        db.execute("INSERT INTO agencies (code, name_zh, name_en, category) VALUES ('NEXT', 'n', 'n', 'x')")
+    assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == before + 1
+
+
+def test_code_sql_uses_forms_postgresql_accepts_too():
+    """ON CONFLICT rather than INSERT OR IGNORE/REPLACE, no GLOB (DESIGN §7: one adapter away).
+    Shipped migrations are history and stay as they were."""
+    sources = [*Path(__file__).resolve().parent.parent.joinpath("surveys").rglob("*.py"),
+               *sorted(Path(__file__).resolve().parent.parent.joinpath("surveys", "schema").glob("*.sql"))[5:]]  # after the five shipped ones
+    sqlite_only = re.compile(r"\bINSERT\s+OR\s+(IGNORE|REPLACE)\b|\bREPLACE\s+INTO\b|\bGLOB\b")
+    assert [p.name for p in sources if sqlite_only.search(p.read_text(encoding="utf-8"))] == []

@@ -1,0 +1,50 @@
+"""Names and figures as people read them: rounds, agencies, scores, intervals.
+
+Pages, services and charts all draw their labels from here, so a round reads
+the same on a screen, in a chart and on a notice. This module sits beside
+``i18n`` below every other layer: it imports the locale catalogue and the pure
+scoring module only, so ``charts`` can use it without reaching into the
+services.
+"""
+from __future__ import annotations
+
+import math
+
+from i18n import t
+from scoring.rounding import round_half_up
+from scoring.rounds import parse_round_label
+
+
+def round_parts(name: str) -> tuple[int, int]:
+    """``2026Q4`` → (2026, 4); ValueError for anything else."""
+    parsed = parse_round_label(name)
+    if parsed is None:
+        raise ValueError(f"round name {name!r} is not in YYYYQn form")
+    return parsed
+
+
+def round_label(name: str, lang: str) -> str:
+    """``2026Q4`` → 2026年第四季度 (zh) or 2026 Q4 (en)."""
+    year, quarter = round_parts(name)
+    return t("rounds.label", lang, year=year, quarter=t(f"rounds.quarter.{quarter}", lang))
+
+
+def agency_name(agency: dict, lang: str) -> str:
+    """An agency's name in ``lang``; the Chinese name where no English one is kept."""
+    return agency["name_en"] if lang == "en" and agency.get("name_en") else agency["name_zh"]
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))  # NaN: a pandas gap
+
+
+def score_text(score, missing: str = "") -> str:
+    """A score to one decimal, rounded half up (DESIGN §4.3: 56.25 → 56.3)."""
+    return missing if _missing(score) else f"{round_half_up(float(score)):.1f}"
+
+
+def interval_text(low, high) -> str:
+    """A 95% interval as people read it, e.g. 71.2–84.9; empty when there is none."""
+    if _missing(low) or _missing(high):
+        return ""
+    return f"{score_text(low)}–{score_text(high)}"
