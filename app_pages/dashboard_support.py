@@ -17,8 +17,8 @@ import streamlit as st
 import charts
 import labels
 from app_pages import ui
-from surveys import dashboards
-from surveys import db as database
+from surveys.results import dashboards
+from surveys.storage import db as database
 
 CACHE_ENTRIES = 512
 
@@ -31,7 +31,7 @@ def _service(_db, path: str, version: tuple, actor, qualified_name: str, args: t
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _specs(path: str, version: tuple, actor, name: str, args: tuple, lang: str, _build: Callable) -> dict:
-    # validated against the Vega-Lite schema in tests/test_charts.py; not again on every page view
+    # validated against the Vega-Lite schema in tests/scoring/test_charts.py; not again on every page view
     return {key: chart.to_dict(validate=False) for key, chart in _build().items()}
 
 
@@ -40,7 +40,7 @@ def _key(db) -> tuple[str, tuple]:
 
 
 def data(db, service: Callable, *args):
-    """``service(db, actor, *args)`` (a function of surveys.dashboards), cached until the data change."""
+    """``service(db, actor, *args)`` (a function of surveys.results.dashboards), cached until the data change."""
     path, version = _key(db)
     qualified_name = f"{service.__module__}.{service.__qualname__}"
     return _service(db, path, version, ui.actor(), qualified_name, args, service)

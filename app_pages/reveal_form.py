@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ui
-from surveys import reveal
-from surveys.errors import QipingError
+from surveys.casework import reveal
+from surveys.core.errors import QipingError
 
 SHOWN = [("name", "casework.reveal.name"), ("uscc", "casework.reveal.uscc"),
          ("industry", "casework.reveal.industry"), ("contact_person", "casework.reveal.person"),

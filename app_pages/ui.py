@@ -12,11 +12,17 @@ from dataclasses import replace
 import streamlit as st
 
 import i18n
-from surveys import db as database
-from surveys import autoclose, clients, clock, demo, demo_guard, startup, workdays
-from surveys.actors import Actor
-from surveys.errors import ImportRefused, QipingError
-from surveys.permissions import allowed
+from surveys.storage import db as database
+from surveys import startup
+from surveys.collection import autoclose
+from surveys.participants import clients
+from surveys.core import clock
+from surveys.demo import county as demo
+from surveys.demo import guard as demo_guard
+from surveys.core import workdays
+from surveys.core.actors import Actor
+from surveys.core.errors import ImportRefused, QipingError
+from surveys.core.permissions import allowed
 
 SESSION_MINUTES_DEFAULT = 30
 
@@ -99,7 +105,7 @@ def sign_in(who: Actor) -> None:
     st.session_state["last_seen"] = clock.now().timestamp()
 
 
-LINK_USED = "link_sign_in_used"  # this browser session has used a letter's link (app_pages/sign_in.py)
+LINK_USED = "link_sign_in_used"  # this browser session has used a letter's link (app_pages/shared/sign_in.py)
 KEPT_AT_SIGN_OUT = ("lang", "client_id", LINK_USED)
 
 
@@ -127,7 +133,7 @@ def end_idle_session() -> None:
 
 def end_deactivated_session() -> None:
     """An account deactivated while signed in stops working at its next click."""
-    from surveys.accounts import still_active
+    from surveys.participants.accounts import still_active
 
     who = actor()
     if who is not None and not still_active(db(), who):
@@ -138,7 +144,7 @@ def end_superseded_session() -> None:
     """A session opened with a password or access code that has since been changed
     (reset or rotated by the administrator, or changed in another session) ends at
     its next click."""
-    from surveys.accounts import credential_stamp
+    from surveys.participants.accounts import credential_stamp
 
     who = actor()
     if who is None:
@@ -197,7 +203,7 @@ def warn_if_proxy_unconfigured() -> None:
 
 def demo_exposure() -> str:
     """Whether this is the demo, and whether it may be seen beyond this computer
-    (surveys.demo_guard); a public demo is named once in the server's log."""
+    (surveys.demo.guard); a public demo is named once in the server's log."""
     address = st.get_option("server.address")
     state = demo_guard.exposure(demo.demo_enabled(), address, demo_guard.public_allowed())
     demo_guard.say_once(state, address)

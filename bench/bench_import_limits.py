@@ -1,7 +1,7 @@
 """Peak memory of reading hostile upload files, against an honest file, in the same run.
 
 Each file is imported as an enterprise roster (registry.import_enterprises, the
-path every upload takes through surveys/tabular.py) into a fresh database, each
+path every upload takes through surveys/storage/tabular.py) into a fresh database, each
 in a process of its own, so that the process's high-water mark (ru_maxrss)
 belongs to that file alone; tracemalloc's peak (Python allocations only) is
 printed beside it. The reference is the largest honest file the limits let
@@ -32,7 +32,7 @@ HEADER = "统一社会信用代码,企业名称,行业,联系人,联系电话"
 
 
 def _uscc(i: int) -> str:
-    from surveys.uscc import make_uscc
+    from surveys.participants.uscc import make_uscc
     return make_uscc(f"91511022MA{i:07d}")
 
 
@@ -99,9 +99,10 @@ CASES = {
 def run_case(name: str, path: str) -> dict:
     """Import one file (built by the parent, so building it is not measured) into a fresh database."""
     os.environ["QIPING_DEMO"] = "0"
-    from surveys import registry, startup
-    from surveys.actors import ADMIN, Actor
-    from surveys.errors import ImportRefused, QipingError
+    from surveys import startup
+    from surveys.participants import registry
+    from surveys.core.actors import ADMIN, Actor
+    from surveys.core.errors import ImportRefused, QipingError
 
     filename, _ = CASES[name]
     data = Path(path).read_bytes()

@@ -35,9 +35,11 @@ os.environ.setdefault("QIPING_HASH_COST", "test")  # the demo's access codes: ha
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from surveys import finalise, questionnaire, startup  # noqa: E402
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, Actor  # noqa: E402
-from surveys.uscc import make_uscc  # noqa: E402
+from surveys import startup
+from surveys.results import finalise
+from surveys.collection import questionnaire# noqa: E402
+from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, Actor  # noqa: E402
+from surveys.participants.uscc import make_uscc  # noqa: E402
 
 PAGES = ROOT / "app_pages"
 TARGET_MS = 1000.0

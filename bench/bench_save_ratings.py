@@ -20,9 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from surveys import responses, rounds, startup  # noqa: E402
-from surveys.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
-from surveys.uscc import make_uscc  # noqa: E402
+from surveys import startup
+from surveys.collection import responses
+from surveys.collection import rounds# noqa: E402
+from surveys.core.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
+from surveys.participants.uscc import make_uscc  # noqa: E402
 
 AGENCIES = 20
 RATINGS = {"efficiency": 5, "attitude": 4, "lawfulness": 4, "integrity": 5, "convenience": 3}

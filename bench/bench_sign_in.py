@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from surveys import accounts, startup  # noqa: E402
-from surveys.errors import SignInRefused  # noqa: E402
+from surveys import startup
+from surveys.participants import accounts# noqa: E402
+from surveys.core.errors import SignInRefused  # noqa: E402
 
 
 def refused_ms(db, username: str) -> float:

@@ -11,7 +11,7 @@ sent as the browser sends them: text as ``string_value``, a radio or select box
 as the text of the chosen option, a multiselect as the texts of its options, a
 button press as a one-run ``trigger_value``.
 
-Used by bench/bench_load.py and tests/test_overload.py to drive the real server
+Used by bench/bench_load.py and tests/services/test_overload.py to drive the real server
 with many sessions at once (Playwright pages cost far more on a 2-core machine).
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Round labels ``YYYYQn`` and their time order.
 
 This is the one place the round-name form is spelled out: the services
-(``surveys.rounds.parse_round_name``) and the labels people read
+(``surveys.collection.rounds.parse_round_name``) and the labels people read
 (``labels.round_label``) parse names through ``parse_round_label``.
 """
 from __future__ import annotations

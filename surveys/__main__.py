@@ -7,9 +7,11 @@ import os
 import sys
 
 from i18n import t
-from surveys import accounts, backup, startup
-from surveys.db import database_path
-from surveys.errors import QipingError
+from surveys import startup
+from surveys.participants import accounts
+from surveys.storage import backup
+from surveys.storage.db import database_path
+from surveys.core.errors import QipingError
 
 
 def init_admin(args) -> int:

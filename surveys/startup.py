@@ -5,8 +5,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from surveys import db as database
-from surveys import demo, questionnaire
+from surveys.storage import db as database
+from surveys.demo import county as demo
+from surveys.collection import questionnaire
 
 
 def prepare(path: str | Path | None = None) -> sqlite_utils.Database:

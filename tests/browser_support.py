@@ -1,4 +1,4 @@
-"""Helpers for the real-browser tests (tests/test_browser.py).
+"""Helpers for the real-browser tests (tests/browser/test_browser.py).
 
 A Streamlit server in a subprocess of its own (demo county, throw-away
 database), Chromium through Playwright, and small page helpers that know
@@ -144,7 +144,7 @@ def _connect(db_path: Path) -> sqlite3.Connection:
 
 def enterprise_for_code(db_path: Path, code: str) -> dict:
     """The enterprise row whose access code is ``code`` (hashed as the server hashes it)."""
-    from surveys import hashing
+    from surveys.participants import hashing
 
     conn = _connect(db_path)
     try:
@@ -341,7 +341,7 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-# --- helpers for the journeys (tests/test_journeys.py) ---------------------------
+# --- helpers for the journeys (tests/browser/test_journeys.py) ---------------------------
 
 def text(key: str, lang: str = "zh", **values) -> str:
     """Any catalogue text (every file of data/locales/<lang>/), as the app shows it."""

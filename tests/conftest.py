@@ -15,9 +15,11 @@ os.environ["QIPING_AUTOCLOSE_SECONDS"] = "0"
 
 from datetime import datetime  # noqa: E402
 
-from surveys import clock, demo, startup  # noqa: E402
-from surveys.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor  # noqa: E402
-from surveys.db import connect  # noqa: E402
+from surveys import startup
+from surveys.core import clock
+from surveys.demo import county as demo# noqa: E402
+from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor  # noqa: E402
+from surveys.storage.db import connect  # noqa: E402
 
 ADMIN_ACTOR = Actor(role=ADMIN, id="admin", name="admin")
 DISCIPLINE_ACTOR = Actor(role=DISCIPLINE, id="discipline", name="discipline")
@@ -40,7 +42,7 @@ def _pinned_clock():
 @pytest.fixture
 def loopback():
     """Streamlit set to listen on this computer only, as ./run.sh starts the demo (a demo on
-    every interface serves nothing: surveys/demo_guard.py)."""
+    every interface serves nothing: surveys/demo/guard.py)."""
     from streamlit import config
     previous = config.get_option("server.address")
     config.set_option("server.address", "127.0.0.1")
@@ -123,8 +125,8 @@ def dump(database) -> list[str]:
 
 def make_world(db, enterprises: int = 3, open_round: bool = True):
     """Two agencies, some enterprises, and (unless told not to) round 2026Q4 open, closing far ahead."""
-    from surveys import rounds
-    from surveys.uscc import make_uscc
+    from surveys.collection import rounds
+    from surveys.participants.uscc import make_uscc
 
     db["agencies"].insert_all([
         {"code": "FGW", "name_zh": "县发展改革委", "name_en": "DRC", "category": "approval"},

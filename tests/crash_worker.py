@@ -13,9 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from surveys import audit, finalise, registry, responses  # noqa: E402
-from surveys.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
-from surveys.db import connect  # noqa: E402
+from surveys.core import audit
+from surveys.results import finalise
+from surveys.participants import registry
+from surveys.collection import responses# noqa: E402
+from surveys.core.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
+from surveys.storage.db import connect  # noqa: E402
 
 ADMIN_ACTOR = Actor(role=ADMIN, id="crash-test")
 ITEMS = ["efficiency", "attitude", "lawfulness", "integrity", "convenience"]

@@ -1,0 +1,69 @@
+"""Agency: problems enterprises reported with their ratings (登记销号) — answer
+each before its deadline; the enterprise then confirms whether it is solved."""
+from __future__ import annotations
+
+import streamlit as st
+
+import labels
+from app_pages import ui
+from surveys.casework import problems
+from surveys.collection import rounds
+from surveys.core.errors import QipingError
+
+db = ui.db()
+me = ui.actor()
+lang = ui.lang()
+st.title(ui.tr("casework.agency_problems.title"))
+st.caption(ui.tr("casework.agency_problems.caption"))
+st.info(ui.tr("casework.agency_problems.privacy"), icon=":material/lock:")
+
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+
+tickets = problems.agency_problems(db, me)
+if not tickets:
+    st.info(ui.tr("casework.agency_problems.none"))
+    st.stop()
+
+waiting = [t for t in tickets if t["status"] == problems.OPEN]
+st.metric(ui.tr("casework.problems_overview.waiting"), len(waiting))
+
+
+def answer(problem_id: int, text: str) -> None:
+    try:
+        problems.answer_problem(db, me, problem_id, text)
+    except QipingError as error:
+        ui.show_error(error)
+    else:
+        st.session_state["flash"] = ui.tr("casework.agency_problems.answered", problem=problem_id)
+        st.rerun()
+
+
+for ticket in tickets:
+    with st.container(border=True):
+        status = ui.tr(f"casework.problems.status.{ticket['status']}")
+        heading = ui.tr("casework.agency_problems.heading", problem=ticket["id"],
+                        round=labels.round_label(ticket["round"], lang), status=status)
+        st.markdown(f"**{heading}**")
+        st.caption(ui.tr("casework.agency_problems.dates", raised=ui.format_date(ticket["raised_at"]),
+                         due=ui.format_date(ticket["due_on"])))
+        if ticket["overdue"]:
+            st.error(ui.tr("casework.agency_problems.overdue"), icon=":material/alarm:")
+        if ticket["times_not_solved"]:
+            st.warning(ui.tr("casework.agency_problems.not_solved", count=ticket["times_not_solved"]))
+        st.text(ticket["text"])
+        if ticket["contact"]:
+            st.caption(ui.tr("casework.agency_problems.contact_allowed"))
+            st.text(f"{ticket['contact']['name']}  {ticket['contact']['person']}  {ticket['contact']['phone']}")
+        for event in ticket["events"][1:]:
+            who = ui.tr(f"roles.{event['actor_role']}")
+            late = " " + ui.tr("casework.late_mark") if event["late"] else ""
+            st.caption(ui.tr("casework.problems.event", when=ui.format_date(event["at"]), who=who,
+                             step=ui.tr(f"casework.problems.step.{event['step']}"), late=late))
+            if event["note"]:
+                st.text(event["note"])
+        if ticket["status"] == problems.OPEN:
+            with st.form(f"answer_{ticket['id']}"):
+                text = st.text_area(ui.tr("casework.agency_problems.answer_label"), max_chars=problems.MAX_TEXT)
+                if st.form_submit_button(ui.tr("casework.agency_problems.answer_button"), type="primary"):
+                    answer(ticket["id"], text)

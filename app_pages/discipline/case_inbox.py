@@ -1,0 +1,261 @@
+"""Discipline office: the inbox of escalation cases, and one case with its evidence,
+timeline, next steps, printable notice and (with a reason) the rater behind a response."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import labels
+from app_pages import ui
+from app_pages.reveal_form import reveal_form
+from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
+from surveys.casework import cases
+from surveys.casework import views as casework
+from surveys.core import clock
+from surveys.reports import notices
+from surveys.collection import questionnaire
+from surveys.participants import registry
+from surveys.casework import reveal
+from surveys.collection import rounds
+from surveys.core.actors import ROLES
+from surveys.core.errors import QipingError
+
+db = ui.db()
+me = ui.actor()
+lang = ui.lang()
+st.title(ui.tr("casework.inbox.title"))
+st.caption(ui.tr("casework.inbox.caption"))
+
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+ALL_STATUSES = list(dict.fromkeys(
+    [s for _, (first, machine) in cases.STATE_MACHINES.items() for s in [first, *machine]] + list(cases.FINISHED)))
+
+
+def status_text(status: str) -> str:
+    return ui.tr(f"cases.status.{status}")
+
+
+def case_label(case: dict, markdown: bool = False) -> str:
+    """The case in one line: plain for the picker, escaped (``markdown``) for a heading."""
+    mark = ui.tr("casework.overdue_mark") + " " if case["overdue"] else ""
+    label = ui.tr_md if markdown else ui.tr
+    return label("casework.case_label", mark=mark, id=case["id"], agency=agencies.get(case["agency"], case["agency"]),
+                 round=labels.round_label(case["round"], lang), action=ui.tr(f"actions.{case['action']}"),
+                 status=status_text(case["status"]))
+
+
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+
+counts = casework.case_counts(db, me)
+left, right = st.columns(2)
+left.metric(ui.tr("casework.inbox.open_count"), counts["open"])
+right.metric(ui.tr("casework.inbox.overdue_count"), counts["overdue"])
+
+with st.container(border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    chosen_statuses = c1.multiselect(ui.tr("casework.inbox.filter_status"), ALL_STATUSES, format_func=status_text,
+                                     key="f_status", placeholder=ui.tr("casework.inbox.any_open"))
+    chosen_actions = c2.multiselect(ui.tr("casework.inbox.filter_action"), list(cases.STATE_MACHINES),
+                                    format_func=lambda a: ui.tr(f"actions.{a}"), key="f_action")
+    chosen_agencies = c3.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies),
+                                     format_func=agencies.get, key="f_agency")
+    round_names = [r["name"] for r in rounds.list_rounds(db)]
+    chosen_rounds = c4.multiselect(ui.tr("casework.inbox.filter_round"), round_names,
+                                   format_func=lambda r: labels.round_label(r, lang), key="f_round")
+
+    show_finished = st.toggle(ui.tr("casework.inbox.show_finished"), key="f_finished")
+
+# no status chosen: every open case, and the finished ones only when asked for
+statuses = chosen_statuses or [s for s in ALL_STATUSES if show_finished or s not in cases.FINISHED]
+rows = casework.inbox(db, me, statuses, chosen_actions, chosen_agencies, chosen_rounds)
+if not rows:
+    st.info(ui.tr("casework.inbox.empty"))
+    st.stop()
+
+st.dataframe(
+    pd.DataFrame([{
+        ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if r["overdue"] else "",
+        ui.tr("casework.col.id"): r["id"],
+        ui.tr("casework.col.agency"): agencies.get(r["agency"], r["agency"]),
+        ui.tr("casework.col.round"): labels.round_label(r["round"], lang),
+        ui.tr("casework.col.action"): ui.tr(f"actions.{r['action']}"),
+        ui.tr("casework.col.status"): status_text(r["status"]),
+        ui.tr("casework.col.grade"): ui.tr(f"grades.{r['grade']}") if r["grade"] else "",
+        ui.tr("casework.col.score"): r["score"],
+        ui.tr("casework.col.due"): ui.format_date(r["due_on"]),
+    } for r in rows]),
+    hide_index=True,
+)
+
+by_id = {r["id"]: r for r in rows}
+case_id = ui.pick(ui.tr("casework.inbox.pick_case"), list(by_id), lambda i: case_label(by_id[i]), key="inbox_case")
+evidence = casework.case_evidence(db, me, case_id)
+case, result = evidence["case"], evidence["result"] or {}
+# an item's short name: the words before its colon ("办理时效：…" -> "办理时效")
+item_names = {i["code"]: (i["en"] if lang == "en" else i["zh"]).replace("：", ":").split(":")[0]
+              for i in evidence["items"]}
+
+st.divider()
+st.subheader(case_label(case, markdown=True))
+if case["overdue"]:
+    st.error(ui.tr("casework.overdue_since", due=ui.format_date(case["due_on"])), icon=":material/alarm:")
+st.caption(ui.tr("casework.inbox.case_dates", opened=ui.format_date(case["opened_at"]),
+                 due=ui.format_date(case["due_on"])))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(ui.tr("casework.col.grade"), ui.tr(f"grades.{result.get('grade', 'insufficient')}"))
+m2.metric(ui.tr("casework.col.score"), labels.score_text(result.get("score")))
+m3.metric(ui.tr("results.interval"), labels.interval_text(result.get("ci_low"), result.get("ci_high")) or "—")
+m4.metric(ui.tr("results.n"), result.get("n", 0))
+
+tab_evidence, tab_timeline, tab_steps, tab_notice, tab_reveal = st.tabs([
+    ui.tr("casework.tab.evidence"), ui.tr("casework.tab.timeline"), ui.tr("casework.tab.steps"),
+    ui.tr("casework.tab.notice"), ui.tr("casework.tab.reveal")], key=f"case_tabs_{lang}")
+
+
+def trend_chart(points: list[dict]):
+    frame = pd.DataFrame([{"round": labels.round_label(p["round"], lang), "order": p["round"], "score": p["score"],
+                           "grade": p["grade"], "grade_text": ui.tr(f"grades.{p['grade']}")}
+                          for p in points if p["score"] is not None])
+    if frame.empty:
+        return None
+    x = alt.X("round:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelAngle=-30))
+    y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 100]), title=ui.tr("casework.col.score"))
+    line = alt.Chart(frame).mark_line(color="#888888").encode(x=x, y=y)
+    dots = alt.Chart(frame).mark_point(filled=True, size=120, stroke="#333333").encode(
+        x=x, y=y, color=alt.Color("grade:N", scale=alt.Scale(domain=GRADE_ORDER,
+                                                              range=[GRADE_COLOURS[g] for g in GRADE_ORDER]),
+                                  legend=None),
+        tooltip=[alt.Tooltip("round:N", title=ui.tr("casework.col.round")),
+                 alt.Tooltip("score:Q", title=ui.tr("casework.col.score")),
+                 alt.Tooltip("grade_text:N", title=ui.tr("casework.col.grade"))])
+    return line + dots
+
+
+def distribution_chart(distribution: list[dict]):
+    frame = pd.DataFrame([{"item": item_names.get(d["item"], d["item"]), "level": d["level"],
+                           "level_text": ui.tr(f"levels.{d['level']}"), "count": d["count"]} for d in distribution])
+    levels = list(questionnaire.LEVELS)
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("item:N", title=None, sort=list(item_names.values())),
+        x=alt.X("count:Q", stack="normalize", title=ui.tr("casework.evidence.share")),
+        color=alt.Color("level_text:N", title=None,
+                        scale=alt.Scale(domain=[ui.tr(f"levels.{lv}") for lv in levels],
+                                        range=[LEVEL_COLOURS[lv] for lv in levels])),
+        order=alt.Order("level:Q", sort="descending"),
+        tooltip=["item:N", "level_text:N", "count:Q"])
+
+
+with tab_evidence:
+    st.markdown(f"**{ui.tr('casework.evidence.trend')}**")
+    chart = trend_chart(evidence["trend"])
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    st.markdown(f"**{ui.tr('casework.evidence.distribution')}**")
+    st.altair_chart(distribution_chart(evidence["distribution"]), width="stretch")
+    counts_table = pd.DataFrame(evidence["distribution"]).pivot(index="item", columns="level", values="count")
+    counts_table = counts_table.reindex(columns=list(questionnaire.LEVELS))
+    counts_table.index = [item_names.get(i, i) for i in counts_table.index]
+    counts_table.columns = [ui.tr(f"levels.{lv}") for lv in counts_table.columns]
+    st.dataframe(counts_table)
+    st.markdown(f"**{ui.tr('casework.evidence.items')}**")
+    st.dataframe(pd.DataFrame([{ui.tr("casework.col.item"): item_names.get(r["item"], r["item"]),
+                                ui.tr("casework.col.mean_points"): r["mean_points"],
+                                ui.tr("casework.col.answers"): r["answers"]} for r in evidence["item_breakdown"]]),
+                 hide_index=True)
+    st.markdown(f"**{ui.tr('casework.evidence.comments')}**")
+    if evidence["comments"]:
+        st.dataframe(pd.DataFrame([{ui.tr("casework.col.number"): c["number"],
+                                    ui.tr("casework.col.comment"): c["comment"]} for c in evidence["comments"]]),
+                     hide_index=True)
+    else:
+        st.caption(ui.tr("casework.evidence.no_comments"))
+    st.markdown(f"**{ui.tr('casework.evidence.earlier')}**")
+    if evidence["earlier_cases"]:
+        st.dataframe(pd.DataFrame([{ui.tr("casework.col.id"): c["id"],
+                                    ui.tr("casework.col.round"): labels.round_label(c["round"], lang),
+                                    ui.tr("casework.col.action"): ui.tr(f"actions.{c['action']}"),
+                                    ui.tr("casework.col.status"): status_text(c["status"])}
+                                   for c in evidence["earlier_cases"]]), hide_index=True)
+    else:
+        st.caption(ui.tr("casework.evidence.no_earlier"))
+
+
+def who_text(actor_name: str) -> str:
+    role, _, name = actor_name.partition(":")
+    return f"{ui.tr(f'roles.{role}')} {name}" if role in ROLES else actor_name
+
+
+def details_text(details: dict) -> str:
+    return ui.tr("list_separator").join(
+        ui.tr(key) + (f": {ui.format_date(value) if is_date else value}" if value != "" else "")
+        for key, value, is_date in casework.detail_items(details))
+
+
+with tab_timeline:
+    st.dataframe(pd.DataFrame([{
+        ui.tr("casework.col.when"): ui.format_datetime(e["at"]),
+        ui.tr("casework.col.who"): who_text(e["actor"]),
+        ui.tr("casework.col.step"): status_text(e["step"]),
+        ui.tr("casework.col.note"): e["note"],
+        ui.tr("casework.col.details"): details_text(e["details"]),
+    } for e in evidence["timeline"]]), hide_index=True)
+
+
+def take_step(step: str, note: str, **details) -> None:
+    try:
+        cases.advance_case(db, me, case_id, step, note, **details)
+    except QipingError as error:
+        ui.show_error(error)
+    else:
+        st.session_state["flash"] = ui.tr("casework.step_done", step=status_text(step))
+        st.rerun()
+
+
+def step_form(step: str) -> None:
+    with st.form(f"step_{case_id}_{step}"):
+        st.markdown(f"**{ui.tr('casework.step_heading', step=status_text(step))}**")
+        st.caption(ui.tr(f"casework.step_help.{step}"))
+        details = {}
+        if step == "scheduled":
+            details["interview_on"] = st.date_input(ui.tr("casework.fields.interview_on"),
+                                                    value=clock.today() + timedelta(days=7))
+            details["attendees"] = st.text_input(ui.tr("casework.fields.attendees"), max_chars=cases.MAX_TEXT)
+        if step == "outcome_recorded":
+            details["outcome"] = st.text_area(ui.tr("casework.fields.outcome"), max_chars=cases.MAX_TEXT)
+        note_label = ui.tr("casework.fields.interview_notes") if step == "held" else ui.tr("casework.fields.note")
+        note = st.text_area(note_label, max_chars=cases.MAX_TEXT)
+        confirmed = st.checkbox(ui.tr("casework.confirm_step")) if step == cases.CLOSED else True
+        if st.form_submit_button(status_text(step), type="primary"):
+            if not confirmed:
+                st.error(ui.tr("casework.confirm_needed"))
+            else:
+                take_step(step, note, **details)
+
+
+with tab_steps:
+    if not evidence["steps"]:
+        waiting = cases.next_steps(case["action"], case["status"])
+        if waiting:
+            st.info(ui.tr("casework.waiting_for_agency", steps=ui.tr("list_separator").join(
+                status_text(s) for s in waiting)))
+        else:
+            st.info(ui.tr("casework.no_steps"))
+    for step in evidence["steps"]:
+        step_form(step)
+
+with tab_notice:
+    st.caption(ui.tr("casework.notice_help"))
+    st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, lang)),
+                       data=notices.notice_html(db, me, case_id).encode("utf-8"),
+                       file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
+
+with tab_reveal:
+    st.caption(ui.tr("casework.reveal.explained"))
+    numbers = {r["number"]: r for r in evidence["responses"]}
+    reveal_form(f"reveal_{case_id}", ui.tr("casework.col.number"), list(numbers),
+                lambda n: ui.tr("casework.reveal.response_label", number=n, score=numbers[n]["score"]),
+                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason))

@@ -1,0 +1,82 @@
+"""Enterprise: report a concrete problem to an agency it rated this quarter, follow
+the agency's answer, and say whether the problem is solved (登记销号)."""
+from __future__ import annotations
+
+import streamlit as st
+
+import labels
+from app_pages import ui
+from surveys.casework import problems
+from surveys.participants import registry
+from surveys.collection import responses
+from surveys.collection import rounds
+from surveys.core.errors import QipingError
+
+db = ui.db()
+me = ui.actor()
+lang = ui.lang()
+st.title(ui.tr("casework.enterprise_problems.title"))
+st.caption(ui.tr("casework.enterprise_problems.caption", days=problems.due_working_days(db)))
+
+if "flash" in st.session_state:
+    st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+
+agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+
+
+def run(step, *args, done_key: str, **values) -> None:
+    try:
+        step(db, me, *args)
+    except QipingError as error:
+        ui.show_error(error)
+    else:
+        st.session_state["flash"] = ui.tr_md(done_key, **values)
+        st.rerun()
+
+
+st.subheader(ui.tr("casework.enterprise_problems.new"))
+current = rounds.open_round(db)
+rated = sorted(responses.my_round(db, me, current["name"])["saved"]) if current else []
+if not rated:
+    st.info(ui.tr("casework.enterprise_problems.rate_first"))
+else:
+    with st.form("raise_problem", clear_on_submit=True):
+        agency = st.selectbox(ui.tr("casework.col.agency"), rated, format_func=lambda c: agencies.get(c, c))
+        text = st.text_area(ui.tr("casework.problems.text"), max_chars=problems.MAX_TEXT,
+                            help=ui.tr("casework.problems.text_help"))
+        may_contact = st.checkbox(ui.tr("casework.problems.may_contact"),
+                                  help=ui.tr("casework.problems.may_contact_help"))
+        if st.form_submit_button(ui.tr("casework.problems.raise_button"), type="primary"):
+            run(problems.raise_problem, agency, text, may_contact, done_key="casework.problems.raised_done",
+                agency=agencies.get(agency, agency))
+
+st.subheader(ui.tr("casework.enterprise_problems.mine"))
+mine = problems.my_problems(db, me)
+if not mine:
+    st.caption(ui.tr("casework.enterprise_problems.none"))
+for ticket in mine:
+    with st.container(border=True):
+        heading = ui.tr_md("casework.enterprise_problems.heading", problem=ticket["id"],
+                        agency=agencies.get(ticket["agency"], ticket["agency"]),
+                        status=ui.tr(f"casework.problems.status.{ticket['status']}"))
+        st.markdown(f"**{heading}**")
+        st.caption(ui.tr("casework.agency_problems.dates", raised=ui.format_date(ticket["raised_at"]),
+                         due=ui.format_date(ticket["due_on"])))
+        st.text(ticket["text"])
+        for event in ticket["events"][1:]:
+            late = " " + ui.tr("casework.late_mark") if event["late"] else ""
+            st.caption(ui.tr("casework.problems.event", when=ui.format_date(event["at"]),
+                             who=ui.tr(f"roles.{event['actor_role']}"),
+                             step=ui.tr(f"casework.problems.step.{event['step']}"), late=late))
+            if event["note"]:
+                st.text(event["note"])
+        if ticket["status"] == problems.ANSWERED:
+            with st.form(f"confirm_{ticket['id']}"):
+                note = st.text_input(ui.tr("casework.enterprise_problems.note"), max_chars=problems.MAX_TEXT)
+                solved_col, not_solved_col = st.columns(2)
+                if solved_col.form_submit_button(ui.tr("casework.enterprise_problems.solved"), type="primary"):
+                    run(problems.confirm_problem, ticket["id"], True, note,
+                        done_key="casework.enterprise_problems.closed")
+                if not_solved_col.form_submit_button(ui.tr("casework.enterprise_problems.not_solved")):
+                    run(problems.confirm_problem, ticket["id"], False, note,
+                        done_key="casework.enterprise_problems.sent_back")

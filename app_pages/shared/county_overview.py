@@ -1,0 +1,138 @@
+"""The whole county on one screen (administrator, discipline office): the
+ranking of a round, every agency's grades over the rounds, how grades moved
+between two rounds, and response rates. Any agency opens its own page in one
+click (a row of the ranking table, or a cell of the grade map).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import charts
+import labels
+from app_pages import dashboard_support as support
+from app_pages import ui
+from surveys.results import dashboards
+from surveys.participants import registry
+from surveys.core.errors import QipingError
+
+AGENCY_PAGE = "app_pages/shared/agency_dashboard.py"
+
+db = ui.db()
+lang = ui.lang()
+st.title(ui.tr("dashboards.overview.title"))
+st.caption(ui.tr("dashboards.overview.caption"))
+
+try:
+    overview = support.data(db, dashboards.county_overview)
+except QipingError as error:
+    ui.show_error(error)
+    st.stop()
+
+
+def open_agency(code: str) -> None:
+    st.session_state["dashboard_agency"] = code
+    st.switch_page(AGENCY_PAGE)
+
+
+def table(frame: pd.DataFrame) -> dict:
+    """The ranking table in the reader's language."""
+    return {
+        ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in frame["rank"]],
+        ui.tr("results.agency"): [labels.agency_name(a, lang) for a in frame.to_dict("records")],
+        ui.tr("results.n"): list(frame["n"]),
+        ui.tr("results.score"): list(frame["score"]),
+        ui.tr("results.interval"): [labels.interval_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
+        ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in frame["grade"]],
+        ui.tr("results.action"): [ui.tr(f"actions.{a}") for a in frame["action"]],
+        ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in frame["flag"]],
+        ui.tr("dashboards.overview.open_cases"): list(frame["open_cases"]),
+    }
+
+
+def category_label(code: str) -> str:
+    key = f"dashboards.category.{code}"
+    text = ui.tr(key)
+    return code if text == key else text
+
+
+finalised = list(overview.rounds.loc[~overview.rounds["in_progress"], "name"])[::-1]  # newest first
+for row in overview.rounds[overview.rounds["in_progress"]].to_dict("records"):
+    st.info(ui.tr("dashboards.overview.in_progress", round=support.round_name(row["name"]),
+                  status=ui.tr(f"rounds.status.{row['status']}")), icon=":material/hourglass_top:")
+if not finalised:
+    st.info(ui.tr("dashboards.overview.no_results"))
+    st.stop()
+
+categories = sorted(overview.agencies["category"].unique())
+left, right = st.columns([2, 1])
+chosen_categories = left.pills(ui.tr("dashboards.overview.categories"), categories, selection_mode="multi",
+                               default=categories, format_func={c: category_label(c) for c in categories}.get,
+                               key="overview_categories")
+round_name = right.selectbox(ui.tr("dashboards.overview.round"), finalised, format_func=support.round_formatter(),
+                             key="overview_round")
+shown = overview.agencies[overview.agencies["category"].isin(chosen_categories or categories)]
+results = overview.results.merge(shown.rename(columns={"code": "agency"}), on="agency")
+status = overview.rounds.set_index("name").loc[round_name, "status"]
+
+# --- ranking ----------------------------------------------------------------------
+st.subheader(ui.tr("dashboards.overview.ranking_heading", round=support.round_name(round_name)))
+st.caption(ui.tr("dashboards.overview.ranking_caption", status=ui.tr(f"rounds.status.{status}")))
+ranking = dashboards.best_first(results[results["round"] == round_name])
+key_args = (tuple(sorted(chosen_categories or categories)), round_name)
+
+
+specs = support.specs(db, "overview", key_args, lambda: {
+    "ranking": charts.ranking_bars(ranking, lang),
+    "heatmap": charts.grade_heatmap(results, lang),
+    "rates": charts.response_rate_bars(overview.response_rates, lang),
+})
+support.show_chart(specs["ranking"], f"ranking_{round_name}", key="chart_ranking")
+st.caption(ui.tr("dashboards.overview.click_row"))
+picked = st.dataframe(table(ranking), hide_index=True, width="stretch", on_select="rerun",
+                      selection_mode="single-row", key="ranking_table", height=35 * (len(ranking) + 1) + 3,
+                      column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
+if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
+    open_agency(ranking.iloc[picked.selection.rows[0]]["agency"])
+
+# --- grades over the rounds ---------------------------------------------------------
+st.subheader(ui.tr("dashboards.overview.heatmap_heading"))
+st.caption(ui.tr("dashboards.overview.click_cell"))
+event = support.show_chart(specs["heatmap"], "grades_by_round", key="chart_heatmap", on_select="rerun")
+cell = (event.get("selection") or {}).get(charts.PICK, []) if hasattr(event, "get") else []
+if cell and cell[0].get("agency"):
+    open_agency(cell[0]["agency"])
+
+# --- how grades moved -----------------------------------------------------------------
+st.subheader(ui.tr("dashboards.overview.moves_heading"))
+older = finalised[1] if len(finalised) > 1 else finalised[0]
+a, b = st.columns(2)
+from_round = a.selectbox(ui.tr("dashboards.overview.from_round"), finalised, index=finalised.index(older),
+                         format_func=support.round_formatter(), key="overview_from")
+to_round = b.selectbox(ui.tr("dashboards.overview.to_round"), finalised, format_func=support.round_formatter(),
+                       key="overview_to")
+moves = dashboards.grade_transitions(results, from_round, to_round)
+st.caption(ui.tr("dashboards.overview.moves_caption", start=support.round_name(from_round),
+                 end=support.round_name(to_round)))
+moves.index = [ui.tr(f"grades.{g}") for g in moves.index]
+moves.columns = [ui.tr(f"grades.{g}") for g in moves.columns]
+moves_col, slope_col = st.columns([2, 3])
+with moves_col:
+    st.dataframe(moves.rename_axis(ui.tr("dashboards.overview.from_to")), width="stretch")
+with slope_col:
+    slope = support.specs(db, "slope", (*key_args, from_round, to_round),
+                          lambda: {"slope": charts.grade_slope(results, lang, from_round, to_round)})
+    support.show_chart(slope["slope"], f"grades_{from_round}_{to_round}", key="chart_slope")
+
+# --- response rates ----------------------------------------------------------------------
+st.subheader(ui.tr("dashboards.overview.rates_heading"))
+support.show_chart(specs["rates"], "response_rates", key="chart_rates")
+rates = overview.response_rates
+st.dataframe({
+    ui.tr("dashboards.overview.col_round"): [support.round_name(r) for r in rates["round"]],
+    ui.tr("dashboards.overview.col_status"): [ui.tr(f"rounds.status.{s}") for s in rates["status"]],
+    ui.tr("dashboards.chart.enterprises_answered"): list(rates["enterprises"]),
+    ui.tr("dashboards.chart.responses"): list(rates["responses"]),
+    ui.tr("dashboards.chart.response_rate"): [f"{r:.0%}" for r in rates["rate"]],
+}, hide_index=True, width="stretch")
+st.caption(ui.tr("dashboards.overview.rates_caption", active=overview.active_enterprises))

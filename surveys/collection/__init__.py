@@ -1,0 +1,1 @@
+"""Collecting ratings: questionnaires, rounds and their lifecycle, answers online and on paper, response monitoring."""

@@ -1,0 +1,1 @@
+"""Reports: the round report, the Excel workbook, the PDF bulletin, notices, access slips, the audit log view."""

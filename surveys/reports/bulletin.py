@@ -1,0 +1,283 @@
+"""The quarterly bulletin (季度通报) of a finalised round, as a PDF (fpdf2).
+
+Title and round, a summary (grades, flags, response rate), the ranking with
+grades and flags in their colours, the actions each agency faces, and a small
+trend chart per agency (Altair, rendered to PNG with vl-convert). The text is
+in the reader's language, Chinese by default, set in an embedded CJK font.
+Agency-level figures only: no enterprise is named.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+
+import sqlite_utils
+import vl_convert
+from fontTools.ttLib import TTCollection
+from fpdf import FPDF
+from fpdf.enums import WrapMode
+from fpdf.fonts import FontFace
+
+from scoring.grades import POOR
+from scoring.flags import BLUE, RED
+from scoring.actions import FOLLOW_UPS
+import labels
+from charts.bulletin import trend_chart
+from charts.palette import FLAG_COLOURS, GRADE_COLOURS
+from i18n import t
+from surveys.core import clock
+from surveys.collection import rounds
+from surveys.core.actors import Actor
+from surveys.core.errors import QipingError
+from surveys.core.permissions import requires
+from surveys.reports.round_report import (RoundReport, datetime_text, date_text, percent_text, round_report,
+                             term)
+
+FONT_ENV = "QIPING_CJK_FONT"
+BOLD_FONT_ENV = "QIPING_CJK_FONT_BOLD"
+DEFAULT_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FAMILY = "cjk"
+CHART_SCALE = 3  # PNG pixels per chart pixel: sharp on paper
+CHARTS_PER_ROW = 3
+DARK_FILLS = {GRADE_COLOURS[POOR], FLAG_COLOURS[RED], FLAG_COLOURS[BLUE]}  # need white text
+TEXT_GREY = (90, 90, 90)
+ACTION_ORDER = FOLLOW_UPS[::-1]  # the most serious first
+# ranking table column widths (mm, summing to the A4 text width): English words need other room
+RANKING_WIDTHS = {"zh": (10, 52, 14, 14, 24, 18, 14, 32), "en": (11, 54, 19, 13, 22, 13, 18, 28)}
+
+
+class FontNotFound(QipingError):
+    """The CJK font the bulletin embeds is not installed where we look for it."""
+
+
+# --- the font --------------------------------------------------------------------
+
+def font_path() -> Path:
+    """The regular CJK font: $QIPING_CJK_FONT, else Debian's fonts-noto-cjk."""
+    path = Path(os.environ.get(FONT_ENV) or DEFAULT_FONT)
+    if not path.is_file():
+        raise FontNotFound("reports.font_missing", path=str(path), variable=FONT_ENV)
+    return path
+
+
+def bold_font_path(regular: Path) -> Path:
+    """$QIPING_CJK_FONT_BOLD, else the regular file's Bold sibling, else the regular font itself."""
+    configured = os.environ.get(BOLD_FONT_ENV)
+    if configured and Path(configured).is_file():
+        return Path(configured)
+    sibling = regular.with_name(regular.name.replace("Regular", "Bold"))
+    return sibling if sibling.is_file() else regular
+
+
+@lru_cache(maxsize=8)
+def collection_index(path: Path) -> int:
+    """In a .ttc/.otc collection, the Simplified Chinese face (Noto: "… CJK SC"); else 0."""
+    if path.suffix.lower() not in (".ttc", ".otc"):
+        return 0
+    collection = TTCollection(str(path), lazy=True)
+    for index, face in enumerate(collection.fonts):
+        family = face["name"].getDebugName(1) or ""
+        if family.endswith(" SC") and "Mono" not in family:
+            return index
+    return 0
+
+
+def _add_fonts(pdf: FPDF) -> None:
+    regular = font_path()
+    bold = bold_font_path(regular)
+    pdf.add_font(FAMILY, "", str(regular), collection_font_number=collection_index(regular))
+    pdf.add_font(FAMILY, "B", str(bold), collection_font_number=collection_index(bold))
+
+
+# --- the document ----------------------------------------------------------------
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def _face(colour: str | None) -> FontFace | None:
+    if not colour:
+        return None
+    text = (255, 255, 255) if colour in DARK_FILLS else (0, 0, 0)
+    return FontFace(color=text, fill_color=_hex_rgb(colour))
+
+
+class BulletinPDF(FPDF):
+    def __init__(self, lang: str, footer_text: str):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.text_lang = lang
+        self.footer_text = footer_text
+        self.set_margins(16, 16, 16)
+        self.set_auto_page_break(True, margin=16)
+        _add_fonts(self)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*TEXT_GREY)
+        page = t("reports.bulletin.page", self.text_lang, page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, f"{self.footer_text}    {page}", align="C")
+        self.set_text_color(0, 0, 0)
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font(FAMILY, "B", 13)
+        self.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FAMILY, "", 10)
+
+    def paragraph(self, text: str, size: float = 10, grey: bool = False) -> None:
+        self.set_font(FAMILY, "", size)
+        if grey:
+            self.set_text_color(*TEXT_GREY)
+        # Chinese has no spaces between words: break anywhere, not at the odd space next to a number
+        wrap = WrapMode.CHAR if self.text_lang == "zh" else WrapMode.WORD
+        self.multi_cell(0, size * 0.55, text, new_x="LMARGIN", new_y="NEXT", wrapmode=wrap)
+        self.set_text_color(0, 0, 0)
+        self.ln(1)
+
+
+def _title(report: RoundReport, lang: str) -> str:
+    return t("reports.bulletin.title", lang, county=report.county).strip()
+
+
+def _header(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    pdf.set_font(FAMILY, "B", 20)
+    pdf.cell(0, 12, _title(report, lang), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 13)
+    pdf.cell(0, 8, t("reports.bulletin.subtitle", lang, round=labels.round_label(report.name, lang)),
+             align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+    pdf.set_text_color(*TEXT_GREY)
+    dates = t("reports.bulletin.dates", lang, finalised=datetime_text(report.finalisation["at"], lang),
+              published=datetime_text(report.round.get("published_at"), lang) or t("reports.not_yet", lang))
+    pdf.cell(0, 6, dates, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+
+def _summary(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    o, grades = report.overall, report.grade_counts()
+    flags = {f: sum(1 for r in report.results if r["flag"] == f) for f in FLAG_COLOURS}
+    pdf.heading(t("reports.bulletin.summary_heading", lang))
+    pdf.paragraph(t("reports.bulletin.summary_participation", lang, active=o["active_enterprises"],
+                    answered=o["enterprises_answered"], share=percent_text(o["share"]), responses=o["responses"],
+                    counted=report.finalisation["responses_counted"]))
+    pdf.paragraph(t("reports.bulletin.summary_grades", lang, agencies=len(report.results), **grades, **flags))
+    if report.finalisation["reason"]:
+        pdf.paragraph(t("reports.bulletin.refinalised", lang, at=datetime_text(report.finalisation["at"], lang),
+                        reason=report.finalisation["reason"]))
+
+
+def _ranking(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    pdf.heading(t("reports.bulletin.ranking_heading", lang))
+    headers = [t(k, lang) for k in ("results.rank", "results.agency", "results.n", "results.score",
+                                    "results.interval", "results.grade", "results.flag", "results.action")]
+    pdf.set_font(FAMILY, "", 9)
+    with pdf.table(col_widths=RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), text_align="CENTER", line_height=6.2,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
+        table.row(headers)
+        for r in report.results:
+            row = table.row()
+            row.cell("" if r["rank"] is None else str(r["rank"]))
+            row.cell(report.agency_name(r["agency"], lang), align="LEFT")
+            row.cell(str(r["n"]))
+            row.cell(labels.score_text(r["score"]))
+            row.cell(labels.interval_text(r["ci_low"], r["ci_high"]))
+            row.cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]]))
+            row.cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or "")))
+            row.cell(term("actions", r["action"], lang))
+    pdf.paragraph(t("reports.bulletin.ranking_note", lang, **_rule_values(report)), size=8, grey=True)
+
+
+def _rule_values(report: RoundReport) -> dict:
+    c = report.config
+    return {"good": f"{c['good_threshold']:g}", "fair": f"{c['fair_threshold']:g}", "minimum": c["min_responses"],
+            "top": c["flag_top_n"], "bottom": c["flag_bottom_n"]}
+
+
+def _actions(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    pdf.heading(t("reports.bulletin.actions_heading", lang))
+    current = [c for c in report.cases if c["status"] != "withdrawn"]
+    if not current:
+        pdf.paragraph(t("reports.no_actions", lang))
+        return
+    for action in ACTION_ORDER:
+        names = [report.agency_name(c["agency"], lang) for c in current if c["action"] == action]
+        if names:
+            pdf.paragraph(t("reports.bulletin.action_line", lang, action=term("actions", action, lang),
+                            count=len(names), agencies=t("list_separator", lang).join(names),
+                            meaning=t(f"reports.bulletin.action_meaning.{action}", lang)))
+    headers = [t(k, lang) for k in ("results.agency", "results.action", "reports.col.case_status",
+                                    "reports.col.due_on")]
+    pdf.set_font(FAMILY, "", 9)
+    with pdf.table(col_widths=(60, 36, 50, 34), line_height=6.2,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
+        table.row(headers)
+        for c in current:
+            table.row([report.agency_name(c["agency"], lang), term("actions", c["action"], lang),
+                       term("cases.status", c["status"], lang), date_text(c["due_on"], lang)])
+
+
+def chart_png(report: RoundReport, agency: str) -> bytes:
+    config = report.config
+    chart = trend_chart(report.trend[report.trend["agency"] == agency],
+                        fair_threshold=config["fair_threshold"], good_threshold=config["good_threshold"])
+    # validated once by the tests; skipping validation here halves the time per chart
+    return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
+
+
+def _trends(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    cell_width = pdf.epw / CHARTS_PER_ROW
+    image_width = cell_width - 4
+    image_height = image_width * 0.42
+    block = image_height + 8
+    if pdf.get_y() + 30 + block > pdf.page_break_trigger:  # heading, note and one row of charts
+        pdf.add_page()
+    pdf.heading(t("reports.bulletin.trends_heading", lang))
+    pdf.paragraph(t("reports.bulletin.trends_note", lang), size=8, grey=True)
+    for index, result in enumerate(report.results):
+        column = index % CHARTS_PER_ROW
+        if column == 0:
+            if pdf.get_y() + block > pdf.page_break_trigger:
+                pdf.add_page()
+            top = pdf.get_y()
+        x = pdf.l_margin + column * cell_width
+        pdf.set_xy(x, top)
+        pdf.set_font(FAMILY, "B", 8.5)
+        label = t("reports.bulletin.chart_label", lang, agency=report.agency_name(result["agency"], lang),
+                  grade=term("grades", result["grade"], lang))
+        pdf.cell(image_width, 5, label, new_x="LEFT", new_y="NEXT")
+        pdf.image(BytesIO(chart_png(report, result["agency"])), x=x, y=top + 5, w=image_width)
+        if column == CHARTS_PER_ROW - 1 or index == len(report.results) - 1:
+            pdf.set_xy(pdf.l_margin, top + block)
+
+
+def build_bulletin(report: RoundReport, lang: str) -> bytes:
+    """The bulletin as PDF bytes, in ``lang``."""
+    footer = t("reports.bulletin.footer", lang, round=labels.round_label(report.name, lang),
+               generated=datetime_text(clock.now_iso(), lang))
+    pdf = BulletinPDF(lang, footer)
+    pdf.set_title(_title(report, lang))
+    pdf.set_lang("zh-CN" if lang == "zh" else "en")
+    pdf.set_creator("Qiping")
+    pdf.add_page()
+    _header(pdf, report, lang)
+    _summary(pdf, report, lang)
+    _ranking(pdf, report, lang)
+    _actions(pdf, report, lang)
+    _trends(pdf, report, lang)
+    pdf.paragraph(t("reports.bulletin.privacy", lang), size=8, grey=True)
+    return bytes(pdf.output())
+
+
+@requires("reports.export")
+def round_bulletin(db: sqlite_utils.Database, actor: Actor, name: str, lang: str) -> bytes:
+    """A finalised round's bulletin; only the administrator and the discipline office may export."""
+    return build_bulletin(round_report(db, actor, name), lang)
+
+
+def bulletin_filename(name: str, lang: str) -> str:
+    return t("reports.bulletin_filename", lang, round=name)

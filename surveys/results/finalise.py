@@ -1,0 +1,181 @@
+"""Finalising a round (DESIGN §5): score its counted responses with the scoring
+module, store every agency's result together with the rules used, and open a
+case for every reminder, interview and referral — in one transaction.
+
+Results are never overwritten: a re-finalisation (after an upheld appeal or an
+exclusion) that changes anything stores a new finalisation and keeps the
+earlier one in history. Finalising again with nothing changed stores nothing.
+Because actions follow poor streaks, a change in one round is carried through
+every later finalised round.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import sqlite_utils
+
+import scoring
+from surveys.core import audit
+from surveys.casework import cases
+from surveys.core import clock
+from surveys.results import privacy
+from surveys.collection import questionnaire
+from surveys.collection import rounds
+from surveys.core.actors import Actor
+from surveys.storage.db import write_transaction
+from surveys.core.errors import InvalidInput, Term
+from surveys.core.permissions import requires
+
+RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
+
+
+def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
+    """The round's pinned rules, or the county's current rules for a first finalisation."""
+    pinned = round_row.get("scoring_config")
+    if pinned:
+        return scoring.ScoringConfig.from_dict(json.loads(pinned))
+    row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
+    return scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+
+
+def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
+    """One wide row per counted response (privacy.py's rule), plus an empty row
+    for every active agency without any, so that it is graded insufficient."""
+    rows = db.execute(
+        f"""SELECT r.id, r.round, r.enterprise, r.agency, rr.item, rr.rating
+            FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+            WHERE r.round = ? AND {privacy.counted_condition("r")}""",
+        [round_name],
+    ).fetchall()
+    long = pd.DataFrame(rows, columns=["id", "round", "enterprise", "agency", "item", "rating"])
+    wide = (long.pivot(index=["id", "round", "enterprise", "agency"], columns="item", values="rating")
+            .reindex(columns=items).reset_index() if len(long) else
+            pd.DataFrame(columns=["id", "round", "enterprise", "agency", *items]))
+    active = [r[0] for r in db.execute("SELECT code FROM agencies WHERE active = 1")]
+    missing = sorted(set(active) - set(wide["agency"]))
+    padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "agency": missing})
+    frames = [f for f in (wide, padding) if len(f)]
+    combined = pd.concat(frames, ignore_index=True) if frames else wide
+    for item in items:
+        combined[item] = pd.to_numeric(combined[item], errors="coerce").astype(float)
+    return combined
+
+
+def graded_history(db: sqlite_utils.Database, before_round: str) -> pd.DataFrame:
+    rows = db.execute("SELECT round, agency, grade FROM current_results WHERE round < ?", [before_round]).fetchall()
+    return pd.DataFrame(rows, columns=["round", "agency", "grade"])
+
+
+def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.DataFrame, scoring.ScoringConfig, int]:
+    form = questionnaire.get_questionnaire(db, round_row["questionnaire_version"])
+    config = scoring_config(db, round_row)
+    responses = counted_responses(db, round_row["name"], form.item_codes)
+    result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
+                                  history=graded_history(db, round_row["name"]))
+    counted = int(responses["id"].notna().sum())
+    return result, config, counted
+
+
+def _comparable(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float):
+        return round(value, 6)
+    if hasattr(value, "item"):  # numpy scalar
+        return _comparable(value.item())
+    return value
+
+
+def _result_map(records: list[dict]) -> dict[str, tuple]:
+    return {r["agency"]: tuple(_comparable(r[f]) for f in RESULT_FIELDS) for r in records}
+
+
+def current_results(db: sqlite_utils.Database, round_name: str) -> list[dict]:
+    return list(db.query("SELECT * FROM current_results WHERE round = ? ORDER BY agency", [round_name]))
+
+
+def _store(db, actor: Actor, round_row: dict, result: pd.DataFrame, config, counted: int, reason: str) -> int:
+    db.execute("UPDATE finalisations SET is_current = 0 WHERE round = ? AND is_current = 1", [round_row["name"]])
+    finalisation_id = db.execute(
+        "INSERT INTO finalisations (round, at, actor, reason, config, questionnaire_version, responses_counted)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [round_row["name"], clock.now_iso(), actor.audit_name, reason, json.dumps(config.to_dict()),
+         round_row["questionnaire_version"], counted],
+    ).fetchone()[0]
+    records = [{"finalisation_id": finalisation_id, "round": round_row["name"], "agency": r["agency"],
+                **{f: _comparable(r[f]) for f in RESULT_FIELDS}} for r in result.to_dict("records")]
+    for record in records:
+        record["uncertain"] = int(bool(record["uncertain"]))
+    db["results"].insert_all(records)
+    return finalisation_id
+
+
+def _sync_cases(db, actor: Actor, round_name: str, result: pd.DataFrame, finalisation_id: int) -> None:
+    """One open case per action; a case whose action no longer stands is withdrawn."""
+    wanted = {r["agency"]: r["action"] for r in result.to_dict("records") if r["action"] != scoring.NONE}
+    for case in cases.active_cases(db, round_name):
+        if wanted.get(case["agency"]) == case["action"]:
+            del wanted[case["agency"]]
+        else:
+            cases.withdraw_case(db, actor, case["id"], "refinalised")
+    for agency, action in sorted(wanted.items()):
+        cases.open_case(db, actor, round_name, agency, action, finalisation_id)
+
+
+def _finalise_one(db, actor: Actor, round_row: dict, reason: str) -> bool:
+    """Recompute one round; store and sync cases only if anything changed."""
+    result, config, counted = compute_results(db, round_row)
+    before = _result_map(current_results(db, round_row["name"]))
+    if before and before == _result_map(result.to_dict("records")):
+        return False
+    finalisation_id = _store(db, actor, round_row, result, config, counted, reason)
+    _sync_cases(db, actor, round_row["name"], result, finalisation_id)
+    if round_row["scoring_config"] is None:
+        db.execute("UPDATE rounds SET scoring_config = ? WHERE name = ?",
+                   [json.dumps(config.to_dict()), round_row["name"]])
+    audit.record(db, actor, "round.results_stored", round_row["name"], finalisation=finalisation_id,
+                 reason=reason, responses=counted)
+    return True
+
+
+def _check_can_finalise(db, round_row: dict) -> None:
+    if round_row["status"] not in rounds.COLLECTION_ENDED:
+        raise InvalidInput("finalise.not_closed", name=round_row["name"],
+                           status=Term(f"rounds.status.{round_row['status']}"))
+    earlier = db.execute(
+        f"SELECT name FROM rounds WHERE name < ? AND {rounds.status_in(rounds.IN_PROGRESS)} ORDER BY name LIMIT 1",
+        [round_row["name"]]).fetchone()
+    if earlier:
+        raise InvalidInput("finalise.earlier_first", name=earlier[0])
+
+
+@requires("rounds.finalise")
+def finalise_round(db: sqlite_utils.Database, actor: Actor, name: str, reason: str = "") -> list[str]:
+    """Finalise (or re-finalise) a round; returns the rounds whose stored results changed."""
+    with write_transaction(db):
+        round_row = rounds.get_round(db, name)
+        _check_can_finalise(db, round_row)
+        refinalising = round_row["status"] in rounds.FINALISED
+        if refinalising and not reason.strip():
+            raise InvalidInput("finalise.reason_needed")
+        changed = [name] if _finalise_one(db, actor, round_row, reason.strip()) else []
+        if not refinalising:
+            rounds.set_status(db, actor, name, rounds.Status.FINALISED, finalised_at=clock.now_iso())
+        later_rounds = list(db.query(
+            f"SELECT * FROM rounds WHERE name > ? AND {rounds.status_in(rounds.FINALISED)} ORDER BY name", [name]))
+        for later in later_rounds:
+            if _finalise_one(db, actor, later, f"{name}: {reason.strip()}"):
+                changed.append(later["name"])
+    return changed
+
+
+@requires("rounds.finalise")
+def publish_round(db: sqlite_utils.Database, actor: Actor, name: str) -> None:
+    """Make a finalised round's ranking visible to agencies."""
+    rounds.set_status(db, actor, name, rounds.Status.PUBLISHED, published_at=clock.now_iso())
+
+
+def finalisation_history(db: sqlite_utils.Database, name: str) -> list[dict]:
+    return list(db.query("SELECT * FROM finalisations WHERE round = ? ORDER BY id", [name]))

@@ -1,0 +1,58 @@
+"""Numbered schema migrations, applied in order at start-up.
+
+Each migration is a file ``surveys/storage/schema/NNNN_name.sql``; ``PRAGMA
+user_version`` holds the number of the last one applied. Never edit a
+migration that has shipped: add a new file with the next number.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlite_utils
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def load_migrations(directory: Path = SCHEMA_DIR) -> list[str]:
+    files = sorted(p for p in directory.iterdir() if FILE_NAME.match(p.name))
+    numbers = [int(FILE_NAME.match(p.name).group(1)) for p in files]
+    if numbers != list(range(1, len(files) + 1)):
+        raise RuntimeError(f"schema migrations must be numbered 1..n without gaps: {numbers}")
+    return [p.read_text(encoding="utf-8") for p in files]
+
+
+MIGRATIONS: list[str] = load_migrations()
+
+
+def _statements(script: str) -> list[str]:
+    without_comments = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    return [s for s in without_comments.split(";") if s.strip()]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the database; return the new version.
+
+    Each migration and its version bump commit together, so a crash never
+    leaves a half-applied schema.
+    """
+    current = schema_version(db)
+    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) >= number:  # another process got there first
+                db.conn.execute("ROLLBACK")
+                continue
+            for statement in _statements(script):
+                db.conn.execute(statement)
+            db.conn.execute(f"PRAGMA user_version = {number}")
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+    return schema_version(db)

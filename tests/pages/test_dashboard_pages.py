@@ -1,0 +1,157 @@
+"""The dashboard pages through Streamlit's AppTest, on the demo county."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, make_world
+from surveys.results import finalise
+from surveys.collection import rounds
+from surveys.core.actors import AGENCY, Actor
+from surveys.storage.db import connect
+
+PAGES = Path(__file__).resolve().parents[2] / "app_pages"
+TIMEOUT = 60
+SCJG_ACTOR = Actor(role=AGENCY, id="scjg", name="SCJG", agency_code="SCJG")
+
+
+def page(name: str, path, monkeypatch, actor, lang: str = "zh", **state) -> AppTest:
+    monkeypatch.setenv("QIPING_DB", str(path))
+    at = AppTest.from_file(str(next(PAGES.rglob(f"{name}.py"))), default_timeout=TIMEOUT)
+    at.session_state["actor"] = actor
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    kinds = ("title", "subheader", "markdown", "caption", "info", "success", "error", "warning", "text")
+    return "\n".join(str(e.value) for kind in kinds for e in at.get(kind))
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def charts_drawn(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+# --- the agency's page ----------------------------------------------------------------
+
+def test_agency_sees_its_own_results_and_cannot_pick_another(demo_path, monkeypatch):
+    # even when the session was set to open another agency, staff of FGW see FGW
+    at = page("agency_dashboard", demo_path, monkeypatch, AGENCY_ACTOR, dashboard_agency="SCJG")
+    assert not at.selectbox
+    assert "县发展改革委" in [s.value for s in at.subheader]
+    assert "县市场监管局" not in texts(at)
+    shown = metrics(at)
+    assert shown["等次"] == "好" and shown["排名"].endswith("/ 22")
+    assert "2026年第四季度尚未定级" in texts(at)
+    assert "暂定数据" not in texts(at)  # no provisional figures for agencies
+    assert charts_drawn(at) == 3
+    comments = at.dataframe[-1].value
+    assert list(comments.columns) == ["轮次", "意见"]
+
+
+def test_administrator_picks_any_agency_and_sees_provisional_figures(demo_path, monkeypatch):
+    at = page("agency_dashboard", demo_path, monkeypatch, ADMIN_ACTOR, lang="en")
+    at.selectbox(key="dashboard_agency").select("SCJG").run()
+    assert not at.exception
+    assert "County Market Supervision Bureau" in [s.value for s in at.subheader]
+    shown = metrics(at)
+    assert shown["Grade"] == "poor" and shown["Rank"] == "22 / 22"
+    assert "Provisional" in texts(at)
+
+
+def test_the_overview_opens_an_agency_through_the_session(demo_path, monkeypatch):
+    at = page("agency_dashboard", demo_path, monkeypatch, DISCIPLINE_ACTOR, dashboard_agency="NYNC")
+    assert at.selectbox(key="dashboard_agency").value == "NYNC"
+    assert "县农业农村委" in [s.value for s in at.subheader]
+
+
+def test_an_agency_page_without_finalised_rounds_says_so(db, tmp_path, monkeypatch):
+    make_world(db, enterprises=2)
+    at = page("agency_dashboard", tmp_path / "test.db", monkeypatch, AGENCY_ACTOR, lang="en")
+    assert "No round has been finalised yet" in texts(at)
+
+
+# --- the county overview --------------------------------------------------------------
+
+def test_overview_for_the_discipline_office(demo_path, monkeypatch):
+    at = page("county_overview", demo_path, monkeypatch, DISCIPLINE_ACTOR)
+    assert at.title[0].value == "全县总览"
+    assert at.selectbox(key="overview_round").value == "2026Q3"
+    assert at.selectbox(key="overview_round").options[0] == "2026年第三季度"
+    ranking = at.dataframe[0].value
+    assert len(ranking) == 22 and list(ranking["排名"][:3]) == [1, 2, 3]
+    assert {"等次", "处理", "旗帜", "未办结案件"} <= set(ranking.columns)
+    assert charts_drawn(at) == 4
+    moves = at.dataframe[1].value
+    assert int(moves.to_numpy().sum()) == 22
+
+
+def test_overview_filters_by_agency_category(demo_path, monkeypatch):
+    at = page("county_overview", demo_path, monkeypatch, ADMIN_ACTOR, lang="en")
+    at.button_group(key="overview_categories").set_value(["utility"]).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 3  # power, water, gas
+
+
+def test_overview_is_refused_to_an_agency(demo_path, monkeypatch):
+    at = page("county_overview", demo_path, monkeypatch, AGENCY_ACTOR, lang="en")
+    assert at.error and "may not" in at.error[0].value
+    assert not at.dataframe
+
+
+def test_a_new_finalisation_shows_up_at_once(demo_path, monkeypatch):
+    at = page("county_overview", demo_path, monkeypatch, ADMIN_ACTOR)
+    assert at.selectbox(key="overview_round").options[0] == "2026年第三季度"
+    db = connect(demo_path)
+    rounds.close_round(db, ADMIN_ACTOR, "2026Q4")
+    finalise.finalise_round(db, ADMIN_ACTOR, "2026Q4")
+    db.close()
+    at.run()
+    assert at.selectbox(key="overview_round").options[0] == "2026年第四季度"
+    assert "尚未定级" not in texts(at)
+    # the agency page too: its latest round is now 2026Q4
+    agency = page("agency_dashboard", demo_path, monkeypatch, DISCIPLINE_ACTOR, dashboard_agency="FGW")
+    assert "最近一轮：2026年第四季度" in texts(agency)
+
+
+# --- the published ranking --------------------------------------------------------------
+
+def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
+    at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")
+    assert at.selectbox(key="ranking_round").value == "2026Q3"
+    assert "ranks 22 of 22" in at.success[0].value
+    table = at.dataframe[0].value
+    assert list(table.loc[table[""] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
+    assert "Action" not in table.columns
+    assert charts_drawn(at) == 1
+
+
+def test_an_unpublished_round_is_not_in_the_agencys_ranking(demo_path, monkeypatch):
+    db = connect(demo_path)
+    rounds.close_round(db, ADMIN_ACTOR, "2026Q4")
+    finalise.finalise_round(db, ADMIN_ACTOR, "2026Q4")
+    db.close()
+    at = page("ranking", demo_path, monkeypatch, AGENCY_ACTOR)
+    assert at.selectbox(key="ranking_round").options[0] == "2026年第三季度"
+
+
+def test_ranking_before_any_publication(db, tmp_path, monkeypatch):
+    make_world(db, enterprises=2)
+    at = page("ranking", tmp_path / "test.db", monkeypatch, AGENCY_ACTOR, lang="en")
+    assert "No ranking has been published yet" in texts(at)
+
+
+@pytest.mark.parametrize("name", ["agency_dashboard", "county_overview", "ranking"])
+def test_pages_read_in_english(demo_path, monkeypatch, name):
+    actor = AGENCY_ACTOR if name == "ranking" else ADMIN_ACTOR
+    at = page(name, demo_path, monkeypatch, actor, lang="en")
+    assert at.title[0].value in ("Agency results", "County overview", "County ranking")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value + at.caption[0].value)
