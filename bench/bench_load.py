@@ -45,7 +45,7 @@ sys.path[:0] = [str(HERE), str(APP_DIR)]
 import i18n  # noqa: E402
 from streamlit_client import ERROR, SUCCESS, NoAnswer, Page, StreamlitSession, string_state, strings_state  # noqa: E402
 from surveys.participants import hashing
-from surveys.collection import questionnaire# noqa: E402
+from surveys.collection import questionnaire  # noqa: E402
 
 LANG = "zh"
 LEVEL_TEXT = {level: i18n.t(f"levels.{level}", LANG) for level in questionnaire.LEVELS}

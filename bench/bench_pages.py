@@ -37,7 +37,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from surveys import startup
 from surveys.results import finalise
-from surveys.collection import questionnaire# noqa: E402
+from surveys.collection import questionnaire  # noqa: E402
 from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, Actor  # noqa: E402
 from surveys.participants.uscc import make_uscc  # noqa: E402
 

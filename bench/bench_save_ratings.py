@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from surveys import startup
 from surveys.collection import responses
-from surveys.collection import rounds# noqa: E402
+from surveys.collection import rounds  # noqa: E402
 from surveys.core.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
 from surveys.participants.uscc import make_uscc  # noqa: E402
 

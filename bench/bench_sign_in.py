@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from surveys import startup
-from surveys.participants import accounts# noqa: E402
+from surveys.participants import accounts  # noqa: E402
 from surveys.core.errors import SignInRefused  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from datetime import datetime  # noqa: E402
 
 from surveys import startup
 from surveys.core import clock
-from surveys.demo import county as demo# noqa: E402
+from surveys.demo import county as demo  # noqa: E402
 from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor  # noqa: E402
 from surveys.storage.db import connect  # noqa: E402
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from surveys.core import audit
 from surveys.results import finalise
 from surveys.participants import registry
-from surveys.collection import responses# noqa: E402
+from surveys.collection import responses  # noqa: E402
 from surveys.core.actors import ADMIN, ENTERPRISE, Actor  # noqa: E402
 from surveys.storage.db import connect  # noqa: E402
 

@@ -137,7 +137,7 @@ if submitted:
 # --- Reporting a concrete problem with this rating (登记销号; casework, issue 5) --------------
 # Only for an agency the enterprise has already rated; the ticket and its answer
 # are followed on the page "问题反映" (app_pages/enterprise/enterprise_problems.py).
-from surveys.casework import problems# noqa: E402
+from surveys.casework import problems  # noqa: E402
 
 if earlier:
     with st.expander(ui.tr_md("casework.survey_problem.heading", agency=agency_label(agency)),

@@ -34,7 +34,7 @@ from scoring.rounding import round_half_up
 from surveys.casework import cases
 from surveys.results import finalise
 from surveys.results import privacy
-from surveys.collection import rounds as rounds_lifecycle# "rounds" names the rounds' frame here
+from surveys.collection import rounds as rounds_lifecycle  # "rounds" names the rounds' frame here
 from surveys.core.actors import Actor
 from surveys.core.errors import NotFound, PermissionDenied
 from surveys.core.permissions import allowed, require, requires

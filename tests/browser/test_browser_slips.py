@@ -19,7 +19,7 @@ zxingcpp = pytest.importorskip("zxingcpp")
 from PIL import Image  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from surveys.reports import access_slips# noqa: E402
+from surveys.reports import access_slips  # noqa: E402
 from surveys.reports.access_slips import IssuedCode, LetterDetails  # noqa: E402
 from tests import browser_support as bs  # noqa: E402  (needs playwright)
 

@@ -29,7 +29,7 @@ expect = playwright_api.expect
 
 import labels
 from surveys.casework import cases
-from surveys.collection import rounds# noqa: E402
+from surveys.collection import rounds  # noqa: E402
 from surveys.core.actors import AGENCY, Actor  # noqa: E402
 from surveys.core.permissions import roles_meeting  # noqa: E402
 from tests import browser_support as bs  # noqa: E402  (needs playwright)

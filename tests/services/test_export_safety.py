@@ -58,7 +58,7 @@ from surveys.collection import paper_returns
 from surveys.collection import questionnaire_admin
 from surveys.participants import registry
 from surveys.collection import rounds
-from surveys.reports import workbook# noqa: E402
+from surveys.reports import workbook  # noqa: E402
 from surveys.storage.export_safety import is_dangerous  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
