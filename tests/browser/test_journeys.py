@@ -31,7 +31,8 @@ import labels
 from surveys.casework import cases
 from surveys.collection import rounds  # noqa: E402
 from surveys.core.actors import AGENCY, Actor  # noqa: E402
-from surveys.core.permissions import roles_meeting  # noqa: E402
+from surveys.core.permissions import ROLE_CAPABILITIES  # noqa: E402
+from app_pages import navigation  # noqa: E402
 from tests import browser_support as bs  # noqa: E402  (needs playwright)
 
 pytestmark = pytest.mark.browser
@@ -432,17 +433,9 @@ def test_agency_reads_its_own_trend_and_cannot_reach_the_overview(page, server):
 # --- 5. the language switch on every page of every role -------------------------------
 
 def pages_by_role() -> dict[str, list[tuple[str, str]]]:
-    """(page file, nav key) for each role, in menu order, read from streamlit_app.PAGES
-    (the app's own list; importing the module would run the app)."""
-    tree = ast.parse((bs.APP_DIR / "streamlit_app.py").read_text(encoding="utf-8"))
-    table = next(node.value for node in tree.body if isinstance(node, ast.Assign)
-                 and getattr(node.targets[0], "id", None) == "PAGES")
-    found: dict[str, list[tuple[str, str]]] = {}
-    for path, key, _icon, shown_when in ast.literal_eval(table):
-        if (bs.APP_DIR / path).exists():
-            for role in roles_meeting(shown_when):
-                found.setdefault(role, []).append((path, key))
-    return found
+    """(page file, nav key) for each role, in menu order: the app's own navigation."""
+    return {role: [(page.path, page.title_key) for page in navigation.pages_of_role(role)]
+            for role in ROLE_CAPABILITIES}
 
 
 TITLE_CALL = re.compile(r'st\.title\(ui\.tr\("([\w.]+)"')

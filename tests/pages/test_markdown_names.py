@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages import navigation
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR
 from surveys.demo import casework as demo_casework
 from surveys.collection import rounds
@@ -78,12 +79,8 @@ def actors(db) -> dict[str, Actor]:
 
 
 def pages_by_role() -> list[tuple[str, str]]:
-    """Every (page, role) of the navigation, read from streamlit_app.py's PAGES table
-    (the module draws when imported, so its table is read, not run)."""
-    tree = ast.parse((ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
-    table = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES")
-    return [(path, role) for path, _key, _icon, shown_when in ast.literal_eval(table.value)
-            for role in roles_meeting(shown_when)]
+    """Every (page, role) of the navigation."""
+    return [(page.path, role) for page in navigation.PAGES for role in roles_meeting(page.shown_when)]
 
 
 def markdown_texts(at: AppTest) -> list[tuple[str, str]]:

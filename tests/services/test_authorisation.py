@@ -20,6 +20,7 @@ import pytest
 
 import i18n
 import surveys
+from app_pages import navigation
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor
 from surveys.core import permissions
 from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
@@ -203,14 +204,8 @@ def test_every_role_has_a_name_in_both_catalogues():
 
 
 def test_every_role_has_a_home_page_it_may_open():
-    tree = ast.parse((ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
-    assigned = {n.targets[0].id: n.value for n in tree.body if isinstance(n, ast.Assign)
-                and isinstance(n.targets[0], ast.Name)}
-    home = {ast.literal_eval(k) if not isinstance(k, ast.Name) else k.id.lower(): ast.literal_eval(v)
-            for k, v in zip(assigned["HOME"].keys, assigned["HOME"].values)}
-    pages = {path: shown_when for path, _key, _icon, shown_when in ast.literal_eval(assigned["PAGES"])}
     for role in ROLES:
-        assert role in permissions.roles_meeting(pages[home[role]]), role
+        assert navigation.HOME[role] in [page.path for page in navigation.pages_of_role(role)], role
 
 
 def test_the_agency_rule_covers_its_own_agency_only():

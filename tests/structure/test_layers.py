@@ -3,8 +3,10 @@
 * ``charts/``, ``scoring/`` and ``labels.py`` import nothing of the services
   (``surveys``) or the pages (``app_pages``): pure functions stay pure.
 * No page holds SQL: no ``execute``/``query`` calls, no SQL statement in a string.
+* ``surveys/`` imports nothing of the pages: calls go downward only.
 * Every page file the navigation lists exists (a missing one is an error, not a
-  page silently left out of the menu).
+  page silently left out of the menu), every page file is listed, and a role's
+  folder holds only pages that role sees.
 """
 from __future__ import annotations
 
@@ -14,10 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from app_pages import navigation
+from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE
+
 ROOT = Path(__file__).resolve().parents[2]
 PURE = [*sorted((ROOT / "charts").glob("*.py")), *sorted((ROOT / "scoring").glob("*.py")), ROOT / "labels.py"]
 PAGES = sorted((ROOT / "app_pages").rglob("*.py"))
 UPPER_LAYERS = ("surveys", "app_pages")
+SERVICES = sorted((ROOT / "surveys").rglob("*.py"))
+ROLE_FOLDERS = {"enterprise": ENTERPRISE, "agency": AGENCY, "discipline": DISCIPLINE, "admin": ADMIN, "shared": None}
 DATABASE_CALLS = {"execute", "executemany", "executescript", "query"}
 SQL_STATEMENT = re.compile(
     r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
@@ -56,6 +63,12 @@ def test_charts_and_scoring_import_no_services_or_pages(path):
     assert upward == [], f"{path.relative_to(ROOT)} imports {upward}"
 
 
+@pytest.mark.parametrize("path", SERVICES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_services_import_no_pages(path):
+    upward = sorted(m for m in imported_modules(path) if m.split(".")[0] == "app_pages")
+    assert upward == [], f"{path.relative_to(ROOT)} imports {upward}"
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
 def test_pages_hold_no_sql(path):
     assert sql_in_page(path) == []
@@ -71,14 +84,31 @@ def test_the_checks_catch_what_they_look_for(tmp_path):
     assert "surveys.collection.rounds" in imported_modules(chart)
 
 
-def navigation_files() -> list[str]:
-    """Every page file named in streamlit_app.py (the navigation table, the homes, sign-in)."""
-    return sorted({node.value for node in ast.walk(_tree(ROOT / "streamlit_app.py"))
-                   if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                   and re.fullmatch(r"app_pages/(\w+/)?\w+\.py", node.value)})
-
-
 def test_every_page_the_navigation_lists_exists():
-    listed = navigation_files()
-    assert len(listed) >= 20  # the table was found
-    assert [name for name in listed if not (ROOT / name).is_file()] == []
+    listed = {page.path for page in [*navigation.PAGES, navigation.SIGN_IN]} | set(navigation.HOME.values())
+    assert [name for name in sorted(listed) if not (ROOT / name).is_file()] == []
+
+
+def test_every_page_file_is_in_the_navigation():
+    """A page file nobody can reach is dead code or a forgotten PAGES entry."""
+    listed = {page.path for page in [*navigation.PAGES, navigation.SIGN_IN]}
+    page_files = {str(path.relative_to(ROOT)) for folder in ROLE_FOLDERS
+                  for path in (ROOT / "app_pages" / folder).glob("*.py")}
+    assert sorted(page_files - listed) == []
+
+
+def test_each_role_folder_holds_pages_its_role_sees():
+    """app_pages/<role>/ holds pages of that role only; pages several roles open are in shared/."""
+    for folder, role in ROLE_FOLDERS.items():
+        seen = [page.path for page in navigation.pages_of_role(role)] if role else []
+        for path in (ROOT / "app_pages" / folder).glob("*.py"):
+            name = str(path.relative_to(ROOT))
+            if role:
+                assert name in seen, f"{name} is in {folder}/ but {role} does not see it"
+            else:
+                assert name == navigation.SIGN_IN.path or len(roles_seeing(name)) > 1, f"{name} belongs to one role"
+
+
+def roles_seeing(path: str) -> list[str]:
+    return [role for role in ROLE_FOLDERS.values() if role
+            and path in [page.path for page in navigation.pages_of_role(role)]]
