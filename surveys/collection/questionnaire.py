@@ -12,8 +12,9 @@ import sqlite_utils
 
 from scoring.config import RATING_LEVELS
 from surveys.core.errors import NotFound
+from surveys.core.paths import DATA_DIR
 
-QUESTIONNAIRE_DIR = Path(__file__).resolve().parents[2] / "data" / "questionnaires"
+QUESTIONNAIRE_DIR = DATA_DIR / "questionnaires"
 LEVELS = RATING_LEVELS  # kept by scoring: 5 = 非常满意 very satisfied … 1 = 非常不满意 very dissatisfied
 
 

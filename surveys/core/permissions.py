@@ -2,7 +2,7 @@
 service declares the one capability it needs (``@requires``).
 
 DESIGN §2 is written down here once. The services check it (``require``), the
-pages are listed by it (streamlit_app.PAGES), the authorisation test is
+pages are listed by it (app_pages/navigation.py), the authorisation test is
 generated from it and docs/permissions.md shows it. A new role is one entry in
 ROLE_CAPABILITIES (plus its pages and its name in the locale catalogues).
 """
@@ -103,7 +103,7 @@ def _holds(actor: Actor, capability: str) -> bool:
 
 
 def meets(actor: Actor, condition: str | tuple[str, ...]) -> bool:
-    """Whether ``actor`` meets a page's condition (streamlit_app.PAGES): a capability, or a
+    """Whether ``actor`` meets a page's condition (app_pages/navigation.py): a capability, or a
     tuple of them, all held — except those marked "!", which must not be held."""
     names = (condition,) if isinstance(condition, str) else condition
     return all(_meets_one(actor, name) for name in names)

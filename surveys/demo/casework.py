@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import tomllib
 from datetime import date
-from pathlib import Path
 
 import sqlite_utils
 
@@ -36,8 +35,9 @@ from surveys.casework import problems
 from surveys.collection import rounds
 from surveys.core import workdays
 from surveys.core.actors import AGENCY, DISCIPLINE, ENTERPRISE, Actor
+from surveys.core.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "demo_casework.toml"
+DATA = DATA_DIR / "demo_casework.toml"
 DISCIPLINE_DEMO = Actor(role=DISCIPLINE, id="discipline", name="discipline")
 # working days after opening for each step, by action; the deadline is 15 working days
 # (for an interview's plan, 15 after the interview is held)

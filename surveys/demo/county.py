@@ -15,7 +15,6 @@ import random
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import sqlite_utils
 
@@ -30,8 +29,9 @@ from surveys.core import workdays
 from surveys.core.actors import ADMIN, Actor
 from surveys.storage.db import write_transaction
 from surveys.participants.uscc import ALPHABET, make_uscc
+from surveys.core.paths import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = DATA_DIR
 SEED = 20261122
 ENTERPRISES = 300
 PAST_QUARTERS = 8

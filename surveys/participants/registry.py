@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlite_utils
 
@@ -20,11 +19,12 @@ from surveys.core.errors import ImportRefused, InvalidInput, ProblemList, RowPro
 from surveys.core.permissions import requires
 from surveys.storage.tabular import Table, read_table
 from surveys.participants.uscc import validate_uscc
+from surveys.core.paths import DATA_DIR
 
 MAX_NAME = 100
 
 def _accepted_headers() -> dict:
-    with (Path(__file__).resolve().parents[2] / "data" / "roster_columns.toml").open("rb") as f:
+    with (DATA_DIR / "roster_columns.toml").open("rb") as f:
         return tomllib.load(f)
 
 

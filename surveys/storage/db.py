@@ -14,8 +14,9 @@ import sqlite_utils
 
 from surveys.core.errors import StorageBusy
 from surveys.storage.migrations import migrate
+from surveys.core.paths import DATA_DIR
 
-DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "data" / "qiping.db"
+DEFAULT_DB_PATH = DATA_DIR / "qiping.db"
 # SQLite's own wait for a lock (reads meet one only in rare moments, such as a
 # checkpoint when the last connection closes).
 BUSY_TIMEOUT_MS = 10_000
