@@ -19,7 +19,7 @@ from surveys.participants import clients
 from surveys.core import clock
 from surveys.demo import county as demo
 from surveys.demo import guard as demo_guard
-from surveys.core import workdays
+from surveys.casework import calendar_admin
 from surveys.core.actors import Actor
 from surveys.core.errors import ImportRefused, QipingError
 from surveys.core.permissions import allowed
@@ -178,7 +178,7 @@ def warn_missing_calendar() -> None:
     who = actor()
     if who is None or not allowed(who, "calendar.view"):
         return
-    years = workdays.calendar_warning(db(), who)
+    years = calendar_admin.calendar_warning(db(), who)
     if years:
         st.warning(tr("calendar.warning_missing", years="、".join(str(y) for y in years)),
                    icon=":material/event_busy:")

@@ -7,6 +7,7 @@ import labels
 from app_pages import ui
 from surveys.core import clock
 from surveys.participants import registry
+from surveys.casework import calendar_admin
 from surveys.core import workdays
 from surveys.core.errors import QipingError
 
@@ -18,10 +19,10 @@ ui.show_flash()
 
 this_year = clock.today().year
 year = st.selectbox(ui.tr("calendar.year"), list(range(this_year - 1, this_year + 3)), index=1)
-schedule = workdays.year_schedule(db, me, year)
+schedule = calendar_admin.year_schedule(db, me, year)
 
 
-def source_text(schedule: workdays.YearSchedule) -> str:
+def source_text(schedule: calendar_admin.YearSchedule) -> str:
     if schedule.source != workdays.ENTERED:
         return ui.tr(f"calendar.source_{schedule.source}", year=schedule.year)
     return ui.tr("calendar.source_entered", year=year, by=schedule.entered_by,
@@ -47,8 +48,8 @@ if checked:
 draft = st.session_state.get("calendar_draft")
 if draft and draft[0] == year:
     try:
-        holidays, makeup = workdays.parse_schedule(*draft)
-        changed = workdays.deadlines_that_would_change(db, me, year, holidays, makeup)
+        holidays, makeup = calendar_admin.parse_schedule(*draft)
+        changed = calendar_admin.deadlines_that_would_change(db, me, year, holidays, makeup)
     except QipingError as error:
         ui.show_error(error)
     else:
@@ -67,4 +68,4 @@ if draft and draft[0] == year:
         if st.checkbox(ui.tr("calendar.confirm"), key=f"calendar_confirm_{year}"):
             if st.button(ui.tr("calendar.save_button", year=year), type="primary"):
                 st.session_state.pop("calendar_draft", None)
-                ui.run_step(workdays.enter_year, year, holidays, makeup, done=ui.tr("calendar.saved", year=year))
+                ui.run_step(calendar_admin.enter_year, year, holidays, makeup, done=ui.tr("calendar.saved", year=year))

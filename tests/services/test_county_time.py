@@ -20,6 +20,7 @@ from surveys.core import clock
 from surveys.casework import problems
 from surveys.collection import responses
 from surveys.collection import rounds
+from surveys.casework import calendar_admin
 from surveys.core import workdays
 from surveys.core.errors import ImportRefused, PermissionDenied, RoundNotOpen
 
@@ -179,10 +180,10 @@ def test_a_year_nobody_knows_falls_back_to_monday_to_friday_and_warns(db):
     clock.freeze(at_county(unknown, 3, 2, 10, 0))
     monday = date(unknown, 3, 2) - timedelta(days=date(unknown, 3, 2).weekday())
     assert workdays.add_working_days(db, monday, 5) == monday + timedelta(days=7)
-    assert workdays.calendar_warning(db, ADMIN_ACTOR) == [unknown]
-    assert workdays.calendar_warning(db, DISCIPLINE_ACTOR) == [unknown]
+    assert calendar_admin.calendar_warning(db, ADMIN_ACTOR) == [unknown]
+    assert calendar_admin.calendar_warning(db, DISCIPLINE_ACTOR) == [unknown]
     with pytest.raises(PermissionDenied):
-        workdays.calendar_warning(db, enterprise_actor("x"))
+        calendar_admin.calendar_warning(db, enterprise_actor("x"))
 
 
 def test_the_last_known_year_warns_when_its_deadlines_reach_into_the_next(db):
@@ -196,11 +197,11 @@ def test_the_last_known_year_warns_when_its_deadlines_reach_into_the_next(db):
 def test_the_administrator_enters_a_year_and_deadlines_follow_it(db):
     year = max(workdays.LIBRARY_YEARS) + 1
     saturday = _a_saturday(year, 3)
-    holidays, makeup = workdays.parse_schedule(
+    holidays, makeup = calendar_admin.parse_schedule(
         year, f"{year}-01-01..{year}-01-03  # 元旦\n{year}-02-08 ~ {year}-02-12\n",
         f"{saturday.isoformat()}  # 调休\n")
     assert len(holidays) == 8 and makeup == {saturday}
-    workdays.enter_year(db, ADMIN_ACTOR, year, holidays, makeup)
+    calendar_admin.enter_year(db, ADMIN_ACTOR, year, holidays, makeup)
     calendar = workdays.load_calendar(db)
     assert calendar.source(year) == workdays.ENTERED
     weekday_off = next(d for d in holidays if d.weekday() < 5)
@@ -218,7 +219,7 @@ def _a_saturday(year: int, month: int) -> date:
 
 def test_a_bad_schedule_is_refused_naming_the_line_field_and_problem(db):
     with pytest.raises(ImportRefused) as refused:
-        workdays.parse_schedule(2027, "2027-01-01\n2027-13-01\n2026-12-31", "2027-02-10")
+        calendar_admin.parse_schedule(2027, "2027-01-01\n2027-13-01\n2026-12-31", "2027-02-10")
     messages = [m.lower() for m in refused.value.details("en")]
     assert any("line 2" in m and "2027-13-01" in m for m in messages), messages
     assert any("line 3" in m and "2026-12-31" in m for m in messages), messages
@@ -228,7 +229,7 @@ def test_a_bad_schedule_is_refused_naming_the_line_field_and_problem(db):
 
 def test_only_the_administrator_enters_a_calendar(db):
     with pytest.raises(PermissionDenied):
-        workdays.enter_year(db, DISCIPLINE_ACTOR, 2027, set(), set())
+        calendar_admin.enter_year(db, DISCIPLINE_ACTOR, 2027, set(), set())
 
 
 def test_changing_the_calendar_keeps_issued_deadlines_and_says_which_would_move(db):
@@ -241,13 +242,13 @@ def test_changing_the_calendar_keeps_issued_deadlines_and_says_which_would_move(
     issued = cases.get_case(db, case_id)["due_on"]
     assert issued == "2026-12-11"
     # a (fictitious) correction: 1–4 December 2026 off
-    new_holidays = set(workdays.year_schedule(db, ADMIN_ACTOR, 2026).holidays) | {
+    new_holidays = set(calendar_admin.year_schedule(db, ADMIN_ACTOR, 2026).holidays) | {
         date(2026, 12, d) for d in range(1, 5)}
-    makeup = set(workdays.year_schedule(db, ADMIN_ACTOR, 2026).workdays)
-    changed = workdays.deadlines_that_would_change(db, ADMIN_ACTOR, 2026, new_holidays, makeup)
+    makeup = set(calendar_admin.year_schedule(db, ADMIN_ACTOR, 2026).workdays)
+    changed = calendar_admin.deadlines_that_would_change(db, ADMIN_ACTOR, 2026, new_holidays, makeup)
     assert {(c["kind"], c["id"], c["would_be"]) for c in changed} == {
         ("case", case_id, "2026-12-17"), ("problem", problem_id, "2026-12-17")}
-    workdays.enter_year(db, ADMIN_ACTOR, 2026, new_holidays, makeup)
+    calendar_admin.enter_year(db, ADMIN_ACTOR, 2026, new_holidays, makeup)
     assert cases.get_case(db, case_id)["due_on"] == issued  # not moved silently
 
 
@@ -267,7 +268,7 @@ def test_every_deadline_is_counted_by_the_one_calendar(db):
 def test_refusing_a_calendar_changes_nothing(db):
     before = dump(db)
     with pytest.raises(ImportRefused):
-        workdays.parse_schedule(2027, "not a date", "")
+        calendar_admin.parse_schedule(2027, "not a date", "")
     assert dump(db) == before
 
 
