@@ -209,7 +209,7 @@ def send_reminders(db, actor: Actor, channel: str, lang: str = DEFAULT_LANGUAGE,
     if channel not in CHANNELS:
         raise InvalidInput("reminders.bad_channel", channel=channel)
     if lang not in ("zh", "en"):
-        raise InvalidInput("reminders.bad_language", lang=lang)
+        raise InvalidInput("reminders.bad_language", language=lang)
     current = _open_round(db)
     base = access_slips.base_url()
     if channel == WEBHOOK:
