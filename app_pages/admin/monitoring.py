@@ -127,6 +127,8 @@ def send_form(targets: list[dict]) -> None:
     confirmed = st.checkbox(ui.tr("reminders.page.confirm"), key="reminder_confirm")
     label = ui.tr("reminders.page.button_webhook" if channel == reminders.WEBHOOK else "reminders.page.button")
     due = [row for row in targets if not row["reminded_today"]]
+    if not due:
+        st.caption(ui.tr("reminders.page.all_today"))
     if not st.button(label, type="primary", key="send_reminders", disabled=not (confirmed and trial_ok and due)):
         return
     bar = st.progress(0.0, text=ui.tr("reminders.page.working"))
