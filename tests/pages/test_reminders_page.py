@@ -81,3 +81,23 @@ def test_other_roles_see_no_reminders(demo_path, monkeypatch):
     at.session_state["actor"] = AGENCY_ACTOR
     at.run()
     assert "催报提醒" not in [s.value for s in at.subheader]
+
+
+def test_sending_through_a_gateway_from_the_page_end_to_end(demo_path, monkeypatch):
+    from gateway_support import Gateway
+    due, _ = targets(demo_path)
+    # the gateway accepts three messages, then fails: the page says so, and only three are recorded
+    with Gateway(status=lambda n: 200 if n <= 3 else 502) as gateway:
+        monkeypatch.setenv(reminders.WEBHOOK_ENV, gateway.url)
+        at = open_page(PAGE, demo_path, monkeypatch)
+        at.radio(key="reminder_channel").set_value(reminders.WEBHOOK).run()
+        at.checkbox(key="reminder_confirm").check().run()
+        at.button(key="send_reminders").click().run()
+    assert not at.exception and len(gateway.received) == 4
+    (shown,) = [e.value for e in at.error]
+    assert "网关已接收 3 家企业的提醒" in shown and "网关返回错误 502" in shown
+    assert f"1 家发送失败、{len(due) - 4} 家未尝试" in shown
+    assert not [b for b in at.download_button if b.label.startswith("下载提醒函")]
+    _, call_list = targets(demo_path)
+    assert sorted(row["uscc"] for row in call_list if row["reminder_channel"] == "webhook") == \
+        sorted(body["enterprise"] for body in gateway.received[:3])

@@ -9,10 +9,8 @@ import csv
 import io
 import json
 import re
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,6 +19,7 @@ from surveys.collection import monitoring, reminders, responses, rounds
 from surveys.core import clock
 from surveys.core.errors import InvalidInput, NotFound, PermissionDenied, SignInRefused
 from surveys.participants import accounts
+from gateway_support import Gateway
 from test_access_slips import decode_qr
 
 PUBLIC = "https://qiping.example.gov.cn"
@@ -228,48 +227,6 @@ def test_letters_escape_names_and_say_trial_while_the_link_leads_here(db, monkey
 
 
 # --- the gateway, end to end against a local HTTP server -------------------------------------------
-
-class Gateway:
-    """A local SMS/WeChat gateway: records every POST; answers with ``status`` (a callable of the
-    message's number may vary it), or sleeps ``delay`` seconds before answering."""
-
-    def __init__(self, status=200, delay: float = 0.0):
-        self.received: list[dict] = []
-        self.headers: list[dict] = []
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                gateway.received.append(json.loads(body.decode("utf-8")))
-                gateway.headers.append(dict(self.headers))
-                if delay:
-                    time.sleep(delay)
-                code = status(len(gateway.received)) if callable(status) else status
-                try:
-                    self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
-                    self.end_headers()
-                    self.wfile.write(b'{"ok": true}' if code < 400 else b'{"error": "x"}')
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the timeout test)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def test_the_gateway_gets_one_json_post_per_enterprise_and_each_is_recorded(db, world, monkeypatch):
     with Gateway() as gateway:
