@@ -130,6 +130,16 @@ def test_the_database_itself_refuses_a_second_reminder_the_same_day(db, world):
                    " VALUES ('2026Q4', ?, '2026-11-20', 'letter', 'x', 'y')", [world[3]])
 
 
+def test_a_reminder_made_meanwhile_by_another_administrator_is_skipped_and_its_code_kept(db, world, monkeypatch):
+    first = reminders.send_reminders(db, ADMIN_ACTOR, reminders.LETTER, usccs=[world[3]])
+    code = first.sent[0].code
+    # a second administrator whose page was read before the first one's reminder was written
+    monkeypatch.setattr(reminders, "_last_reminder", lambda *args: None)
+    second = reminders.send_reminders(db, ADMIN_ACTOR, reminders.LETTER, usccs=[world[3]])
+    assert second.sent == [] and second.skipped_today == 1
+    assert signs_in(db, code) and len(reminder_rows(db)) == 1  # the code of the reminder sent still works
+
+
 def test_a_reminder_carries_a_new_code_that_signs_in_and_the_old_one_stops(db, world):
     old = accounts.issue_access_code(db, ADMIN_ACTOR, world[3])
     assert signs_in(db, old)
