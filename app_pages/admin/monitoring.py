@@ -86,10 +86,14 @@ def reminder_file() -> None:
         return
     with st.container(border=True):
         st.warning(ui.tr("reminders.page.shown_once"))
-        is_csv = made["channel"] == reminders.SMS_CSV
-        st.download_button(ui.tr("reminders.page.download_csv" if is_csv else "reminders.page.download_letters"),
-                           made["data"], file_name=made["file"], mime="text/csv" if is_csv else "text/html",
-                           type="primary", on_click="ignore", icon=":material/download:", key="download_reminders")
+        if "sms_csv" in made:  # the SMS platform's file, made formula-safe by reminders.sms_csv
+            st.download_button(ui.tr("reminders.page.download_csv"), made["sms_csv"], file_name=made["file"],
+                               mime="text/csv", type="primary", on_click="ignore", icon=":material/download:",
+                               key="download_reminders")
+        else:
+            st.download_button(ui.tr("reminders.page.download_letters"), made["letters"], file_name=made["file"],
+                               mime="text/html", type="primary", on_click="ignore", icon=":material/print:",
+                               key="download_reminders")
         if st.button(ui.tr("reminders.page.clear"), key="clear_reminders"):
             del st.session_state[REMINDER_FILE]
             st.rerun()
@@ -145,7 +149,8 @@ def send_form(targets: list[dict]) -> None:
         return
     if result.file is not None and result.sent:
         suffix = "csv" if channel == reminders.SMS_CSV else "html"
-        st.session_state[REMINDER_FILE] = {"channel": channel, "data": result.file,
+        kind = "sms_csv" if channel == reminders.SMS_CSV else "letters"
+        st.session_state[REMINDER_FILE] = {kind: result.file,
                                            "file": f"reminders_{progress_round}_{clock.today().isoformat()}.{suffix}"}
     st.session_state["reminder_flash"] = (result.ok, result.message(lang))
     st.rerun()
