@@ -234,6 +234,7 @@ def send_reminders(db, actor: Actor, channel: str, lang: str = DEFAULT_LANGUAGE,
         salt = hashing.installation_salt(db)  # may create the salt: a write
     # argon2 is the slow part (tens of ms a code): done before taking the write lock
     prepared = []
+    steps = len(chosen) * (2 if channel == WEBHOOK else 1)  # through the gateway: codes, then messages
     for done, row in enumerate(chosen, 1):
         code = hashing.new_access_code()
         link = access_slips.sign_in_link(code, base)
@@ -241,9 +242,10 @@ def send_reminders(db, actor: Actor, channel: str, lang: str = DEFAULT_LANGUAGE,
                             reminder_text(row["name"], row["status"], link, details, lang))
         prepared.append((reminder, hashing.access_code_digest(salt, code)))
         if progress is not None:
-            progress(done, len(chosen))
+            progress(done, steps)
     if channel == WEBHOOK:
-        _post_all(db, actor, current["name"], prepared, result)
+        _post_all(db, actor, current["name"], prepared, result,
+                  (lambda done: progress(len(chosen) + done, steps)) if progress is not None else None)
     else:
         with write_transaction(db):
             for reminder, digest in prepared:
@@ -325,7 +327,8 @@ def _post(url: str, payload: dict, timeout: float) -> None:
         raise GatewayDown("reminders.gateway.unreachable", reason=str(error)) from error
 
 
-def _post_all(db, actor: Actor, round_name: str, prepared: list, result: ReminderResult) -> None:
+def _post_all(db, actor: Actor, round_name: str, prepared: list, result: ReminderResult,
+              posted: Callable[[int], None] | None = None) -> None:
     """One POST per enterprise; each accepted message is recorded (with its new code) at once, in
     its own transaction. A refused message (4xx) is counted and the batch goes on; a gateway that
     fails (5xx, timeout, unreachable) stops the batch: the rest are counted as not attempted."""
@@ -347,6 +350,8 @@ def _post_all(db, actor: Actor, round_name: str, prepared: list, result: Reminde
                 result.sent.append(reminder)
             else:
                 result.skipped_today += 1
+        if posted is not None:
+            posted(index + 1)
     with write_transaction(db):
         _summary(db, actor, round_name, result)
 

@@ -242,8 +242,11 @@ def test_the_gateway_gets_one_json_post_per_enterprise_and_each_is_recorded(db, 
     with Gateway() as gateway:
         monkeypatch.setenv(reminders.WEBHOOK_ENV, gateway.url)
         monkeypatch.setenv(reminders.WEBHOOK_TOKEN_ENV, "s3cret")
-        result = reminders.send_reminders(db, ADMIN_ACTOR, reminders.WEBHOOK)
+        steps = []
+        result = reminders.send_reminders(db, ADMIN_ACTOR, reminders.WEBHOOK,
+                                          progress=lambda done, total: steps.append((done, total)))
     assert result.ok and len(result.sent) == 3 and result.no_phone == 1
+    assert steps == [(n, 6) for n in range(1, 7)]  # three codes made, then three messages sent
     assert result.message("zh").startswith("网关已接收 3 家企业的提醒。")
     assert sorted(body["to"] for body in gateway.received) == ["13800000002", "13800000003", "13800000004"]
     for body, headers in zip(gateway.received, gateway.headers):
