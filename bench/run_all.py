@@ -17,6 +17,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import bench_fairness  # noqa: E402
 import bench_import_limits  # noqa: E402
+import bench_reminders  # noqa: E402
 import bench_save_ratings  # noqa: E402
 import bench_scoring_speed  # noqa: E402
 import bench_sign_in  # noqa: E402
@@ -29,6 +30,7 @@ def benchmarks(quick: bool):
     yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
     yield "import limits", lambda: bench_import_limits.main(verbose=False)
+    yield "reminders", lambda: bench_reminders.main(enterprises=30 if quick else 60, verbose=False)
     import bench_load  # the real server under many sessions (a few minutes)
     yield "load", lambda: bench_load.table_rows(
         bench_load.run(sessions=40 if quick else 75, rates=[5, 10] if quick else [5, 10, 15, 25],

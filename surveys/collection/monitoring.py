@@ -20,7 +20,8 @@ from surveys.core.errors import NotFound
 from surveys.storage.export_safety import csv_bytes, xlsx_bytes
 from surveys.core.permissions import requires
 
-CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen")
+CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen",
+                     "reminded_at", "reminder_channel", "reminders")
 
 
 def _round(db: sqlite_utils.Database, round_name: str | None) -> dict:
@@ -89,12 +90,17 @@ def close_check(db, actor: Actor, round_name: str) -> dict:
 @requires("monitoring.view")
 def non_responders(db, actor: Actor, round_name: str | None = None) -> list[dict]:
     """Active enterprises with no saved answer in the round, with the roster's contact
-    details and how many agencies each has chosen without rating (it has started)."""
+    details, how many agencies each has chosen without rating (it has started), and its
+    latest reminder in the round (when, which channel) and how many it has had."""
     name = _round(db, round_name)["name"]
     return list(db.query(
         """SELECT e.uscc, e.name, e.industry, e.contact_person, e.contact_phone,
-                  (SELECT count(*) FROM survey_choices c WHERE c.round = :round AND c.enterprise = e.uscc) AS chosen
+                  (SELECT count(*) FROM survey_choices c WHERE c.round = :round AND c.enterprise = e.uscc) AS chosen,
+                  m.at AS reminded_at, m.channel AS reminder_channel,
+                  (SELECT count(*) FROM reminders n WHERE n.round = :round AND n.enterprise = e.uscc) AS reminders
            FROM enterprises e
+           LEFT JOIN reminders m ON m.id = (SELECT n.id FROM reminders n WHERE n.round = :round
+                                              AND n.enterprise = e.uscc ORDER BY n.at DESC, n.id DESC LIMIT 1)
            WHERE e.active = 1
              AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = :round AND r.enterprise = e.uscc)
            ORDER BY chosen DESC, e.name, e.uscc""",
@@ -106,7 +112,15 @@ def non_responders(db, actor: Actor, round_name: str | None = None) -> list[dict
 
 def call_list_frame(rows: list[dict], lang: str = DEFAULT_LANGUAGE) -> pd.DataFrame:
     """The call list with headers in ``lang``; cells are made formula-safe on export."""
-    frame = pd.DataFrame([{c: row[c] for c in CALL_LIST_COLUMNS} for row in rows], columns=list(CALL_LIST_COLUMNS))
+    def cell(row: dict, column: str):
+        if column == "reminded_at":  # county time, the reader's way; empty when never reminded
+            return clock.format_datetime(row[column], lang)
+        if column == "reminder_channel":
+            return t(f"reminders.channel.{row[column]}", lang) if row[column] else ""
+        return row[column]
+
+    frame = pd.DataFrame([{c: cell(row, c) for c in CALL_LIST_COLUMNS} for row in rows],
+                         columns=list(CALL_LIST_COLUMNS))
     return frame.rename(columns={c: t(f"admin_ops.monitoring.column.{c}", lang) for c in CALL_LIST_COLUMNS})
 
 
@@ -119,4 +133,4 @@ def call_list_csv(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: st
 @requires("monitoring.view")
 def call_list_xlsx(db, actor: Actor, lang: str = DEFAULT_LANGUAGE, round_name: str | None = None) -> bytes:
     return xlsx_bytes(call_list_frame(non_responders(db, actor, round_name), lang),
-                      t("admin_ops.monitoring.call_list_sheet", lang), widths=(22, 36, 14, 12, 16, 14))
+                      t("admin_ops.monitoring.call_list_sheet", lang), widths=(22, 36, 14, 12, 16, 14, 20, 14, 10))

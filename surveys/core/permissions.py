@@ -43,6 +43,8 @@ CAPABILITIES = {
     "rounds.manage": "create, open and close rounds",
     "rounds.finalise": "finalise and publish rounds",
     "monitoring.view": "watch response rates and call non-responders",
+    "reminders.send": "remind enterprises that have not answered the open round (SMS list, letters, gateway); "
+                      "each reminder carries a new access code",
     "paper.import": "enter paper questionnaires",
     "roster.manage": "manage the agency and enterprise rosters",
     "access_codes.issue": "issue enterprises' access codes",
@@ -69,7 +71,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
         "reports.export", "calendar.view", "calendar.manage", "rounds.manage", "rounds.finalise",
-        "monitoring.view", "paper.import", "roster.manage", "access_codes.issue", "accounts.manage",
+        "monitoring.view", "reminders.send", "paper.import", "roster.manage", "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password",
     }),
 }

@@ -54,6 +54,7 @@ import openpyxl  # noqa: E402
 from conftest import ADMIN_ACTOR  # noqa: E402
 from surveys.reports import audit_view
 from surveys.collection import monitoring
+from surveys.collection import reminders
 from surveys.collection import paper_returns
 from surveys.collection import questionnaire_admin
 from surveys.participants import registry
@@ -144,7 +145,14 @@ EXPORTS = {
     "audit_view.export_csv": (lambda db: audit_view.export_csv(db, ADMIN_ACTOR), "csv"),
     "audit_view.export_xlsx": (lambda db: audit_view.export_xlsx(db, ADMIN_ACTOR), "xlsx"),
     "workbook.round_workbook": (lambda db: workbook.round_workbook(db, ADMIN_ACTOR, finalised_round(db), "zh"), "xlsx"),
+    "reminders.sms_csv": (lambda db: reminder_csv(db), "csv"),
 }
+
+
+def reminder_csv(db) -> bytes:
+    """The SMS platform's file of reminders: hostile names, and phones an SMS can go to."""
+    db.execute("UPDATE enterprises SET contact_phone = '13800000000'")
+    return reminders.send_reminders(db, ADMIN_ACTOR, reminders.SMS_CSV, "zh").file
 
 
 @pytest.mark.parametrize("name", EXPORTS)

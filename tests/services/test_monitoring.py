@@ -68,7 +68,8 @@ def test_nothing_pairs_an_enterprise_with_an_agency_or_a_rating(db, world):
     progress = monitoring.round_progress(db, ADMIN_ACTOR)
     assert set(progress["agencies"][0]) == {"code", "name_zh", "name_en", "active", "responses", "chosen_unrated"}
     for row in monitoring.non_responders(db, ADMIN_ACTOR):
-        assert set(row) == {"uscc", "name", "industry", "contact_person", "contact_phone", "chosen"}
+        assert set(row) == {"uscc", "name", "industry", "contact_person", "contact_phone", "chosen",
+                            "reminded_at", "reminder_channel", "reminders"}
     text = monitoring.call_list_csv(db, ADMIN_ACTOR).decode("utf-8-sig")
     assert world[0] not in text and world[1] not in text and "FGW" not in text
 
@@ -102,7 +103,7 @@ def test_call_list_csv_has_a_bom_chinese_headers_and_safe_cells(db, world):
     data = monitoring.call_list_csv(db, ADMIN_ACTOR)
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[0] == "统一社会信用代码,企业名称,行业,联系人,联系电话,已选部门数"
+    assert lines[0] == "统一社会信用代码,企业名称,行业,联系人,联系电话,已选部门数,最近提醒时间,提醒方式,提醒次数"
     assert lines[2].startswith(f"{world[3]},'@企业,,\"'=HYPERLINK(")
     assert monitoring.call_list_csv(db, ADMIN_ACTOR, "en").decode("utf-8-sig").startswith("Credit code,Enterprise")
 
