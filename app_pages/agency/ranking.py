@@ -51,7 +51,7 @@ support.show_chart(specs["ranking"], f"ranking_{round_name}", key="chart_public_
 
 marker = ui.tr("dashboards.ranking.own_marker")
 st.dataframe({
-    "": [marker if code == own else "" for code in ranking["agency"]],
+    ui.tr("dashboards.ranking.own_column"): [marker if code == own else "" for code in ranking["agency"]],
     ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in ranking["rank"]],
     ui.tr("results.agency"): [labels.agency_name(a, lang) for a in ranking.to_dict("records")],
     ui.tr("results.score"): list(ranking["score"]),

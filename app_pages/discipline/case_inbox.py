@@ -158,7 +158,8 @@ with tab_evidence:
     st.altair_chart(distribution_chart(evidence["distribution"]), width="stretch")
     counts_table = pd.DataFrame(evidence["distribution"]).pivot(index="item", columns="level", values="count")
     counts_table = counts_table.reindex(columns=list(questionnaire.LEVELS))
-    counts_table.index = [item_names.get(i, i) for i in counts_table.index]
+    counts_table.index = pd.Index([item_names.get(i, i) for i in counts_table.index],
+                                  name=ui.tr("casework.col.item"))  # a named header, not an empty one
     counts_table.columns = [ui.tr(f"levels.{lv}") for lv in counts_table.columns]
     st.dataframe(counts_table)
     st.markdown(f"**{ui.tr('casework.evidence.items')}**")

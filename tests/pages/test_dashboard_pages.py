@@ -129,7 +129,7 @@ def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     assert at.selectbox(key="ranking_round").value == "2026Q3"
     assert "ranks 22 of 22" in at.success[0].value
     table = at.dataframe[0].value
-    assert list(table.loc[table[""] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
+    assert list(table.loc[table["Your agency"] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
     assert "Action" not in table.columns
     assert charts_drawn(at) == 1
 
