@@ -6,6 +6,7 @@ from datetime import timedelta
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import appeals
 from surveys.core import clock
@@ -21,6 +22,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("rounds.title"))
 st.caption(ui.tr("rounds.lifecycle_help"))
+next_step.show()
+ui.builtin_texts()
 
 
 def run(step, *args, done_key: str) -> None:

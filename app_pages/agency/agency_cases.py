@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import cases
 from surveys.casework import views as casework
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.agency_cases.title"))
 st.caption(ui.tr("casework.agency_cases.caption"))
+next_step.show()
+ui.builtin_texts()
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")

@@ -8,6 +8,7 @@ import streamlit as st
 import charts
 import labels
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("dashboards.ranking.title"))
 st.caption(ui.tr("dashboards.ranking.caption"))
+next_step.show()
+ui.builtin_texts()
 
 try:
     published = support.data(db, dashboards.ranking_rounds)

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
@@ -28,6 +29,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.inbox.title"))
 st.caption(ui.tr("casework.inbox.caption"))
+next_step.show()
+ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 ALL_STATUSES = list(dict.fromkeys(

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys.casework import problems
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.problems_overview.title"))
 st.caption(ui.tr("casework.problems_overview.caption", days=problems.due_working_days(db)))
+next_step.show()
+ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 counts = problems.problem_counts(db, me)

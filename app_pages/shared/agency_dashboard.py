@@ -13,6 +13,7 @@ import charts
 import labels
 import scoring
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from scoring.rounding import round_half_up
 from surveys.results import dashboards
@@ -28,6 +29,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("dashboards.agency.title"))
 st.caption(ui.tr("dashboards.agency.caption"))
+next_step.show()
+ui.builtin_texts()
 
 
 def chosen_agency() -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 import charts
 import labels
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
@@ -22,6 +23,8 @@ db = ui.db()
 lang = ui.lang()
 st.title(ui.tr("dashboards.overview.title"))
 st.caption(ui.tr("dashboards.overview.caption"))
+next_step.show()
+ui.builtin_texts()
 
 try:
     overview = support.data(db, dashboards.county_overview)
