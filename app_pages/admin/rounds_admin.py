@@ -66,12 +66,13 @@ def results_table(name: str) -> None:
     agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
     results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
     st.dataframe(
-        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
+        [{ui.tr("results.rank"): labels.rank_text(r["rank"], lang),
+          ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
           ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
           ui.tr("results.interval"): labels.interval_text(r["ci_low"], r["ci_high"]),
           ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
           ui.tr("results.action"): ui.tr(f"actions.{r['action']}"),
-          ui.tr("results.flag"): ui.tr(f"flags.{r['flag']}") if r["flag"] else ""} for r in results],
+          ui.tr("results.flag"): labels.flag_text(r["flag"], lang)} for r in results],
         hide_index=True,
     )
 

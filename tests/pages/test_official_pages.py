@@ -51,3 +51,61 @@ def test_the_next_step_is_chinese_in_the_chinese_ui(demo_path, monkeypatch):
                    timeout=TIMEOUT, lang="zh")
     assert at.info[0].value.startswith("**下一步**")
     assert "移交待决定" in at.info[0].value
+
+
+def agency(code: str) -> Actor:
+    return Actor(role=AGENCY, id=code.lower(), name=code.lower(), agency_code=code)
+
+
+def shown_texts(at) -> list[str]:
+    """Every text of the page's tables and metrics, as drawn."""
+    texts = []
+    for frame in at.dataframe:
+        texts += [str(v) for v in frame.value.astype(str).to_numpy().ravel()]
+    texts += [str(m.value) for m in at.metric] + [str(m.delta) for m in at.metric]
+    return texts
+
+
+def test_an_agency_with_too_few_responses_reads_not_ranked_never_a_raw_key_or_none(demo_path, monkeypatch):
+    # 2025Q4: SWW had 3 responses (insufficient), so no rank and no flag
+    for page, who, state in [("agency/ranking.py", agency("FGW"), {"ranking_round": "2025Q4"}),
+                             ("shared/county_overview.py", DISCIPLINE_ACTOR, {"overview_round": "2025Q4"}),
+                             ("admin/rounds_admin.py", ADMIN_ACTOR, {})]:
+        for lang in ("zh", "en"):
+            at = open_page(PAGES / page, demo_path, monkeypatch, actor=who, timeout=TIMEOUT, lang=lang, **state)
+            texts = shown_texts(at)
+            assert texts, page
+            assert not [t for t in texts if "flags." in t or t in ("None", "nan", "<NA>")], (page, lang)
+            if page != "admin/rounds_admin.py":
+                assert i18n.t("officials.not_ranked", lang) in texts, (page, lang)
+
+
+def test_the_dashboard_of_an_insufficient_round_shows_no_raw_flag_key(demo_path, monkeypatch):
+    db = connect(demo_path)  # make SWW's newest round one of too few responses
+    newest = db.execute("SELECT max(round) FROM current_results").fetchone()[0]
+    db.execute("UPDATE results SET grade = 'insufficient', rank = NULL, flag = NULL, action = 'none' "
+               "WHERE agency = 'SWW' AND round = ?", [newest])
+    db.conn.commit()
+    db.close()
+    at = open_page(PAGES / "shared/agency_dashboard.py", demo_path, monkeypatch, actor=agency("SWW"),
+                   timeout=TIMEOUT, lang="zh")
+    texts = shown_texts(at)
+    assert not [t for t in texts if "flags." in t or t in ("None", "nan")]
+    assert i18n.t("officials.not_ranked", "zh") in texts
+
+
+def test_last_place_with_a_yellow_flag_is_announced_as_a_warning_not_a_success(demo_path, monkeypatch):
+    # 2026Q3: SCJG ranks 22 of 22, graded poor, yellow flag
+    at = open_page(PAGES / "agency/ranking.py", demo_path, monkeypatch, actor=agency("SCJG"), timeout=TIMEOUT,
+                   lang="en", ranking_round="2026Q3")
+    line = i18n.t("dashboards.ranking.own_line", "en", rank=22, total=22, grade=i18n.t("grades.poor", "en"),
+                  flag=i18n.t("flags.yellow", "en"))
+    assert [w.value for w in at.warning if w.value == line]
+    assert not [s.value for s in at.success if "22" in s.value]
+    # and good news stays a success: the first place's red flag
+    db = connect(demo_path)
+    first = db.execute("SELECT agency FROM current_results WHERE round = '2026Q3' AND rank = 1").fetchone()[0]
+    db.close()
+    at = open_page(PAGES / "agency/ranking.py", demo_path, monkeypatch, actor=agency(first), timeout=TIMEOUT,
+                   lang="en", ranking_round="2026Q3")
+    assert [s for s in at.success if i18n.t("flags.red", "en") in s.value]
