@@ -109,3 +109,19 @@ def test_last_place_with_a_yellow_flag_is_announced_as_a_warning_not_a_success(d
     at = open_page(PAGES / "agency/ranking.py", demo_path, monkeypatch, actor=agency(first), timeout=TIMEOUT,
                    lang="en", ranking_round="2026Q3")
     assert [s for s in at.success if i18n.t("flags.red", "en") in s.value]
+
+
+def test_an_overdue_referral_does_not_tell_the_agency_it_may_still_submit(demo_path, monkeypatch):
+    db = connect(demo_path)
+    case = dict(next(db.query("SELECT * FROM cases WHERE action = 'referral' AND status NOT IN ('closed', 'withdrawn')")))
+    db.execute("UPDATE cases SET due_on = '2026-10-09' WHERE id = ?", [case["id"]])  # overdue on the pinned day
+    db.conn.commit()
+    db.close()
+    for lang, still in (("zh", "仍可提交"), ("en", "still submit")):
+        at = open_page(PAGES / "agency/agency_cases.py", demo_path, monkeypatch, actor=agency(case["agency"]),
+                       timeout=TIMEOUT, lang=lang, agency_case=case["id"])
+        drawn = [e.value for e in [*at.error, *at.warning, *at.info]]
+        assert not [t for t in drawn if still in t], drawn
+        assert [t for t in drawn if t.startswith(i18n.t("officials.overdue_nothing_to_submit", lang, due="",
+                                                          steps="").split("(")[0].split("（")[0])]
+        assert not at.text_area  # nothing to submit
