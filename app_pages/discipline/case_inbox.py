@@ -50,6 +50,8 @@ def case_label(case: dict, markdown: bool = False) -> str:
                  status=status_text(case["status"]))
 
 
+KEPT = "inbox_kept_case"  # the case closed on this page, kept in view
+
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
 
@@ -75,12 +77,17 @@ with st.container(border=True):
 # no status chosen: every open case, and the finished ones only when asked for
 statuses = chosen_statuses or [s for s in ALL_STATUSES if show_finished or s not in cases.FINISHED]
 rows = casework.inbox(db, me, statuses, chosen_actions, chosen_agencies, chosen_rounds)
+# a case just closed here stays in view (and selected) until another is picked, instead of the
+# picker jumping to whichever case is now first
+kept = st.session_state.get(KEPT)
+if kept is not None and kept not in {r["id"] for r in rows}:
+    rows += [r for r in casework.inbox(db, me, ALL_STATUSES) if r["id"] == kept]
 if not rows:
     st.info(ui.tr("casework.inbox.empty"))
     st.stop()
 
-st.dataframe(
-    pd.DataFrame([{
+OVERDUE_ROW = "background-color: #fde0dd"  # overdue rows stand out (the mark says it in words too)
+table = pd.DataFrame([{
         ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if r["overdue"] else "",
         ui.tr("casework.col.id"): r["id"],
         ui.tr("casework.col.agency"): agencies.get(r["agency"], r["agency"]),
@@ -90,12 +97,16 @@ st.dataframe(
         ui.tr("casework.col.grade"): ui.tr(f"grades.{r['grade']}") if r["grade"] else "",
         ui.tr("casework.col.score"): r["score"],
         ui.tr("casework.col.due"): ui.format_date(r["due_on"]),
-    } for r in rows]),
-    hide_index=True,
-)
+    } for r in rows])
+# referrals first, then interviews, then reminders (casework.inbox's order), overdue first within each
+st.caption(ui.tr("officials.inbox_order"))
+st.dataframe(table.style.apply(lambda row: [OVERDUE_ROW if rows[row.name]["overdue"] else ""] * len(row), axis=1),
+             hide_index=True)
 
 by_id = {r["id"]: r for r in rows}
 case_id = ui.pick(ui.tr("casework.inbox.pick_case"), list(by_id), lambda i: case_label(by_id[i]), key="inbox_case")
+if kept is not None and case_id != kept:
+    st.session_state.pop(KEPT, None)
 evidence = casework.case_evidence(db, me, case_id)
 case, result = evidence["case"], evidence["result"] or {}
 # an item's short name: the words before its colon ("办理时效：…" -> "办理时效")
@@ -215,6 +226,9 @@ def take_step(step: str, note: str, **details) -> None:
         ui.show_error(error)
     else:
         st.session_state["flash"] = ui.tr("casework.step_done", step=status_text(step))
+        if step == cases.CLOSED:
+            st.session_state[KEPT] = case_id
+            st.session_state["flash"] += " " + ui.tr("officials.case_closed_kept", id=case_id)
         st.rerun()
 
 

@@ -125,3 +125,48 @@ def test_an_overdue_referral_does_not_tell_the_agency_it_may_still_submit(demo_p
         assert [t for t in drawn if t.startswith(i18n.t("officials.overdue_nothing_to_submit", lang, due="",
                                                           steps="").split("(")[0].split("（")[0])]
         assert not at.text_area  # nothing to submit
+
+
+def inbox_picker(at):
+    return next(box for box in at.selectbox if (box.key or "").startswith("inbox_case:"))
+
+
+def test_the_inbox_lists_referrals_first_and_marks_overdue_rows(demo_path, monkeypatch):
+    at = open_page(PAGES / "discipline/case_inbox.py", demo_path, monkeypatch, actor=DISCIPLINE_ACTOR,
+                   timeout=TIMEOUT, lang="en")
+    table = at.dataframe[0].value
+    actions = list(table[i18n.t("casework.col.action", "en")])
+    order = {i18n.t(f"actions.{a}", "en"): n for n, a in enumerate(("referral", "interview", "reminder"))}
+    assert actions[0] == i18n.t("actions.referral", "en")
+    assert [order[a] for a in actions] == sorted(order[a] for a in actions)
+    # the picker opens on the first referral, not on an overdue reminder
+    db = connect(demo_path)
+    assert db.execute("SELECT action FROM cases WHERE id = ?", [inbox_picker(at).value]).fetchone()[0] == "referral"
+    db.close()
+
+
+def test_after_closing_a_case_the_view_stays_on_it_and_says_what_happened(demo_path, monkeypatch):
+    db = connect(demo_path)
+    case_id = db.execute("SELECT id FROM cases WHERE action = 'referral' AND status = 'referred'").fetchone()[0]
+    at = open_page(PAGES / "discipline/case_inbox.py", demo_path, monkeypatch, actor=DISCIPLINE_ACTOR,
+                   timeout=TIMEOUT, lang="zh")
+    for step in ("investigation_opened", "outcome_recorded"):
+        inbox_picker(at).set_value(case_id).run()
+        if step == "outcome_recorded":
+            next(t for t in at.text_area if t.label == i18n.t("casework.fields.outcome", "zh")).input("warned")
+        next(b for b in at.button if b.label == i18n.t(f"cases.status.{step}", "zh")).click().run()
+    inbox_picker(at).set_value(case_id).run()
+    next(c for c in at.checkbox if c.label == i18n.t("casework.confirm_step", "zh")).check()
+    next(b for b in at.button if b.label == i18n.t("cases.status.closed", "zh")).click().run()
+    assert not at.exception
+    assert db.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()[0] == "closed"
+    assert inbox_picker(at).value == case_id  # still the case just closed
+    assert [s for s in at.success if i18n.t("officials.case_closed_kept", "zh", id=case_id) in s.value]
+    assert f"#{case_id}" in at.subheader[0].value
+    # picking another case lets the closed one leave the open list
+    ids = [int(v) for v in at.dataframe[0].value[i18n.t("casework.col.id", "zh")]]
+    assert case_id in ids
+    inbox_picker(at).set_value(next(i for i in ids if i != case_id)).run()
+    at.run()
+    assert case_id not in {int(v) for v in at.dataframe[0].value[i18n.t("casework.col.id", "zh")]}
+    db.close()
