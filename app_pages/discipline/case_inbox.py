@@ -11,7 +11,7 @@ import streamlit as st
 import labels
 from app_pages import next_step
 from app_pages import ui
-from app_pages.reveal_form import reveal_form
+from app_pages.reveal_form import reveal_form, short_comment
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from surveys.casework import cases
 from surveys.casework import views as casework
@@ -273,6 +273,10 @@ with tab_notice:
 with tab_reveal:
     st.caption(ui.tr("casework.reveal.explained"))
     numbers = {r["number"]: r for r in evidence["responses"]}
+    # each number with its comment (drawn as text: a select box's options and a table's cells)
     reveal_form(f"reveal_{case_id}", ui.tr("casework.col.number"), list(numbers),
-                lambda n: ui.tr("casework.reveal.response_label", number=n, score=numbers[n]["score"]),
-                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason))
+                lambda n: ui.tr("officials.reveal_label", number=n, score=numbers[n]["score"],
+                                comment=short_comment(numbers[n]["comment"])),
+                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason),
+                listing=[{ui.tr("casework.col.number"): n, ui.tr("casework.col.score"): numbers[n]["score"],
+                          ui.tr("casework.col.comment"): numbers[n]["comment"] or ""} for n in numbers])

@@ -170,3 +170,25 @@ def test_after_closing_a_case_the_view_stays_on_it_and_says_what_happened(demo_p
     at.run()
     assert case_id not in {int(v) for v in at.dataframe[0].value[i18n.t("casework.col.id", "zh")]}
     db.close()
+
+
+def test_the_reveal_picker_shows_each_number_with_its_comment(demo_path, monkeypatch):
+    from surveys.casework import views as casework
+
+    db = connect(demo_path)
+    evidence = next(e for e in (casework.case_evidence(db, DISCIPLINE_ACTOR, r[0])
+                                for r in db.execute("SELECT id FROM cases WHERE status NOT IN ('closed', 'withdrawn') ORDER BY id"))
+                    if any(r["comment"] for r in e["responses"]))
+    db.close()
+    case_id = evidence["case"]["id"]
+    at = open_page(PAGES / "discipline/case_inbox.py", demo_path, monkeypatch, actor=DISCIPLINE_ACTOR,
+                   timeout=TIMEOUT, lang="zh", inbox_case=case_id)
+    label = i18n.t("casework.col.number", "zh")
+    picker = next(box for box in at.selectbox if box.label == label)
+    commented = next(r for r in evidence["responses"] if r["comment"])
+    option = picker.options[[r["number"] for r in evidence["responses"]].index(commented["number"])]
+    assert option.startswith(f"第 {commented['number']} 号评价")
+    assert " ".join(commented["comment"].split())[:20] in option
+    listing = next(f.value for f in at.dataframe if i18n.t("casework.col.comment", "zh") in f.value.columns
+                   and label in f.value.columns)
+    assert commented["comment"] in list(listing[i18n.t("casework.col.comment", "zh")])
