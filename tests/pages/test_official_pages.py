@@ -192,3 +192,16 @@ def test_the_reveal_picker_shows_each_number_with_its_comment(demo_path, monkeyp
     listing = next(f.value for f in at.dataframe if i18n.t("casework.col.comment", "zh") in f.value.columns
                    and label in f.value.columns)
     assert commented["comment"] in list(listing[i18n.t("casework.col.comment", "zh")])
+
+
+def test_the_new_round_form_proposes_the_next_quarter(demo_path, monkeypatch):
+    """Issue 13's "today + 30 days" was fixed in issue 10: with 2026Q4 open on the pinned day
+    (2026-11-20) the form proposes 2027Q1, opening on its first day and closing on its last."""
+    from datetime import date
+
+    at = open_page(PAGES / "admin/rounds_admin.py", demo_path, monkeypatch, actor=ADMIN_ACTOR, timeout=TIMEOUT,
+                   lang="en")
+    assert next(t for t in at.text_input if t.label == i18n.t("rounds.name", "en")).value == "2027Q1"
+    dates = {d.label: d.value for d in at.date_input}
+    assert dates[i18n.t("rounds.opens_on", "en")] == date(2027, 1, 1)
+    assert dates[i18n.t("rounds.closes_on", "en")] == date(2027, 3, 31)
