@@ -65,12 +65,15 @@ with st.container(border=True):
     chosen_statuses = c1.multiselect(ui.tr("casework.inbox.filter_status"), ALL_STATUSES, format_func=status_text,
                                      key="f_status", placeholder=ui.tr("casework.inbox.any_open"))
     chosen_actions = c2.multiselect(ui.tr("casework.inbox.filter_action"), list(cases.STATE_MACHINES),
-                                    format_func=lambda a: ui.tr(f"actions.{a}"), key="f_action")
+                                    format_func=lambda a: ui.tr(f"actions.{a}"), key="f_action",
+                                    placeholder=ui.tr("streamlit.choose_options"))
     chosen_agencies = c3.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies),
-                                     format_func=agencies.get, key="f_agency")
+                                     format_func=agencies.get, key="f_agency",
+                                     placeholder=ui.tr("streamlit.choose_options"))
     round_names = [r["name"] for r in rounds.list_rounds(db)]
     chosen_rounds = c4.multiselect(ui.tr("casework.inbox.filter_round"), round_names,
-                                   format_func=lambda r: labels.round_label(r, lang), key="f_round")
+                                   format_func=lambda r: labels.round_label(r, lang), key="f_round",
+                                   placeholder=ui.tr("streamlit.choose_options"))
 
     show_finished = st.toggle(ui.tr("casework.inbox.show_finished"), key="f_finished")
 

@@ -30,7 +30,8 @@ c2.metric(ui.tr("casework.problems_overview.waiting"), counts["waiting"])
 c3.metric(ui.tr("casework.problems_overview.overdue"), counts["overdue"])
 
 left, right = st.columns([3, 1])
-chosen = left.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies), format_func=agencies.get)
+chosen = left.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies), format_func=agencies.get,
+                          placeholder=ui.tr("streamlit.choose_options"))
 include_solved = right.checkbox(ui.tr("casework.problems_overview.include_solved"))
 tickets = [p for p in problems.problems_overview(db, me, include_solved) if not chosen or p["agency"] in chosen]
 
