@@ -299,6 +299,10 @@ BUILTIN_TEXTS = {  # Streamlit's English text -> catalogue key
     "Press Ctrl+Enter to submit form": "streamlit.press_ctrl_enter_submit",
     "Press ⌘+Enter to apply": "streamlit.press_cmd_enter_apply",
     "Press ⌘+Enter to submit form": "streamlit.press_cmd_enter_submit",
+    # names read out by screen readers (aria-label, placeholder)
+    "Open": "streamlit.open", "Clear all": "streamlit.clear_all", "Clear value": "streamlit.clear_value",
+    "Selected values": "streamlit.selected_values", "Add files": "streamlit.add_files",
+    "file upload": "streamlit.file_upload",
 }
 # texts with a figure in them: a JavaScript pattern over the whole text, and the key with its value's name
 BUILTIN_PATTERNS = [(r"^(.+) per file$", "streamlit.per_file", "size"),
@@ -336,9 +340,32 @@ _BUILTIN_SCRIPT = """<script>
       node.nodeValue = words;
     }
   }
+  const ATTRIBUTES = ["placeholder", "aria-label"];
+  function fixAttribute(element, name) {
+    const value = element.getAttribute(name);
+    if (value === null || !element.closest(config.places)) return;
+    const c = window.__qipingBuiltin, key = "qipingOriginal" + (name === "placeholder" ? "Placeholder" : "Label");
+    if (c.lang !== "zh") {
+      if (element.dataset[key] !== undefined && value === translated.last[element.dataset[key]]) {
+        element.setAttribute(name, element.dataset[key]);
+      }
+      return;
+    }
+    const words = translated(value);
+    if (words !== null && words !== value) {
+      element.dataset[key] = value;
+      translated.last[value] = words;
+      element.setAttribute(name, words);
+    }
+  }
+  translated.last = {};
   function apply(root) {
     if (!root) return;
     if (root.nodeType === 3) { fix(root); return; }
+    if (root.nodeType !== 1) return;
+    for (const element of [root, ...root.querySelectorAll("[placeholder], [aria-label]")]) {
+      ATTRIBUTES.forEach((name) => fixAttribute(element, name));
+    }
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) fix(n);
   }
@@ -346,9 +373,11 @@ _BUILTIN_SCRIPT = """<script>
   new MutationObserver((changes) => {
     for (const change of changes) {
       if (change.type === "characterData") fix(change.target);
+      else if (change.type === "attributes") fixAttribute(change.target, change.attributeName);
       else change.addedNodes.forEach(apply);
     }
-  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+  }).observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true,
+                              attributeFilter: ATTRIBUTES});
   apply(document.body);
 })();
 </script>"""
