@@ -103,8 +103,8 @@ table = pd.DataFrame([{
     } for r in rows])
 # referrals first, then interviews, then reminders (casework.inbox's order), overdue first within each
 st.caption(ui.tr("officials.inbox_order"))
-st.dataframe(table.style.apply(lambda row: [OVERDUE_ROW if rows[row.name]["overdue"] else ""] * len(row), axis=1),
-             hide_index=True)
+styled = table.style.apply(lambda row: [OVERDUE_ROW if rows[row.name]["overdue"] else ""] * len(row), axis=1)
+st.dataframe(styled.format(labels.score_text, subset=[ui.tr("casework.col.score")]), hide_index=True)
 
 by_id = {r["id"]: r for r in rows}
 case_id = ui.pick(ui.tr("casework.inbox.pick_case"), list(by_id), lambda i: case_label(by_id[i]), key="inbox_case")

@@ -205,3 +205,14 @@ def test_the_new_round_form_proposes_the_next_quarter(demo_path, monkeypatch):
     dates = {d.label: d.value for d in at.date_input}
     assert dates[i18n.t("rounds.opens_on", "en")] == date(2027, 1, 1)
     assert dates[i18n.t("rounds.closes_on", "en")] == date(2027, 3, 31)
+
+
+def test_the_inbox_shades_overdue_rows_and_keeps_scores_to_one_decimal(demo_path, monkeypatch):
+    at = open_page(PAGES / "discipline/case_inbox.py", demo_path, monkeypatch, actor=DISCIPLINE_ACTOR,
+                   timeout=TIMEOUT, lang="en")
+    proto = at.dataframe[0].proto
+    styles = proto.arrow_data.styler.styles
+    assert "#fde0dd" in styles  # the overdue rows' shade
+    # the score cells are shown as written (one decimal), not 42.800000
+    shown = str(proto.arrow_data.styler.display_values)
+    assert "42.8" in shown and "42.800000" not in shown
