@@ -54,6 +54,8 @@ KEPT = "inbox_kept_case"  # the case closed on this page, kept in view
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+if "kept_flash" in st.session_state:  # where the case just closed went
+    st.info(st.session_state.pop("kept_flash"), icon=":material/inventory_2:")
 
 counts = casework.case_counts(db, me)
 left, right = st.columns(2)
@@ -231,7 +233,7 @@ def take_step(step: str, note: str, **details) -> None:
         st.session_state["flash"] = ui.tr("casework.step_done", step=status_text(step))
         if step == cases.CLOSED:
             st.session_state[KEPT] = case_id
-            st.session_state["flash"] += " " + ui.tr("officials.case_closed_kept", id=case_id)
+            st.session_state["kept_flash"] = ui.tr("officials.case_closed_kept", id=case_id)
         st.rerun()
 
 

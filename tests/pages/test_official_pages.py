@@ -161,7 +161,9 @@ def test_after_closing_a_case_the_view_stays_on_it_and_says_what_happened(demo_p
     assert not at.exception
     assert db.execute("SELECT status FROM cases WHERE id = ?", [case_id]).fetchone()[0] == "closed"
     assert inbox_picker(at).value == case_id  # still the case just closed
-    assert [s for s in at.success if i18n.t("officials.case_closed_kept", "zh", id=case_id) in s.value]
+    assert [s for s in at.success if s.value == i18n.t("casework.step_done", "zh",
+                                                       step=i18n.t("cases.status.closed", "zh"))]
+    assert [i for i in at.info if i.value == i18n.t("officials.case_closed_kept", "zh", id=case_id)]
     assert f"#{case_id}" in at.subheader[0].value
     # picking another case lets the closed one leave the open list
     ids = [int(v) for v in at.dataframe[0].value[i18n.t("casework.col.id", "zh")]]
