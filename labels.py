@@ -48,3 +48,24 @@ def interval_text(low, high) -> str:
     if _missing(low) or _missing(high):
         return ""
     return f"{score_text(low)}–{score_text(high)}"
+
+
+def flag_text(flag, lang: str, missing: str = "") -> str:
+    """A round's flag (red, yellow, blue) in ``lang``; ``missing`` when the agency has none
+    (an insufficient round: None, or NaN in a pandas frame — never the raw key ``flags.nan``)."""
+    return missing if _missing(flag) or flag == "" else t(f"flags.{flag}", lang)
+
+
+def rank_text(rank, lang: str) -> str:
+    """A rank as people read it ("3"), or "not ranked" for an agency without one (never "None")."""
+    return t("officials.not_ranked", lang) if _missing(rank) else str(int(rank))
+
+
+def news_tone(grade, flag) -> str:
+    """How a round's result is announced to its agency: ``bad`` (a yellow flag or a poor grade:
+    a warning box), ``good`` (a red flag or a good grade: a success box), else ``neutral``."""
+    if flag == "yellow" or grade == "poor":
+        return "bad"
+    if flag == "red" or grade == "good":
+        return "good"
+    return "neutral"

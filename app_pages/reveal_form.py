@@ -17,8 +17,24 @@ SHOWN = [("name", "casework.reveal.name"), ("uscc", "casework.reveal.uscc"),
          ("contact_phone", "casework.reveal.phone")]
 
 
-def reveal_form(key: str, label: str, options: list, format_func: Callable, reveal_choice: Callable) -> None:
-    """``reveal_choice(option, reason)`` calls the reveal service and returns the enterprise."""
+COMMENT_IN_OPTION = 60  # characters of a comment shown in the picker's option; the table has it whole
+
+
+def short_comment(comment) -> str:
+    """A comment for a picker's option: plain text on one line, cut to COMMENT_IN_OPTION characters."""
+    text = " ".join(str(comment or "").split())
+    if not text:
+        return ui.tr("officials.reveal_no_comment")
+    return text if len(text) <= COMMENT_IN_OPTION else text[:COMMENT_IN_OPTION - 1] + "…"
+
+
+def reveal_form(key: str, label: str, options: list, format_func: Callable, reveal_choice: Callable,
+                listing: list[dict] | None = None) -> None:
+    """``reveal_choice(option, reason)`` calls the reveal service and returns the enterprise.
+    ``listing``: rows shown (as a plain-text table) above the picker, e.g. each number with its comment."""
+    if listing:
+        st.caption(ui.tr("officials.reveal_table"))
+        st.dataframe(pd.DataFrame(listing), hide_index=True)
     with st.form(key):
         choice = st.selectbox(label, options, format_func=format_func)
         reason = st.text_area(ui.tr("casework.reveal.reason"), max_chars=reveal.MAX_REASON)

@@ -276,3 +276,121 @@ def format_datetime(value) -> str:
     """A stored moment in county time, in the reader's language."""
     return clock.format_datetime(value, lang())
 
+
+
+# --- Streamlit's own texts in the reader's language ---------------------------------------
+# Streamlit writes some texts itself, in English: the file uploader's button, drop hint and size
+# limit, a multiselect's placeholder, "Select all" and "No results", a text box's "Press Enter to
+# apply". Widgets that take a placeholder get one from the catalogue; the rest are replaced in
+# the browser by ``builtin_texts``: a script that rewrites exactly these texts (whole text nodes
+# inside Streamlit's widgets and drop-downs, nothing else) with the catalogue's words, and puts
+# the originals back when the reader switches to English.
+
+BUILTIN_TEXTS = {  # Streamlit's English text -> catalogue key
+    "Upload": "streamlit.upload", "Upload directories": "streamlit.upload_directories",
+    "Drag and drop a file here": "streamlit.drag_file", "Drag and drop files here": "streamlit.drag_files",
+    "Drag and drop directories here": "streamlit.drag_directories",
+    "Choose an option": "streamlit.choose_option", "Choose options": "streamlit.choose_options",
+    "Choose or add an option": "streamlit.choose_or_add_option",
+    "Choose or add options": "streamlit.choose_or_add_options", "No options to select": "streamlit.no_options",
+    "Select all": "streamlit.select_all", "No results": "streamlit.no_results",
+    "Press Enter to apply": "streamlit.press_enter_apply", "Press Enter to submit form": "streamlit.press_enter_submit",
+    "Press Ctrl+Enter to apply": "streamlit.press_ctrl_enter_apply",
+    "Press Ctrl+Enter to submit form": "streamlit.press_ctrl_enter_submit",
+    "Press ⌘+Enter to apply": "streamlit.press_cmd_enter_apply",
+    "Press ⌘+Enter to submit form": "streamlit.press_cmd_enter_submit",
+    # names read out by screen readers (aria-label, placeholder)
+    "Open": "streamlit.open", "Clear all": "streamlit.clear_all", "Clear value": "streamlit.clear_value",
+    "Selected values": "streamlit.selected_values", "Add files": "streamlit.add_files",
+    "file upload": "streamlit.file_upload",
+}
+# texts with a figure in them: a JavaScript pattern over the whole text, and the key with its value's name
+BUILTIN_PATTERNS = [(r"^(.+) per file$", "streamlit.per_file", "size"),
+                    (r"^Select (\d+) matches$", "streamlit.select_matches", "count")]
+BUILTIN_PLACES = ", ".join(f'[data-testid="{name}"]' for name in (
+    "stFileUploader", "stMultiSelect", "stSelectbox", "stMultiSelectDropdown", "stSelectboxVirtualDropdown",
+    "InputInstructions")) + ', [data-baseweb="popover"], [role="listbox"]'
+
+_BUILTIN_SCRIPT = """<script>
+(() => {
+  const config = %s;
+  window.__qipingBuiltin = config;
+  if (window.__qipingBuiltinApply) { window.__qipingBuiltinApply(document.body); return; }
+  const written = new WeakMap();  // text node -> [Streamlit's text, ours]
+  const inPlace = (node) => node.parentElement && node.parentElement.closest(config.places);
+  function translated(text) {
+    const c = window.__qipingBuiltin, t = text.trim();
+    if (Object.prototype.hasOwnProperty.call(c.exact, t)) return c.exact[t];
+    for (const [source, words, name] of c.patterns) {
+      const m = t.match(new RegExp(source));
+      if (m) return words.split("{" + name + "}").join(m[1]);
+    }
+    return null;
+  }
+  function fix(node) {
+    if (node.nodeType !== 3 || !inPlace(node)) return;
+    const c = window.__qipingBuiltin, mine = written.get(node);
+    if (c.lang !== "zh") {
+      if (mine && node.nodeValue === mine[1]) node.nodeValue = mine[0];
+      return;
+    }
+    const words = translated(node.nodeValue);
+    if (words !== null && words !== node.nodeValue) {
+      written.set(node, [node.nodeValue, words]);
+      node.nodeValue = words;
+    }
+  }
+  const ATTRIBUTES = ["placeholder", "aria-label"];
+  function fixAttribute(element, name) {
+    const value = element.getAttribute(name);
+    if (value === null || !element.closest(config.places)) return;
+    const c = window.__qipingBuiltin, key = "qipingOriginal" + (name === "placeholder" ? "Placeholder" : "Label");
+    if (c.lang !== "zh") {
+      if (element.dataset[key] !== undefined && value === translated.last[element.dataset[key]]) {
+        element.setAttribute(name, element.dataset[key]);
+      }
+      return;
+    }
+    const words = translated(value);
+    if (words !== null && words !== value) {
+      element.dataset[key] = value;
+      translated.last[value] = words;
+      element.setAttribute(name, words);
+    }
+  }
+  translated.last = {};
+  function apply(root) {
+    if (!root) return;
+    if (root.nodeType === 3) { fix(root); return; }
+    if (root.nodeType !== 1) return;
+    for (const element of [root, ...root.querySelectorAll("[placeholder], [aria-label]")]) {
+      ATTRIBUTES.forEach((name) => fixAttribute(element, name));
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) fix(n);
+  }
+  window.__qipingBuiltinApply = apply;
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "characterData") fix(change.target);
+      else if (change.type === "attributes") fixAttribute(change.target, change.attributeName);
+      else change.addedNodes.forEach(apply);
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true,
+                              attributeFilter: ATTRIBUTES});
+  apply(document.body);
+})();
+</script>"""
+
+
+def builtin_texts() -> None:
+    """Streamlit's own English texts in the reader's language (see BUILTIN_TEXTS); call once per page."""
+    import json
+
+    config = {
+        "lang": lang(), "places": BUILTIN_PLACES,
+        "exact": {english: tr(key) for english, key in BUILTIN_TEXTS.items()},
+        "patterns": [[source, tr(key, **{name: "{" + name + "}"}), name] for source, key, name in BUILTIN_PATTERNS],
+    }
+    st.html(_BUILTIN_SCRIPT % json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
+            unsafe_allow_javascript=True, width="content")

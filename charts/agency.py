@@ -14,6 +14,7 @@ from charts.common import (
 from charts.palette import GRADE_COLOURS
 from labels import interval_text
 from scoring.actions import FOLLOW_UPS
+from scoring.config import DEFAULT_CONFIG
 from scoring.grades import FAIR, GOOD, INSUFFICIENT, POOR
 
 BAND_OPACITY = 0.2
@@ -122,9 +123,20 @@ def _blank_columns(trend: pd.DataFrame, lang: str, top: float) -> pd.DataFrame:
     return blank[["round", "round_axis", "note", "low", "high", "middle"]]
 
 
-def item_heatmap(items: pd.DataFrame, lang: str) -> alt.Chart:
+def points_bands(fair: float = DEFAULT_CONFIG.fair_threshold,
+                 good: float = DEFAULT_CONFIG.good_threshold) -> alt.Scale:
+    """The item heatmap's colours: one band per grade, cut at the grade thresholds (DESIGN §4.4),
+    so that 41 (poor) and 75 (fair) look as different as their grades; in the grade colours,
+    which also differ in lightness (charts/palette.py) and so survive grey-scale print."""
+    return alt.Scale(type="threshold", domain=[fair, good],
+                     range=[GRADE_COLOURS[POOR], GRADE_COLOURS[FAIR], GRADE_COLOURS[GOOD]])
+
+
+def item_heatmap(items: pd.DataFrame, lang: str, fair: float = DEFAULT_CONFIG.fair_threshold,
+                 good: float = DEFAULT_CONFIG.good_threshold) -> alt.Chart:
     """Mean points per item (rows) and round (columns): where the agency loses points.
-    Darker is fewer points; the same shade means the same points on every agency's page.
+    Coloured by grade band (``points_bands``): the same colour means the same band on every
+    agency's page, and the number in each cell gives the points.
 
     ``items``: round, in_progress, item, item_label, mean_points, answers; optional item_order.
     """
@@ -138,15 +150,14 @@ def item_heatmap(items: pd.DataFrame, lang: str) -> alt.Chart:
         y=alt.Y("item_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)))
     cells = base.mark_rect(stroke=PAPER, strokeWidth=1).encode(
         color=alt.Color("mean_points:Q", title=t("dashboards.chart.mean_points", lang),
-                        scale=alt.Scale(domain=[0, 100], range=["#3f007d", "#fcfbfd"]),
-                        legend=alt.Legend(orient="bottom", gradientLength=220)),
+                        scale=points_bands(fair, good), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("item_label:N", title=t("dashboards.chart.item", lang)),
                  alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
                  alt.Tooltip("mean_points:Q", title=t("dashboards.chart.mean_points", lang), format=".1f"),
                  alt.Tooltip("answers:Q", title=t("dashboards.chart.answers", lang))])
     labels = base.mark_text(fontSize=11).encode(
         text=alt.Text("mean_points:Q", format=".0f"),
-        color=alt.condition("datum.mean_points < 55", alt.value(PAPER), alt.value(INK)))
+        color=alt.condition(f"datum.mean_points < {fair}", alt.value(PAPER), alt.value(INK)))
     return finish(alt.layer(cells, labels), t("dashboards.chart.items_title", lang),
                   t("dashboards.chart.items_subtitle", lang), height=max(200, 44 * len(order) + 150))
 

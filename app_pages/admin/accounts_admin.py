@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.reports import access_slips
 from surveys.participants import accounts
@@ -19,6 +20,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("nav.accounts_admin"))
 st.caption(ui.tr("roster_admin.accounts_caption"))
+next_step.show()
+ui.builtin_texts()
 
 SHEET = "issued_sheet"  # the codes just issued, kept in this session until the administrator clears them
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import next_step
 from app_pages import ui
 from surveys.reports import audit_view
 from surveys.core.errors import QipingError
@@ -14,6 +15,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("admin_ops.audit_log.title"))
 st.caption(ui.tr("admin_ops.audit_log.caption"))
+next_step.show()
+ui.builtin_texts()
 
 choices = audit_view.filter_choices(db, me)
 left, middle, right = st.columns(3)

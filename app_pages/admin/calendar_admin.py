@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.core import clock
 from surveys.participants import registry
@@ -15,6 +16,8 @@ db = ui.db()
 me = ui.actor()
 st.title(ui.tr("calendar.title"))
 st.caption(ui.tr("calendar.caption"))
+next_step.show()
+ui.builtin_texts()
 ui.show_flash()
 
 this_year = clock.today().year

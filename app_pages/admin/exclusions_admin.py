@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.results import exclusions
 from surveys.results import privacy
@@ -19,6 +20,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("exclusions_admin.title"))
 st.caption(ui.tr("exclusions_admin.caption"))
+next_step.show()
+ui.builtin_texts()
 st.info(ui.tr("exclusions_admin.privacy", minimum=privacy.MIN_COUNTED), icon=":material/lock:")
 ui.show_flash("exclusions_flash")
 

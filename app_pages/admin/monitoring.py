@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.collection import monitoring, reminders
 from surveys.core import clock, permissions
@@ -22,6 +23,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("admin_ops.monitoring.title"))
 st.caption(ui.tr("admin_ops.monitoring.caption"))
+next_step.show()
+ui.builtin_texts()
 
 try:
     progress = monitoring.round_progress(db, me)

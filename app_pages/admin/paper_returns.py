@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.collection import paper_returns
 from surveys.collection import questionnaire
@@ -17,6 +18,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("admin_ops.paper.title"))
 st.caption(ui.tr("admin_ops.paper.caption"))
+next_step.show()
+ui.builtin_texts()
 
 if "paper_flash" in st.session_state:
     st.success(st.session_state.pop("paper_flash"))

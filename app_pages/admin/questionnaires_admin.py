@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.collection import questionnaire_admin
 from surveys.collection import rounds
@@ -15,6 +16,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("admin_ops.questionnaires.title"))
 st.caption(ui.tr("admin_ops.questionnaires.caption"))
+next_step.show()
+ui.builtin_texts()
 
 if "questionnaire_flash" in st.session_state:
     st.success(st.session_state.pop("questionnaire_flash"))

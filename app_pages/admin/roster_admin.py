@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import next_step
 from app_pages import ui
 from surveys.participants import registry
 from surveys.participants import roster_admin
@@ -14,6 +15,8 @@ db = ui.db()
 me = ui.actor()
 st.title(ui.tr("roster.title"))
 st.caption(ui.tr("roster_admin.caption"))
+next_step.show()
+ui.builtin_texts()
 
 
 def field(name: str) -> str:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import appeals
 from surveys.core import clock
@@ -21,6 +22,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("rounds.title"))
 st.caption(ui.tr("rounds.lifecycle_help"))
+next_step.show()
+ui.builtin_texts()
 
 
 def run(step, *args, done_key: str) -> None:
@@ -63,12 +66,13 @@ def results_table(name: str) -> None:
     agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
     results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
     st.dataframe(
-        [{ui.tr("results.rank"): r["rank"], ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
+        [{ui.tr("results.rank"): labels.rank_text(r["rank"], lang),
+          ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
           ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
           ui.tr("results.interval"): labels.interval_text(r["ci_low"], r["ci_high"]),
           ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
           ui.tr("results.action"): ui.tr(f"actions.{r['action']}"),
-          ui.tr("results.flag"): ui.tr(f"flags.{r['flag']}") if r["flag"] else ""} for r in results],
+          ui.tr("results.flag"): labels.flag_text(r["flag"], lang)} for r in results],
         hide_index=True,
     )
 

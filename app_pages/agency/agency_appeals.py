@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import appeals
 from surveys.results import privacy
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.agency_appeals.title"))
 st.caption(ui.tr("casework.agency_appeals.caption", days=appeals.window_days(db)))
+next_step.show()
+ui.builtin_texts()
 st.info(ui.tr("casework.agency_appeals.privacy"), icon=":material/lock:")
 
 if "flash" in st.session_state:

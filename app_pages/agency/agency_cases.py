@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import cases
 from surveys.casework import views as casework
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.agency_cases.title"))
 st.caption(ui.tr("casework.agency_cases.caption"))
+next_step.show()
+ui.builtin_texts()
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
@@ -66,8 +69,13 @@ c1, c2, c3 = st.columns(3)
 c1.metric(ui.tr("casework.col.grade"), ui.tr(f"grades.{case['grade']}") if case["grade"] else "—")
 c2.metric(ui.tr("casework.col.score"), labels.score_text(case["score"]))
 c3.metric(ui.tr("casework.col.due"), ui.format_date(case["due_on"]))
-if case["overdue"]:
+# "you may still submit" only where the agency has something to submit (a referral never has)
+theirs = ui.tr("list_separator").join(status_text(s) for s in cases.next_steps(case["action"], case["status"]))
+if case["overdue"] and case["steps"]:
     st.error(ui.tr("casework.agency_cases.overdue", due=ui.format_date(case["due_on"])), icon=":material/alarm:")
+elif case["status"] not in cases.FINISHED and not case["steps"]:
+    key = "officials.overdue_nothing_to_submit" if case["overdue"] else "officials.nothing_to_submit"
+    st.info(ui.tr(key, due=ui.format_date(case["due_on"]), steps=theirs), icon=":material/hourglass_top:")
 
 st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, ui.lang())),
                    data=notices.notice_html(db, me, case_id).encode("utf-8"),

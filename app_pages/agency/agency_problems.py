@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from surveys.casework import problems
 from surveys.collection import rounds
@@ -15,6 +16,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.agency_problems.title"))
 st.caption(ui.tr("casework.agency_problems.caption"))
+next_step.show()
+ui.builtin_texts()
 st.info(ui.tr("casework.agency_problems.privacy"), icon=":material/lock:")
 
 if "flash" in st.session_state:

@@ -8,6 +8,7 @@ import streamlit as st
 import charts
 import labels
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("dashboards.ranking.title"))
 st.caption(ui.tr("dashboards.ranking.caption"))
+next_step.show()
+ui.builtin_texts()
 
 try:
     published = support.data(db, dashboards.ranking_rounds)
@@ -42,9 +45,11 @@ specs = support.specs(db, "ranking", (round_name, own),
 mine = ranking[ranking["agency"] == own]
 if len(mine) and pd.notna(mine.iloc[0]["rank"]):
     row = mine.iloc[0]
-    st.success(ui.tr("dashboards.ranking.own_line", rank=int(row["rank"]),
-                     total=int(ranking["rank"].notna().sum()), grade=ui.tr(f"grades.{row['grade']}"),
-                     flag=ui.tr(f"flags.{row['flag']}") if row["flag"] else ""))
+    # the box follows the news: a yellow flag or a poor grade is a warning, never a green success
+    box = {"good": st.success, "bad": st.warning, "neutral": st.info}[labels.news_tone(row["grade"], row["flag"])]
+    box(ui.tr("dashboards.ranking.own_line", rank=int(row["rank"]),
+              total=int(ranking["rank"].notna().sum()), grade=ui.tr(f"grades.{row['grade']}"),
+              flag=labels.flag_text(row["flag"], lang)))
 elif len(mine):
     st.info(ui.tr("dashboards.ranking.own_insufficient"))
 support.show_chart(specs["ranking"], f"ranking_{round_name}", key="chart_public_ranking")
@@ -52,11 +57,11 @@ support.show_chart(specs["ranking"], f"ranking_{round_name}", key="chart_public_
 marker = ui.tr("dashboards.ranking.own_marker")
 st.dataframe({
     ui.tr("dashboards.ranking.own_column"): [marker if code == own else "" for code in ranking["agency"]],
-    ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in ranking["rank"]],
+    ui.tr("results.rank"): [labels.rank_text(r, lang) for r in ranking["rank"]],
     ui.tr("results.agency"): [labels.agency_name(a, lang) for a in ranking.to_dict("records")],
     ui.tr("results.score"): list(ranking["score"]),
     ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in ranking["grade"]],
-    ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in ranking["flag"]],
+    ui.tr("results.flag"): [labels.flag_text(f, lang) for f in ranking["flag"]],
 }, hide_index=True, width="stretch", height=35 * (len(ranking) + 1) + 3,
     column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
 st.caption(ui.tr("dashboards.ranking.flags_explained"))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys.casework import appeals
@@ -20,6 +21,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.appeals_review.title"))
 st.caption(ui.tr("casework.appeals_review.caption"))
+next_step.show()
+ui.builtin_texts()
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")

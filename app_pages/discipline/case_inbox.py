@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
-from app_pages.reveal_form import reveal_form
+from app_pages.reveal_form import reveal_form, short_comment
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from surveys.casework import cases
 from surveys.casework import views as casework
@@ -28,6 +29,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.inbox.title"))
 st.caption(ui.tr("casework.inbox.caption"))
+next_step.show()
+ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 ALL_STATUSES = list(dict.fromkeys(
@@ -47,8 +50,12 @@ def case_label(case: dict, markdown: bool = False) -> str:
                  status=status_text(case["status"]))
 
 
+KEPT = "inbox_kept_case"  # the case closed on this page, kept in view
+
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
+if "kept_flash" in st.session_state:  # where the case just closed went
+    st.info(st.session_state.pop("kept_flash"), icon=":material/inventory_2:")
 
 counts = casework.case_counts(db, me)
 left, right = st.columns(2)
@@ -60,24 +67,32 @@ with st.container(border=True):
     chosen_statuses = c1.multiselect(ui.tr("casework.inbox.filter_status"), ALL_STATUSES, format_func=status_text,
                                      key="f_status", placeholder=ui.tr("casework.inbox.any_open"))
     chosen_actions = c2.multiselect(ui.tr("casework.inbox.filter_action"), list(cases.STATE_MACHINES),
-                                    format_func=lambda a: ui.tr(f"actions.{a}"), key="f_action")
+                                    format_func=lambda a: ui.tr(f"actions.{a}"), key="f_action",
+                                    placeholder=ui.tr("streamlit.choose_options"))
     chosen_agencies = c3.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies),
-                                     format_func=agencies.get, key="f_agency")
+                                     format_func=agencies.get, key="f_agency",
+                                     placeholder=ui.tr("streamlit.choose_options"))
     round_names = [r["name"] for r in rounds.list_rounds(db)]
     chosen_rounds = c4.multiselect(ui.tr("casework.inbox.filter_round"), round_names,
-                                   format_func=lambda r: labels.round_label(r, lang), key="f_round")
+                                   format_func=lambda r: labels.round_label(r, lang), key="f_round",
+                                   placeholder=ui.tr("streamlit.choose_options"))
 
     show_finished = st.toggle(ui.tr("casework.inbox.show_finished"), key="f_finished")
 
 # no status chosen: every open case, and the finished ones only when asked for
 statuses = chosen_statuses or [s for s in ALL_STATUSES if show_finished or s not in cases.FINISHED]
 rows = casework.inbox(db, me, statuses, chosen_actions, chosen_agencies, chosen_rounds)
+# a case just closed here stays in view (and selected) until another is picked, instead of the
+# picker jumping to whichever case is now first
+kept = st.session_state.get(KEPT)
+if kept is not None and kept not in {r["id"] for r in rows}:
+    rows += [r for r in casework.inbox(db, me, ALL_STATUSES) if r["id"] == kept]
 if not rows:
     st.info(ui.tr("casework.inbox.empty"))
     st.stop()
 
-st.dataframe(
-    pd.DataFrame([{
+OVERDUE_ROW = "background-color: #fde0dd"  # overdue rows stand out (the mark says it in words too)
+table = pd.DataFrame([{
         ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if r["overdue"] else "",
         ui.tr("casework.col.id"): r["id"],
         ui.tr("casework.col.agency"): agencies.get(r["agency"], r["agency"]),
@@ -87,12 +102,16 @@ st.dataframe(
         ui.tr("casework.col.grade"): ui.tr(f"grades.{r['grade']}") if r["grade"] else "",
         ui.tr("casework.col.score"): r["score"],
         ui.tr("casework.col.due"): ui.format_date(r["due_on"]),
-    } for r in rows]),
-    hide_index=True,
-)
+    } for r in rows])
+# referrals first, then interviews, then reminders (casework.inbox's order), overdue first within each
+st.caption(ui.tr("officials.inbox_order"))
+styled = table.style.apply(lambda row: [OVERDUE_ROW if rows[row.name]["overdue"] else ""] * len(row), axis=1)
+st.dataframe(styled.format(labels.score_text, subset=[ui.tr("casework.col.score")]), hide_index=True)
 
 by_id = {r["id"]: r for r in rows}
 case_id = ui.pick(ui.tr("casework.inbox.pick_case"), list(by_id), lambda i: case_label(by_id[i]), key="inbox_case")
+if kept is not None and case_id != kept:
+    st.session_state.pop(KEPT, None)
 evidence = casework.case_evidence(db, me, case_id)
 case, result = evidence["case"], evidence["result"] or {}
 # an item's short name: the words before its colon ("办理时效：…" -> "办理时效")
@@ -213,6 +232,9 @@ def take_step(step: str, note: str, **details) -> None:
         ui.show_error(error)
     else:
         st.session_state["flash"] = ui.tr("casework.step_done", step=status_text(step))
+        if step == cases.CLOSED:
+            st.session_state[KEPT] = case_id
+            st.session_state["kept_flash"] = ui.tr("officials.case_closed_kept", id=case_id)
         st.rerun()
 
 
@@ -257,6 +279,10 @@ with tab_notice:
 with tab_reveal:
     st.caption(ui.tr("casework.reveal.explained"))
     numbers = {r["number"]: r for r in evidence["responses"]}
+    # each number with its comment (drawn as text: a select box's options and a table's cells)
     reveal_form(f"reveal_{case_id}", ui.tr("casework.col.number"), list(numbers),
-                lambda n: ui.tr("casework.reveal.response_label", number=n, score=numbers[n]["score"]),
-                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason))
+                lambda n: ui.tr("officials.reveal_label", number=n, score=numbers[n]["score"],
+                                comment=short_comment(numbers[n]["comment"])),
+                lambda n, reason: reveal.reveal_rater(db, me, numbers[n]["response_id"], reason),
+                listing=[{ui.tr("casework.col.number"): n, ui.tr("casework.col.score"): numbers[n]["score"],
+                          ui.tr("casework.col.comment"): numbers[n]["comment"] or ""} for n in numbers])

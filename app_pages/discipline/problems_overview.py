@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys.casework import problems
@@ -18,6 +19,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("casework.problems_overview.title"))
 st.caption(ui.tr("casework.problems_overview.caption", days=problems.due_working_days(db)))
+next_step.show()
+ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 counts = problems.problem_counts(db, me)
@@ -27,7 +30,8 @@ c2.metric(ui.tr("casework.problems_overview.waiting"), counts["waiting"])
 c3.metric(ui.tr("casework.problems_overview.overdue"), counts["overdue"])
 
 left, right = st.columns([3, 1])
-chosen = left.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies), format_func=agencies.get)
+chosen = left.multiselect(ui.tr("casework.inbox.filter_agency"), list(agencies), format_func=agencies.get,
+                          placeholder=ui.tr("streamlit.choose_options"))
 include_solved = right.checkbox(ui.tr("casework.problems_overview.include_solved"))
 tickets = [p for p in problems.problems_overview(db, me, include_solved) if not chosen or p["agency"] in chosen]
 

@@ -13,6 +13,7 @@ import charts
 import labels
 import scoring
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from scoring.rounding import round_half_up
 from surveys.results import dashboards
@@ -28,6 +29,8 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("dashboards.agency.title"))
 st.caption(ui.tr("dashboards.agency.caption"))
+next_step.show()
+ui.builtin_texts()
 
 
 def chosen_agency() -> str:
@@ -64,9 +67,10 @@ def metric_row(board, latest: dict) -> None:
                    delta=ui.tr("dashboards.agency.rate", rate=f"{latest['response_rate']:.0%}"),
                    help=ui.tr("dashboards.agency.rate_help", active=board.active_enterprises))
     cols[3].metric(ui.tr("results.rank"), ui.tr("dashboards.agency.rank_value", rank=int(rank),
-                                                total=board.ranked.get(latest["round"], 0)) if ranked else "—",
+                                                total=board.ranked.get(latest["round"], 0)) if ranked
+                   else "—" if graded else labels.rank_text(None, lang),
                    border=True, height="stretch", delta_color="off", delta_arrow="off",
-                   delta=ui.tr(f"flags.{latest['flag']}") if latest["flag"] else
+                   delta=labels.flag_text(latest["flag"], lang) or
                    (ui.tr("dashboards.agency.rank_unpublished") if graded else None))
     cols[4].metric(ui.tr("dashboards.agency.open_cases"), board.open_cases, border=True, height="stretch",
                    help=ui.tr("dashboards.agency.open_cases_help"))

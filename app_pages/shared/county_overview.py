@@ -11,6 +11,7 @@ import streamlit as st
 import charts
 import labels
 from app_pages import dashboard_support as support
+from app_pages import next_step
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
@@ -22,6 +23,8 @@ db = ui.db()
 lang = ui.lang()
 st.title(ui.tr("dashboards.overview.title"))
 st.caption(ui.tr("dashboards.overview.caption"))
+next_step.show()
+ui.builtin_texts()
 
 try:
     overview = support.data(db, dashboards.county_overview)
@@ -38,14 +41,14 @@ def open_agency(code: str) -> None:
 def table(frame: pd.DataFrame) -> dict:
     """The ranking table in the reader's language."""
     return {
-        ui.tr("results.rank"): [int(r) if pd.notna(r) else None for r in frame["rank"]],
+        ui.tr("results.rank"): [labels.rank_text(r, lang) for r in frame["rank"]],
         ui.tr("results.agency"): [labels.agency_name(a, lang) for a in frame.to_dict("records")],
         ui.tr("results.n"): list(frame["n"]),
         ui.tr("results.score"): list(frame["score"]),
         ui.tr("results.interval"): [labels.interval_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
         ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in frame["grade"]],
         ui.tr("results.action"): [ui.tr(f"actions.{a}") for a in frame["action"]],
-        ui.tr("results.flag"): [ui.tr(f"flags.{f}") if f else "" for f in frame["flag"]],
+        ui.tr("results.flag"): [labels.flag_text(f, lang) for f in frame["flag"]],
         ui.tr("dashboards.overview.open_cases"): list(frame["open_cases"]),
     }
 

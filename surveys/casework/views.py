@@ -86,14 +86,21 @@ def _with_result(case: dict, results: dict) -> dict:
             "overdue": cases.is_overdue(case)}
 
 
+# the inbox's order: the gravest follow-up first (DESIGN §1: referral > interview > reminder)
+SEVERITY = {"referral": 0, "interview": 1, "reminder": 2}
+
+
 @requires("cases.view_all")
 def inbox(db, actor: Actor, statuses=None, actions=None, agencies=None, round_names=None) -> list[dict]:
-    """Cases matching every given filter (None = any), overdue first, then by due date."""
+    """Cases matching every given filter (None = any): open before finished, then by how grave
+    the action is (referrals, interviews, reminders — SEVERITY), overdue first within each,
+    then by due date."""
     results = _result_lookup(db)
     rows = [_with_result(c, results) for c in db.query("SELECT * FROM cases ORDER BY id")]
     wanted = [(statuses, "status"), (actions, "action"), (agencies, "agency"), (round_names, "round")]
     rows = [r for r in rows if all(not chosen or r[field] in chosen for chosen, field in wanted)]
-    return sorted(rows, key=lambda r: (not r["overdue"], r["status"] in cases.FINISHED, r["due_on"], r["id"]))
+    return sorted(rows, key=lambda r: (r["status"] in cases.FINISHED, SEVERITY.get(r["action"], len(SEVERITY)),
+                                       not r["overdue"], r["due_on"], r["id"]))
 
 
 @requires("cases.view_all")

@@ -87,7 +87,7 @@ def test_overview_for_the_discipline_office(demo_path, monkeypatch):
     assert at.selectbox(key="overview_round").value == "2026Q3"
     assert at.selectbox(key="overview_round").options[0] == "2026年第三季度"
     ranking = at.dataframe[0].value
-    assert len(ranking) == 22 and list(ranking["排名"][:3]) == [1, 2, 3]
+    assert len(ranking) == 22 and list(ranking["排名"][:3]) == ["1", "2", "3"]  # text: "不参加排名" for the unranked
     assert {"等次", "处理", "旗帜", "未办结案件"} <= set(ranking.columns)
     assert charts_drawn(at) == 4
     moves = at.dataframe[1].value
@@ -127,7 +127,8 @@ def test_a_new_finalisation_shows_up_at_once(demo_path, monkeypatch):
 def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")
     assert at.selectbox(key="ranking_round").value == "2026Q3"
-    assert "ranks 22 of 22" in at.success[0].value
+    assert "ranks 22 of 22" in at.warning[0].value  # last place with a yellow flag: bad news, not a success
+    assert not at.success
     table = at.dataframe[0].value
     assert list(table.loc[table["Your agency"] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
     assert "Action" not in table.columns

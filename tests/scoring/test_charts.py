@@ -156,7 +156,8 @@ def test_item_heatmap_uses_a_fixed_points_scale_in_questionnaire_order():
     spec = charts.item_heatmap(items_frame(), "en").to_dict()
     cells = layer_with(spec, "rect")
     assert cells["encoding"]["color"]["field"] == "mean_points"
-    assert cells["encoding"]["color"]["scale"]["domain"] == [0, 100]
+    assert cells["encoding"]["color"]["scale"]["type"] == "threshold"
+    assert cells["encoding"]["color"]["scale"]["domain"] == [60.0, 80.0]  # the grade thresholds
     assert cells["encoding"]["y"]["sort"] == ["Speed", "Attitude"]
     assert layer_with(spec, "text")["encoding"]["text"]["field"] == "mean_points"
 
@@ -267,3 +268,35 @@ def test_charts_export_as_png_and_svg():
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
     svg = charts.to_svg(chart.to_dict())  # a stored specification works too
     assert svg.lstrip().startswith("<svg") and "县发展改革委" in svg
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def relative_luminance(colour: str) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in hex_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def colour_of(scale: dict, value: float) -> str:
+    """What Vega draws for ``value`` on a threshold scale: the range entry of its band."""
+    return scale["range"][sum(value >= cut for cut in scale["domain"])]
+
+
+def test_item_heatmap_separates_the_grade_bands_41_and_75_look_different():
+    scale = layer_with(charts.item_heatmap(items_frame(), "en").to_dict(), "rect")["encoding"]["color"]["scale"]
+    poor, fair, good = colour_of(scale, 41), colour_of(scale, 75), colour_of(scale, 80)
+    assert (poor, fair, good) == (GRADE_COLOURS["poor"], GRADE_COLOURS["fair"], GRADE_COLOURS["good"])
+    assert colour_of(scale, 59.9) == poor and colour_of(scale, 60) == fair and colour_of(scale, 79.9) == fair
+    # clearly apart, also in grey: a lightness contrast ratio of at least 3 between 41 and 75
+    lighter, darker = sorted((relative_luminance(poor), relative_luminance(fair)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 3
+    distance = sum((a - b) ** 2 for a, b in zip(hex_rgb(poor), hex_rgb(fair))) ** 0.5
+    assert distance > 100
+    # the figure in a dark cell is drawn light
+    text = layer_with(charts.item_heatmap(items_frame(), "en").to_dict(), "text")["encoding"]["color"]
+    assert "60" in text["condition"]["test"]

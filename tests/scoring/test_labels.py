@@ -47,3 +47,21 @@ def test_no_score_is_rounded_half_to_even():
     files = [p for folder in ("surveys", "app_pages", "charts") for p in sorted((ROOT / folder).glob("*.py"))]
     found = {(str(p.relative_to(ROOT)), name) for p in files for name in _round_calls(p)}
     assert found - ROUND_ALLOWED == set()
+
+
+def test_a_missing_flag_or_rank_reads_as_words_never_a_raw_key():
+    import labels as lb
+
+    assert lb.flag_text(float("nan"), "zh") == "" and lb.flag_text(None, "en", missing="—") == "—"
+    assert lb.flag_text("yellow", "zh") == "黄旗"
+    assert lb.rank_text(float("nan"), "zh") == "不参加排名" and lb.rank_text(None, "en") == "not ranked"
+    assert lb.rank_text(3.0, "en") == "3"
+
+
+def test_the_news_picks_its_box():
+    import labels as lb
+
+    assert lb.news_tone("poor", "yellow") == "bad" and lb.news_tone("fair", "yellow") == "bad"
+    assert lb.news_tone("poor", "blue") == "bad"
+    assert lb.news_tone("good", "red") == "good" and lb.news_tone("fair", "red") == "good"
+    assert lb.news_tone("fair", "blue") == "neutral"

@@ -107,7 +107,7 @@ def choose(at, label, value):
 
 def test_page_explains_itself_and_shows_responses_only_by_number(page, demo_db):
     assert page.title[0].value == "剔除评价"
-    assert "永远看不到某家企业对某个部门的评价" in page.info[0].value
+    assert "永远看不到某家企业对某个部门的评价" in page.info[1].value  # info[0]: the next step
     rounds_offered = next(s for s in page.selectbox if s.label == "评议轮次").options
     assert "2026Q4" not in " ".join(rounds_offered)
     choose(page, "评议轮次", ROUND)

@@ -148,5 +148,5 @@ def test_page_without_an_open_round_says_so(demo_path, monkeypatch):
     database.close()
     at = run_page(demo_path, monkeypatch)
     assert not at.exception
-    assert at.info[0].value.startswith("目前没有进行中的轮次")
+    assert at.info[1].value.startswith("目前没有进行中的轮次")  # info[0]: the next step
     assert not at.metric

@@ -337,7 +337,8 @@ def test_page_previews_a_partial_roster_field_by_field_then_imports_on_confirmat
     page.run()
     assert not page.exception
     assert [m.value for m in page.metric][2:] == ["0", "1", "0"]  # after the two roster counts: new, changed, same
-    assert page.info[0].value == "文件里没有这些列，已有记录的原值保持不变：行业、联系人、联系电话。"
+    # info[0] is the page's next-step line
+    assert page.info[1].value == "文件里没有这些列，已有记录的原值保持不变：行业、联系人、联系电话。"
     changes = page.dataframe[-1].value
     assert changes.to_dict("records") == [{"行号": 2, "代码": uscc, "名称": "改名后的公司", "变化": "修改",
                                            "字段": "企业名称", "原值": name, "新值": "改名后的公司"}]
