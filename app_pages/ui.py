@@ -276,3 +276,32 @@ def format_datetime(value) -> str:
     """A stored moment in county time, in the reader's language."""
     return clock.format_datetime(value, lang())
 
+
+
+# --- phone-first helpers (the enterprise's survey, issue 13) ------------------------------
+
+def session_still_valid() -> bool:
+    """The checks streamlit_app.py makes on every whole run, for an st.fragment's own
+    reruns (which skip the entry script): idle, deactivated, superseded. Signed out by one
+    of them, the caller reruns the whole app (``st.rerun()``), which shows the sign-in page."""
+    end_idle_session()
+    end_deactivated_session()
+    end_superseded_session()
+    return actor() is not None
+
+
+def style(css: str) -> None:
+    """The app's own CSS (no user text in it); takes no space on the page."""
+    st.html(f"<style>{css}</style>")
+
+
+def scroll_to(container_key: str, nonce: str) -> None:
+    """Scroll the page so that the container made with ``st.container(key=container_key)``
+    is at the top of the screen (after a save the browser would stay where the button was).
+    ``nonce`` differs each time, so that the script runs again."""
+    st.html(f"""<script data-nonce="{nonce}">
+      (function () {{
+        const target = document.querySelector(".st-key-{container_key}");
+        if (target) {{ target.scrollIntoView({{block: "start"}}); }}
+      }})();
+    </script>""", unsafe_allow_javascript=True)

@@ -1,0 +1,174 @@
+"""What one enterprise's survey costs the server: CPU per survey rerun and per save,
+against a bare page's rerun measured in the same run.
+
+Starts the app (``streamlit run streamlit_app.py`` on a fresh demo county) and, beside
+it, a bare Streamlit page (one title, nothing else) as the reference for what any
+rerun costs. One scripted client per server (bench/streamlit_client.py, Streamlit's
+own websocket protocol, as the browser speaks it) signs in with a demo access code,
+chooses three agencies, and then:
+
+- reruns the bare page ``--runs`` times (reference);
+- reruns the survey page unchanged ``--runs`` times (what any whole-page interaction costs);
+- saves a rating ``--runs`` times (five items, a comment, the save button: the answer the
+  enterprise waits for, however many script runs the page makes of it).
+
+The server's CPU is read from /proc/<pid>/stat (user + system time of the server
+process, all its threads) before and after each series; the client waits for every
+answer before sending the next, so the difference is the CPU of that series.
+
+    python bench/bench_survey_cpu.py [--runs 30]
+
+prints ms of server CPU per bare rerun, per survey rerun and per save, the ratios
+to the bare rerun, and the script runs per save (the target, issue 13: a save at
+most 2x a bare rerun).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+APP_DIR = HERE.parent
+sys.path[:0] = [str(HERE), str(APP_DIR), str(APP_DIR / "tests")]
+
+import i18n  # noqa: E402
+from streamlit_client import SUCCESS, StreamlitSession, string_state, strings_state  # noqa: E402
+from surveys.collection import questionnaire  # noqa: E402
+
+LANG = "zh"
+CODE = "QP-DEMO-0001"  # has not answered the open round
+AGENCIES = ["FGW", "SCJG", "SWJ"]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def start_bare(work_dir: Path) -> tuple[subprocess.Popen, str]:
+    """A Streamlit server for a page with one title: the reference rerun."""
+    from browser_support import free_port
+
+    script = work_dir / "bare_page.py"
+    script.write_text('import streamlit as st\n\nst.title("bare")\n')
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=work_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return process, url
+        except OSError:
+            time.sleep(0.25)
+    process.kill()
+    raise RuntimeError("the bare page's server did not start")
+
+
+async def measure(pid: int, runs: int, step) -> float:
+    """Server CPU seconds per call of ``step`` (awaited ``runs`` times, after two to warm up)."""
+    for _ in range(2):
+        await step()
+    before = cpu_seconds(pid)
+    for _ in range(runs):
+        await step()
+    return (cpu_seconds(pid) - before) / runs
+
+
+async def bench(app_url: str, app_pid: int, db_path: Path, bare_url: str, bare_pid: int, runs: int) -> dict:
+    from bench_load import agency_labels
+
+    bare = StreamlitSession(bare_url, timeout=60)
+    await bare.open()
+    app = StreamlitSession(app_url, timeout=60)
+    page = await app.open()
+    code_box = page.labelled("text_input", i18n.t("signin.access_code", LANG))
+    submit = next(e for e in page.of_kind("button") if "FormSubmitter:enterprise_sign_in" in e.id)
+    page = await app.rerun([string_state(code_box.id, CODE)], trigger=submit.id)
+    box = page.widget("chosen_agencies")
+    assert box is not None, "the survey's agency picker is not on the page"
+    labels = agency_labels(db_path)
+    page = await app.rerun([strings_state(box.id, [labels[c] for c in AGENCIES])])
+    items = _item_codes()
+    rng = random.Random(1)
+    saves = {"runs": [], "confirmed": 0}
+
+    async def save() -> None:
+        agency = next(e for e in app.page.of_kind("button") if "-save_" in e.id).id.rsplit("-save_", 1)[1]
+        values = [string_state(app.page.widget(f"r_{agency}_{item}").id,
+                               i18n.t(f"levels.{rng.choice(questionnaire.LEVELS)}", LANG)) for item in items]
+        values.append(string_state(app.page.widget(f"c_{agency}").id, f"cpu bench {rng.random()}"))
+        answer = await app.rerun(values, trigger=app.page.widget(f"save_{agency}").id)
+        saves["runs"].append(answer.runs)
+        done = {i18n.t(k, LANG, agency=labels[agency]) for k in ("survey.saved", "survey.revised")}
+        saves["confirmed"] += bool(done & set(answer.alerts(SUCCESS)))
+
+    async def survey_rerun() -> None:
+        await app.rerun()
+
+    async def bare_rerun() -> None:
+        await bare.rerun()
+
+    figures = {
+        "bare": await measure(bare_pid, runs, bare_rerun),
+        "survey": await measure(app_pid, runs, survey_rerun),
+        "save": await measure(app_pid, runs, save),
+    }
+    figures["bare_again"] = await measure(bare_pid, runs, bare_rerun)  # the machine did not change meanwhile
+    figures["runs_per_save"] = sum(saves["runs"]) / len(saves["runs"])
+    figures["confirmed"], figures["saves"] = saves["confirmed"], len(saves["runs"])
+    await app.close()
+    await bare.close()
+    return figures
+
+
+def _item_codes() -> list[str]:
+    import tomllib
+
+    with (APP_DIR / "data" / "questionnaires" / "v1.toml").open("rb") as f:
+        return [item["code"] for item in tomllib.load(f)["items"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="interactions measured in each series")
+    args = parser.parse_args()
+    from browser_support import start_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp))
+        bare, bare_url = start_bare(Path(tmp))
+        try:
+            figures = asyncio.run(bench(server.url, server.process.pid, server.db_path, bare_url, bare.pid, args.runs))
+        finally:
+            server.stop()
+            bare.terminate()
+            bare.wait(timeout=10)
+    reference = (figures["bare"] + figures["bare_again"]) / 2
+    ms = lambda seconds: seconds * 1000  # noqa: E731
+    print(f"bare page rerun (reference): {ms(reference):.1f} ms server CPU"
+          f" (first series {ms(figures['bare']):.1f}, last {ms(figures['bare_again']):.1f})")
+    print(f"survey rerun:                {ms(figures['survey']):.1f} ms = {figures['survey'] / reference:.2f}x bare")
+    print(f"survey save:                 {ms(figures['save']):.1f} ms = {figures['save'] / reference:.2f}x bare"
+          f" ({figures['runs_per_save']:.1f} script runs per save; {figures['confirmed']}/{figures['saves']}"
+          " confirmed; target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
