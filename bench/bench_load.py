@@ -158,6 +158,11 @@ class Enterprise:
         if outcome != "ok":
             return
         self.ledger.choices[self.code] = chosen
+        if page.widget("start_rating") is not None:  # "done choosing": the rating step
+            outcome, page = await self.act("choose", lambda: self.session.rerun(
+                trigger=page.widget("start_rating").id))
+            if outcome != "ok":
+                return
         while page is not None and not self.over():
             agency = self._agency_on_page(page)
             if agency is None:

@@ -111,6 +111,8 @@ async def bench(app_url: str, app_pid: int, db_path: Path, bare_url: str, bare_p
     if runs + 2 > len(labels):
         raise ValueError(f"--runs at most {len(labels) - 2}: one save per agency, two to warm up")
     page = await app.rerun([strings_state(box.id, list(labels.values()))])
+    if page.widget("start_rating") is not None:  # "done choosing": the rating step
+        page = await app.rerun(trigger=page.widget("start_rating").id)
     items = _item_codes()
     rng = random.Random(1)
     saves = {"runs": [], "confirmed": 0}

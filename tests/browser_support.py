@@ -443,3 +443,11 @@ def browser(server):
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def screenshot_viewport(page: Page, name: str) -> Path:
+    """What the screen shows now (a phone's screen, say), as the user sees it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), animations="disabled")
+    return path

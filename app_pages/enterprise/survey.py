@@ -23,25 +23,28 @@ HISTORY_PAGE = "app_pages/enterprise/my_history.py"
 # The five-level scale in one row of five equal cells, each a tap target of at least 48 px
 # (the radio's own circle and text are 16–22 px): the order stays whole at 390 px.
 SCALE_CSS = """
-.st-key-rating_form [data-testid="stRadio"] [role="radiogroup"] {
+.st-key-rating_form [role="radiogroup"] {
   display: grid !important; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 4px; width: 100%;
+  align-items: stretch !important;
 }
-.st-key-rating_form [data-testid="stRadio"] [role="radiogroup"] > label {
-  margin: 0 !important; padding: 6px 2px; min-height: 52px; box-sizing: border-box;
-  display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 2px;
-  text-align: center; border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 8px; cursor: pointer;
+.st-key-rating_form [role="radiogroup"] > div { margin: 0 !important; min-width: 0; display: flex; }
+.st-key-rating_form [data-testid="stRadioOption"] {
+  flex: 1; min-width: 0; min-height: 52px; margin: 0 !important; padding: 6px 2px; box-sizing: border-box;
+  display: flex; align-items: center; justify-content: center; cursor: pointer;
+  border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 8px;
 }
-.st-key-rating_form [data-testid="stRadio"] [role="radiogroup"] > label:has(input:checked) {
-  border-color: var(--primary-color, #ff4b4b); border-width: 2px;
+.st-key-rating_form [data-testid="stRadioOption"]:has(input:checked) {
+  border: 2px solid var(--primary-color, #ff4b4b);
 }
-.st-key-rating_form [data-testid="stRadio"] [role="radiogroup"] > label > div:last-child {
-  padding: 0 !important; font-size: 0.8rem; line-height: 1.15; white-space: normal; overflow-wrap: anywhere;
+.st-key-rating_form [data-testid="stRadioOption"] > div {
+  display: flex; flex-direction: column; align-items: center; gap: 3px; text-align: center; min-width: 0;
 }
-.st-key-rating_form [data-testid="stRadio"] [role="radiogroup"] > label > div:last-child p {
-  font-size: 0.8rem; line-height: 1.15;
+.st-key-rating_form [data-testid="stRadioOption"] [data-testid="stMarkdownContainer"] p {
+  font-size: 0.8rem; line-height: 1.15; white-space: normal; overflow-wrap: anywhere; margin: 0;
 }
-.st-key-survey_done button, .st-key-rating_form button { min-height: 44px; }
+.st-key-survey_done button, .st-key-rating_form button, .st-key-start_rating button { min-height: 44px; }
 [data-testid="stButtonGroup"] button { min-height: 44px; }
+.st-key-survey_top { scroll-margin-top: 4rem; }  /* below Streamlit's fixed header */
 """
 
 db = ui.db()
@@ -104,16 +107,27 @@ def agency_picker(in_view: list[str]) -> None:
                   icon=":material/refresh:")
 
 
-picker_shown = not chosen
+def start_rating() -> None:
+    st.session_state["picking"] = False
+    st.session_state["survey_top_scroll"] = True
+
+
+# Step 1 stays on the screen until the enterprise says it has chosen them all (one tap),
+# so that choosing the first agency does not carry the picker away.
 if not chosen:
-    explain(expanded=True)
+    st.session_state["picking"] = True
+picker_shown = bool(st.session_state.get("picking"))
+if picker_shown:
+    explain(expanded=not chosen)
     st.subheader(ui.tr("survey.step_choose"))
     agency_picker(chosen)
     chosen = responses.my_round(db, me, round_name)["chosen"]
     if not chosen:
         st.info(ui.tr("survey.nothing_chosen"))
         st.stop()
-    st.session_state["survey_top_scroll"] = True  # the rating step appears below: bring it up
+    st.button(ui.tr("survey.phone.start", count=len(chosen)), type="primary", key="start_rating",
+              on_click=start_rating, icon=":material/arrow_forward:", use_container_width=True)
+    st.stop()
 
 
 def item_key(agency: str, item_code: str) -> str:
@@ -250,8 +264,7 @@ def rating_step() -> None:
 rating_step()
 
 st.divider()
-if not picker_shown:
-    with st.expander(ui.tr("survey.phone.change_agencies", count=len(chosen)), icon=":material/checklist:"):
-        st.caption(ui.tr("survey.phone.add_more"))
-        agency_picker(chosen)
-    explain(expanded=False)
+with st.expander(ui.tr("survey.phone.change_agencies", count=len(chosen)), icon=":material/checklist:"):
+    st.caption(ui.tr("survey.phone.add_more"))
+    agency_picker(chosen)
+explain(expanded=False)

@@ -63,6 +63,7 @@ def test_enterprise_rates_an_agency_and_revises_it(app, demo_path):
     assert "2026年第四季度行政效能评议" in texts(app)
     assert "被评部门永远看不到是哪家企业作出的评价" in texts(app)
     app.pills(key="chosen_agencies").set_value(["FGW", "SCJG"]).run()
+    app.button(key="start_rating").click().run()
     assert app.progress[0].value == 0
     for radio in app.radio:
         radio.set_value(4)
@@ -96,6 +97,7 @@ def test_enterprise_rates_an_agency_and_revises_it(app, demo_path):
 def test_incomplete_form_is_not_saved(app, demo_path):
     sign_in_enterprise(app, "QP-DEMO-0002")
     app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    app.button(key="start_rating").click().run()
     app.radio[0].set_value(5)
     button(app, "保存此部门的评价").click()
     app.run()

@@ -72,6 +72,7 @@ def test_a_choice_that_could_not_be_stored_says_so_and_can_be_stored_as_it_is(ap
 
 def test_a_save_that_could_not_be_stored_keeps_the_answers_for_pressing_again(app, demo_path):
     app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    app.button(key="start_rating").click().run()
     for radio in app.radio:
         radio.set_value(2)
     app.text_area[0].input("系统忙时填写的意见")
