@@ -305,3 +305,9 @@ def scroll_to(container_key: str, nonce: str) -> None:
         if (target) {{ target.scrollIntoView({{block: "start"}}); }}
       }})();
     </script>""", unsafe_allow_javascript=True)
+
+
+def item_short_name(text: str) -> str:
+    """A questionnaire item's name without its question ("办理时效：事项是否…" → "办理时效"),
+    for a phone's narrow lines."""
+    return text.replace("：", ":").split(":")[0].strip()

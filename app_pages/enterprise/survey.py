@@ -171,7 +171,7 @@ def report_problem(agency: str) -> None:
 
 def summary_line(entry: dict) -> str:
     return ui.tr("list_separator").join(
-        f"{item.text(lang)} {level_names[entry['ratings'][item.code]]}"
+        f"{ui.item_short_name(item.text(lang))} {level_names[entry['ratings'][item.code]]}"
         for item in form.items if entry["ratings"].get(item.code))
 
 
