@@ -178,7 +178,7 @@ def test_english_phone_survey_keeps_the_scale_in_one_row(browser, server):
         bs.main(page).get_by_role("button", name=bs.text("survey.phone.revise", lang, agency=names["FGW"])).tap()
         bs.wait_for(page, bs.main(page).get_by_role("button", name=bs.text("survey.save_revision", lang)))
         bs.settle(page)
-        bs.main(page).evaluate("e => e.scrollTo(0, 0)")
+        bs.main(page).locator(".st-key-survey_top").evaluate("e => e.scrollIntoView({block: 'start'})")
         bs.screenshot_viewport(page, "survey_phone_en.png")
         assert bs.exception_shown(page) is None
     finally:

@@ -179,3 +179,22 @@ def test_a_deactivated_account_is_signed_out_at_its_next_click(app, demo_path):
     app.run()
     assert any("已被停用" in i.value for i in app.info)
     assert app.title[0].value == "企评 · 营商环境评议"
+
+
+def test_last_save_reaches_the_done_state_and_a_problem_opens_with_its_agency(app, demo_path):
+    sign_in_enterprise(app, "QP-DEMO-0003")
+    app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    assert not app.radio  # the picker stays until the enterprise says it has chosen
+    app.button(key="start_rating").click().run()
+    for radio in app.radio:
+        radio.set_value(4)
+    button(app, "保存此部门的评价").click()
+    app.run()
+    assert [s.value for s in app.success] == ["已保存对“县发展改革委”的评价。", "全部完成，谢谢！"]
+    assert not app.radio  # the done state: a summary, no form
+    assert "办理时效 满意" in texts(app)
+    app.button(key="revise_FGW").click().run()
+    assert [r.value for r in app.radio] == [4] * len(app.radio)
+    app.button(key="problem_FGW").click().run()
+    assert app.title[0].value == "问题反映"
+    assert app.selectbox(key="problem_agency").value == "FGW"  # the agency the survey named
