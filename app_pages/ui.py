@@ -131,16 +131,17 @@ def end_idle_session() -> None:
         st.session_state["last_seen"] = now
 
 
-def end_deactivated_session() -> None:
-    """An account deactivated while signed in stops working at its next click."""
+def end_deactivated_session(conn=None) -> None:
+    """An account deactivated while signed in stops working at its next click
+    (``conn``: this run's connection, if the caller has one)."""
     from surveys.participants.accounts import still_active
 
     who = actor()
-    if who is not None and not still_active(db(), who):
+    if who is not None and not still_active(conn or db(), who):
         sign_out("signin.deactivated_signed_out")
 
 
-def end_superseded_session() -> None:
+def end_superseded_session(conn=None) -> None:
     """A session opened with a password or access code that has since been changed
     (reset or rotated by the administrator, or changed in another session) ends at
     its next click."""
@@ -149,7 +150,7 @@ def end_superseded_session() -> None:
     who = actor()
     if who is None:
         return
-    current = credential_stamp(db(), who)
+    current = credential_stamp(conn or db(), who)
     if who.credential_stamp is None:
         # an actor placed in the session without signing in (page tests) takes the current one
         st.session_state["actor"] = replace(who, credential_stamp=current)
@@ -280,13 +281,14 @@ def format_datetime(value) -> str:
 
 # --- phone-first helpers (the enterprise's survey, issue 13) ------------------------------
 
-def session_still_valid() -> bool:
+def session_still_valid(conn=None) -> bool:
     """The checks streamlit_app.py makes on every whole run, for an st.fragment's own
     reruns (which skip the entry script): idle, deactivated, superseded. Signed out by one
-    of them, the caller reruns the whole app (``st.rerun()``), which shows the sign-in page."""
+    of them, the caller reruns the whole app (``st.rerun()``), which shows the sign-in page.
+    ``conn``: the fragment's connection, if it has one."""
     end_idle_session()
-    end_deactivated_session()
-    end_superseded_session()
+    end_deactivated_session(conn)
+    end_superseded_session(conn)
     return actor() is not None
 
 

@@ -143,8 +143,9 @@ def save_current(agency: str) -> None:
         st.session_state["save_problem"] = ui.tr_md("survey.answer_every_item",
                                                     items=ui.tr("list_separator").join(missing))
         return
+    conn = ui.db()
     try:
-        revision = responses.save_response(ui.db(), me, round_name, agency, answers,
+        revision = responses.save_response(conn, me, round_name, agency, answers,
                                            st.session_state.get(f"c_{agency}", ""))
     except QipingError as error:
         st.session_state["save_error"] = error
@@ -153,7 +154,7 @@ def save_current(agency: str) -> None:
     st.session_state["flash"] = ui.tr_md(key, agency=agency_label(agency))
     st.session_state["survey_top_scroll"] = True
     st.session_state.pop("revising", None)
-    mine = responses.my_round(ui.db(), me, round_name)
+    mine = responses.my_round(conn, me, round_name)
     following = [c for c in mine["chosen"] if c not in mine["saved"]]
     if following:
         st.session_state["rating_agency"] = following[0]
@@ -200,9 +201,10 @@ def done_state(chosen: list[str], saved: dict) -> None:
 
 @st.fragment
 def rating_step() -> None:
-    if not ui.session_still_valid():
+    conn = ui.db()  # one connection for this fragment run
+    if not ui.session_still_valid(conn):
         st.rerun()  # the whole app: the sign-in page, with the reason
-    mine = responses.my_round(ui.db(), me, round_name)
+    mine = responses.my_round(conn, me, round_name)
     chosen, saved = mine["chosen"], mine["saved"]
     unrated = [c for c in chosen if c not in saved]
 
