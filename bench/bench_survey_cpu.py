@@ -161,10 +161,8 @@ def _item_codes() -> list[str]:
         return [item["code"] for item in tomllib.load(f)["items"]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="interactions measured in each series")
-    args = parser.parse_args()
+def run(runs: int = 20) -> dict:
+    """The figures (seconds of server CPU per interaction, and counts) of one run."""
     from browser_support import start_server
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,13 +172,37 @@ def main() -> None:
         default, default_url = start_bare(Path(tmp), "--runner.postScriptGC", "true")
         try:
             figures = asyncio.run(bench(server.url, server.process.pid, server.db_path, bare_url, bare.pid,
-                                        args.runs, default_url, default.pid))
+                                        runs, default_url, default.pid))
         finally:
             server.stop()
             for process in (bare, default):
                 process.terminate()
                 process.wait(timeout=10)
-    reference = (figures["bare"] + figures["bare_again"]) / 2
+    figures["reference"] = (figures["bare"] + figures["bare_again"]) / 2
+    return figures
+
+
+def table_rows(figures: dict) -> list[dict]:
+    """The figures as rows of bench/run_all.py's table (ms of server CPU)."""
+    reference = figures["reference"]
+    return [{"name": f"survey save, server CPU ({figures['runs_per_save']:.1f} script runs per save)",
+             "figure": figures["save"] * 1000, "unit": "ms", "reference": reference * 1000,
+             "ratio": figures["save"] / reference,
+             "target": f"<= 2x a bare rerun; {figures['save'] / figures['bare_defaults']:.2f}x the bare page"
+                       " with Streamlit's defaults"},
+            {"name": "survey whole-page rerun, server CPU", "figure": figures["survey"] * 1000, "unit": "ms",
+             "reference": reference * 1000, "ratio": figures["survey"] / reference, "target": ""}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="interactions measured in each series")
+    args = parser.parse_args()
+    try:
+        figures = run(args.runs)
+    except ValueError as error:
+        parser.error(str(error))
+    reference = figures["reference"]
     ms = lambda seconds: seconds * 1000  # noqa: E731
     print(f"bare page rerun (reference): {ms(reference):.1f} ms server CPU"
           f" (first series {ms(figures['bare']):.1f}, last {ms(figures['bare_again']):.1f})")
