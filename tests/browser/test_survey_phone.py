@@ -131,7 +131,7 @@ def test_three_agencies_rated_on_a_phone_each_save_confirmed_in_view_to_the_done
         bs.expect_ratings_shown(page, lang, {item["code"]: 4 for item in bs.questionnaire_items()})
 
         # the figures for the note (pytest -s shows them)
-        print(f"\ntaps on a phone: choosing {choosing} (one per agency); per agency {taps_per_agency};"
+        print(f"\ntaps on a phone: choosing {choosing} (a pill each, then done choosing); per agency {taps_per_agency};"
               f" first agency {choosing - len(AGENCIES) + 1 + taps_per_agency[0]} (its pill, done choosing, rating),"
               f" each next {1 + taps_per_agency[1]} (its pill, rating)")
         assert taps_per_agency == [len(bs.questionnaire_items()) + 1] * 3  # five levels and save, no more

@@ -198,3 +198,20 @@ def test_last_save_reaches_the_done_state_and_a_problem_opens_with_its_agency(ap
     app.button(key="problem_FGW").click().run()
     assert app.title[0].value == "问题反映"
     assert app.selectbox(key="problem_agency").value == "FGW"  # the agency the survey named
+
+
+def test_history_is_one_card_per_agency_not_a_wide_table(app, demo_path):
+    sign_in_enterprise(app, "QP-DEMO-0011")
+    app.switch_page("app_pages/enterprise/my_history.py").run()
+    assert app.title[0].value == "我的历史评价"
+    assert not app.dataframe  # seven columns showed two on a phone
+    lines = [t.value for t in app.text]
+    assert any(line.startswith("办理时效: ") and "便利程度: " in line for line in lines)
+    import labels
+    from surveys.collection import responses
+
+    past = responses.my_past_ratings(connect(demo_path), app.session_state["actor"])
+    latest_first = sorted({p["round"] for p in past}, reverse=True)
+    count = {name: sum(p["round"] == name for p in past) for name in latest_first}
+    assert [e.label for e in app.expander] == [f"{labels.round_label(name, 'zh')} · {count[name]} 个部门"
+                                               for name in latest_first]  # one per round, the latest first
