@@ -49,4 +49,5 @@ who = ui.actor()
 if who is not None:
     signed_in_sidebar(who)
     ui.warn_missing_calendar()
+ui.builtin_texts()  # Streamlit's own English texts in the reader's language, on every page
 st.navigation(menu(who), expanded=True).run()  # every page listed, not "view more"

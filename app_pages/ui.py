@@ -131,16 +131,17 @@ def end_idle_session() -> None:
         st.session_state["last_seen"] = now
 
 
-def end_deactivated_session() -> None:
-    """An account deactivated while signed in stops working at its next click."""
+def end_deactivated_session(conn=None) -> None:
+    """An account deactivated while signed in stops working at its next click
+    (``conn``: this run's connection, if the caller has one)."""
     from surveys.participants.accounts import still_active
 
     who = actor()
-    if who is not None and not still_active(db(), who):
+    if who is not None and not still_active(conn or db(), who):
         sign_out("signin.deactivated_signed_out")
 
 
-def end_superseded_session() -> None:
+def end_superseded_session(conn=None) -> None:
     """A session opened with a password or access code that has since been changed
     (reset or rotated by the administrator, or changed in another session) ends at
     its next click."""
@@ -149,7 +150,7 @@ def end_superseded_session() -> None:
     who = actor()
     if who is None:
         return
-    current = credential_stamp(db(), who)
+    current = credential_stamp(conn or db(), who)
     if who.credential_stamp is None:
         # an actor placed in the session without signing in (page tests) takes the current one
         st.session_state["actor"] = replace(who, credential_stamp=current)
@@ -394,3 +395,39 @@ def builtin_texts() -> None:
     }
     st.html(_BUILTIN_SCRIPT % json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
             unsafe_allow_javascript=True, width="content")
+
+
+# --- phone-first helpers (the enterprise's survey, issue 13) ------------------------------
+
+def session_still_valid(conn=None) -> bool:
+    """The checks streamlit_app.py makes on every whole run, for an st.fragment's own
+    reruns (which skip the entry script): idle, deactivated, superseded. Signed out by one
+    of them, the caller reruns the whole app (``st.rerun()``), which shows the sign-in page.
+    ``conn``: the fragment's connection, if it has one."""
+    end_idle_session()
+    end_deactivated_session(conn)
+    end_superseded_session(conn)
+    return actor() is not None
+
+
+def style(css: str) -> None:
+    """The app's own CSS (no user text in it); takes no space on the page."""
+    st.html(f"<style>{css}</style>")
+
+
+def scroll_to(container_key: str, nonce: str) -> None:
+    """Scroll the page so that the container made with ``st.container(key=container_key)``
+    is at the top of the screen (after a save the browser would stay where the button was).
+    ``nonce`` differs each time, so that the script runs again."""
+    st.html(f"""<script data-nonce="{nonce}">
+      (function () {{
+        const target = document.querySelector(".st-key-{container_key}");
+        if (target) {{ target.scrollIntoView({{block: "start"}}); }}
+      }})();
+    </script>""", unsafe_allow_javascript=True)
+
+
+def item_short_name(text: str) -> str:
+    """A questionnaire item's name without its question ("办理时效：事项是否…" → "办理时效"),
+    for a phone's narrow lines."""
+    return text.replace("：", ":").split(":")[0].strip()

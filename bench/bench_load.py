@@ -158,10 +158,21 @@ class Enterprise:
         if outcome != "ok":
             return
         self.ledger.choices[self.code] = chosen
+        if page.widget("start_rating") is not None:  # "done choosing": the rating step
+            outcome, page = await self.act("choose", lambda: self.session.rerun(
+                trigger=page.widget("start_rating").id))
+            if outcome != "ok":
+                return
         while page is not None and not self.over():
             agency = self._agency_on_page(page)
             if agency is None:
-                return
+                # every chosen agency rated: the done state, whose buttons open one to revise
+                revise = [e for e in page.of_kind("button") if "-revise_" in e.id]
+                if not revise:
+                    return
+                button = self.random.choice(revise).id
+                outcome, page = await self.act("pick", lambda: self.session.rerun(trigger=button))
+                continue
             if self.saves >= self.agency_count and self.random.random() < 0.5:
                 other = self.random.choice([c for c in chosen if c != agency])
                 outcome, page = await self.act("pick", lambda: self._pick(page, other))

@@ -31,6 +31,8 @@ def benchmarks(quick: bool):
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]
     yield "import limits", lambda: bench_import_limits.main(verbose=False)
     yield "reminders", lambda: bench_reminders.main(enterprises=30 if quick else 60, verbose=False)
+    import bench_survey_cpu  # the real server's CPU per survey save (half a minute)
+    yield "survey cpu", lambda: bench_survey_cpu.table_rows(bench_survey_cpu.run(runs=10 if quick else 20))
     import bench_load  # the real server under many sessions (a few minutes)
     yield "load", lambda: bench_load.table_rows(
         bench_load.run(sessions=40 if quick else 75, rates=[5, 10] if quick else [5, 10, 15, 25],

@@ -38,6 +38,7 @@ class NoAnswer(Exception):
 class Element:
     kind: str          # the proto's oneof name: "radio", "alert", "exception", …
     proto: object
+    fragment_id: str = ""  # the st.fragment that drew it, if any
 
     @property
     def id(self) -> str:
@@ -53,6 +54,7 @@ class Page:
     """What one script run (or the chain of runs that st.rerun() started) drew."""
     elements: list[Element] = field(default_factory=list)
     page_script_hash: str = ""
+    runs: int = 0      # script runs (whole or fragment) the server made for this answer
 
     def of_kind(self, kind: str) -> list[Element]:
         return [e for e in self.elements if e.kind == kind]
@@ -135,9 +137,14 @@ class StreamlitSession:
         message.rerun_script.widget_states.widgets.extend(self._values.values())
         if trigger is not None:
             message.rerun_script.widget_states.widgets.append(trigger_state(trigger))
+            # a button inside an st.fragment reruns only that fragment, as in the browser
+            pressed = next((e for e in self.page.elements if e.id == trigger), None)
+            if pressed is not None and pressed.fragment_id:
+                message.rerun_script.fragment_id = pressed.fragment_id
+        fragment = message.rerun_script.fragment_id
         await self._ws.send(message.SerializeToString())
         try:
-            self.page = await asyncio.wait_for(self._receive_run(), self.timeout)
+            self.page = await asyncio.wait_for(self._receive_run(fragment), self.timeout)
         except (asyncio.TimeoutError, websockets.ConnectionClosed) as error:
             raise NoAnswer(repr(error)) from error
         # like the browser, forget the values of widgets no longer on the page, and
@@ -150,17 +157,22 @@ class StreamlitSession:
                 self._values[element.id] = state
         return self.page
 
-    async def _receive_run(self) -> Page:
+    async def _receive_run(self, fragment: str = "") -> Page:
         page = Page(page_script_hash=self.page.page_script_hash)
+        runs = 0
         while True:
             message = ForwardMsg()
             message.ParseFromString(await self._ws.recv())
             kind = message.WhichOneof("type")
             if kind == "new_session":  # a script run starts: a fresh page
-                page = Page(page_script_hash=message.new_session.page_script_hash)
+                runs += 1
+                # a fragment run (the first run of an answer to a fragment's widget) redraws only
+                # that fragment: the rest of the page stays; an st.rerun() after it runs it all
+                kept = [e for e in self.page.elements if e.fragment_id != fragment] if fragment and runs == 1 else []
+                page = Page(kept, page_script_hash=message.new_session.page_script_hash, runs=runs)
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 name = element.WhichOneof("type")
-                page.elements.append(Element(name, getattr(element, name)))
+                page.elements.append(Element(name, getattr(element, name), message.delta.fragment_id))
             elif kind == "script_finished" and message.script_finished in FINISHED:
                 return page

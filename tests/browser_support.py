@@ -255,8 +255,11 @@ def submit_access_code(page: Page, code: str) -> None:
 
 
 def sign_in_enterprise(page: Page, code: str) -> None:
+    """Sign in with ``code`` and wait for the survey: its first step, or the rating form or
+    the done state of an enterprise that has chosen its agencies before."""
     submit_access_code(page, code)
-    wait_for(page, main(page).get_by_role("heading", name=catalogue("zh")["survey"]["step_choose"]))
+    wait_for(page, main(page).get_by_role("heading", name=catalogue("zh")["survey"]["step_choose"])
+             .or_(main(page).locator(".st-key-rating_form, .st-key-survey_done")).first)
     wait_until_idle(page)
 
 
@@ -273,17 +276,27 @@ def sign_in_staff(page: Page, username: str, password: str) -> None:
 
 
 def choose_agency(page: Page, lang: str, search: str, name: str) -> None:
-    """Type ``search`` into the agency multiselect, pick the option ``name``, and
-    wait for the app to have stored the choice (the rating step appears)."""
+    """Tap the agency ``name`` among the survey's pills (``search``: unused since the
+    picker shows every agency), say "done choosing", and wait for the rating form."""
     wait_until_idle(page)
-    box = main(page).get_by_role("combobox", name=catalogue(lang)["survey"]["choose_label"])
-    box.click()
-    box.press_sequentially(search)
-    page.get_by_role("option", name=name, exact=True).click()
-    page.keyboard.press("Escape")
-    expect(main(page).get_by_role("group", name="Selected values").get_by_text(name, exact=True)).to_be_visible(
-        timeout=TIMEOUT_MS)
-    wait_for(page, main(page).get_by_role("heading", name=catalogue(lang)["survey"]["step_rate"]))
+    pill = main(page).locator('[data-testid="stButtonGroup"]').get_by_role("button", name=name, exact=True)
+    pill.click()
+    settle(page)
+    main(page).locator(".st-key-start_rating").get_by_role("button").click()
+    wait_for(page, rating_form(page))
+    settle(page)
+
+
+def rating_form(page: Page) -> Locator:
+    """The survey's rating form (one agency's items, comment and save button)."""
+    return main(page).locator(".st-key-rating_form")
+
+
+def revise_agency(page: Page, lang: str, name: str) -> None:
+    """From the survey's done state, open the agency ``name`` for revision."""
+    main(page).get_by_role("button", name=text("survey.phone.revise", lang, agency=name)).click()
+    wait_for(page, main(page).get_by_role("button", name=catalogue(lang)["survey"]["save_revision"]))
+    settle(page)
 
 
 def progress_text(lang: str, rated: int, chosen: int) -> str:
@@ -443,3 +456,11 @@ def browser(server):
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def screenshot_viewport(page: Page, name: str) -> Path:
+    """What the screen shows now (a phone's screen, say), as the user sees it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), animations="disabled")
+    return path

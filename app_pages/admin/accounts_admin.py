@@ -21,7 +21,6 @@ lang = ui.lang()
 st.title(ui.tr("nav.accounts_admin"))
 st.caption(ui.tr("roster_admin.accounts_caption"))
 next_step.show()
-ui.builtin_texts()
 
 SHEET = "issued_sheet"  # the codes just issued, kept in this session until the administrator clears them
 

@@ -16,7 +16,6 @@ lang = ui.lang()
 st.title(ui.tr("admin_ops.audit_log.title"))
 st.caption(ui.tr("admin_ops.audit_log.caption"))
 next_step.show()
-ui.builtin_texts()
 
 choices = audit_view.filter_choices(db, me)
 left, middle, right = st.columns(3)

@@ -17,7 +17,6 @@ me = ui.actor()
 st.title(ui.tr("calendar.title"))
 st.caption(ui.tr("calendar.caption"))
 next_step.show()
-ui.builtin_texts()
 ui.show_flash()
 
 this_year = clock.today().year

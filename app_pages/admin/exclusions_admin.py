@@ -21,7 +21,6 @@ lang = ui.lang()
 st.title(ui.tr("exclusions_admin.title"))
 st.caption(ui.tr("exclusions_admin.caption"))
 next_step.show()
-ui.builtin_texts()
 st.info(ui.tr("exclusions_admin.privacy", minimum=privacy.MIN_COUNTED), icon=":material/lock:")
 ui.show_flash("exclusions_flash")
 

@@ -24,7 +24,6 @@ lang = ui.lang()
 st.title(ui.tr("admin_ops.monitoring.title"))
 st.caption(ui.tr("admin_ops.monitoring.caption"))
 next_step.show()
-ui.builtin_texts()
 
 try:
     progress = monitoring.round_progress(db, me)

@@ -19,7 +19,6 @@ lang = ui.lang()
 st.title(ui.tr("admin_ops.paper.title"))
 st.caption(ui.tr("admin_ops.paper.caption"))
 next_step.show()
-ui.builtin_texts()
 
 if "paper_flash" in st.session_state:
     st.success(st.session_state.pop("paper_flash"))

@@ -17,7 +17,6 @@ lang = ui.lang()
 st.title(ui.tr("admin_ops.questionnaires.title"))
 st.caption(ui.tr("admin_ops.questionnaires.caption"))
 next_step.show()
-ui.builtin_texts()
 
 if "questionnaire_flash" in st.session_state:
     st.success(st.session_state.pop("questionnaire_flash"))

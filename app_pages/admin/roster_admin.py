@@ -16,7 +16,6 @@ me = ui.actor()
 st.title(ui.tr("roster.title"))
 st.caption(ui.tr("roster_admin.caption"))
 next_step.show()
-ui.builtin_texts()
 
 
 def field(name: str) -> str:

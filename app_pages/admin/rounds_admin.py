@@ -23,7 +23,6 @@ lang = ui.lang()
 st.title(ui.tr("rounds.title"))
 st.caption(ui.tr("rounds.lifecycle_help"))
 next_step.show()
-ui.builtin_texts()
 
 
 def run(step, *args, done_key: str) -> None:

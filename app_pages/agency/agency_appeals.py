@@ -20,7 +20,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.agency_appeals.title"))
 st.caption(ui.tr("casework.agency_appeals.caption", days=appeals.window_days(db)))
 next_step.show()
-ui.builtin_texts()
 st.info(ui.tr("casework.agency_appeals.privacy"), icon=":material/lock:")
 
 if "flash" in st.session_state:

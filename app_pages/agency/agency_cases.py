@@ -20,7 +20,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.agency_cases.title"))
 st.caption(ui.tr("casework.agency_cases.caption"))
 next_step.show()
-ui.builtin_texts()
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")

@@ -17,7 +17,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.agency_problems.title"))
 st.caption(ui.tr("casework.agency_problems.caption"))
 next_step.show()
-ui.builtin_texts()
 st.info(ui.tr("casework.agency_problems.privacy"), icon=":material/lock:")
 
 if "flash" in st.session_state:

@@ -20,7 +20,6 @@ lang = ui.lang()
 st.title(ui.tr("dashboards.ranking.title"))
 st.caption(ui.tr("dashboards.ranking.caption"))
 next_step.show()
-ui.builtin_texts()
 
 try:
     published = support.data(db, dashboards.ranking_rounds)

@@ -22,7 +22,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.appeals_review.title"))
 st.caption(ui.tr("casework.appeals_review.caption"))
 next_step.show()
-ui.builtin_texts()
 
 if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")

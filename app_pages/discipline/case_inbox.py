@@ -30,7 +30,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.inbox.title"))
 st.caption(ui.tr("casework.inbox.caption"))
 next_step.show()
-ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 ALL_STATUSES = list(dict.fromkeys(

@@ -20,7 +20,6 @@ lang = ui.lang()
 st.title(ui.tr("casework.problems_overview.title"))
 st.caption(ui.tr("casework.problems_overview.caption", days=problems.due_working_days(db)))
 next_step.show()
-ui.builtin_texts()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
 counts = problems.problem_counts(db, me)

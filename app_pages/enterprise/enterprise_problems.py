@@ -35,20 +35,55 @@ def run(step, *args, done_key: str, **values) -> None:
 
 
 st.subheader(ui.tr("casework.enterprise_problems.new"))
+
+
+def raise_it() -> None:
+    """The form's callback: the problem is registered before the page is drawn again, so the
+    confirmation takes the form's place (where the reader is) and the form is not there to
+    be sent twice."""
+    values = st.session_state
+    try:
+        problem = problems.raise_problem(ui.db(), me, values["problem_agency"], values.get("problem_text", ""),
+                                         values.get("problem_may_contact", False))
+    except QipingError as error:
+        st.session_state["problem_error"] = error
+    else:
+        st.session_state["problem_raised"] = {"problem": problem, "agency": values["problem_agency"]}
+        st.session_state["problem_text"] = ""
+        st.session_state["problem_may_contact"] = False
+
+
+def another() -> None:
+    st.session_state.pop("problem_raised", None)
+
+
 current = rounds.open_round(db)
 rated = sorted(responses.my_round(db, me, current["name"])["saved"]) if current else []
-if not rated:
+raised = st.session_state.get("problem_raised")
+if raised:
+    with st.container(border=True, key="problem_raised_box"):
+        st.success(ui.tr_md("casework.enterprise_problems.phone.raised_title", problem=raised["problem"],
+                            agency=agencies.get(raised["agency"], raised["agency"])),
+                   icon=":material/check_circle:")
+        st.write(ui.tr("casework.enterprise_problems.phone.raised_next", days=problems.due_working_days(db)))
+        st.button(ui.tr("casework.enterprise_problems.phone.another"), on_click=another,
+                  icon=":material/add:", key="problem_another")
+elif not rated:
     st.info(ui.tr("casework.enterprise_problems.rate_first"))
 else:
-    with st.form("raise_problem", clear_on_submit=True):
-        agency = st.selectbox(ui.tr("casework.col.agency"), rated, format_func=lambda c: agencies.get(c, c))
-        text = st.text_area(ui.tr("casework.problems.text"), max_chars=problems.MAX_TEXT,
-                            help=ui.tr("casework.problems.text_help"))
-        may_contact = st.checkbox(ui.tr("casework.problems.may_contact"),
-                                  help=ui.tr("casework.problems.may_contact_help"))
-        if st.form_submit_button(ui.tr("casework.problems.raise_button"), type="primary"):
-            run(problems.raise_problem, agency, text, may_contact, done_key="casework.problems.raised_done",
-                agency=agencies.get(agency, agency))
+    if st.session_state.get("problem_agency") not in rated:
+        st.session_state["problem_agency"] = rated[0]  # or the agency the survey's button named
+    with st.form("raise_problem"):
+        st.selectbox(ui.tr("casework.col.agency"), rated, format_func=lambda c: agencies.get(c, c),
+                     key="problem_agency")
+        st.text_area(ui.tr("casework.problems.text"), max_chars=problems.MAX_TEXT,
+                     help=ui.tr("casework.problems.text_help"), key="problem_text")
+        st.checkbox(ui.tr("casework.problems.may_contact"), help=ui.tr("casework.problems.may_contact_help"),
+                    key="problem_may_contact")
+        st.form_submit_button(ui.tr("casework.problems.raise_button"), type="primary", on_click=raise_it,
+                              use_container_width=True)
+    if "problem_error" in st.session_state:
+        ui.show_error(st.session_state.pop("problem_error"))
 
 st.subheader(ui.tr("casework.enterprise_problems.mine"))
 mine = problems.my_problems(db, me)

@@ -30,7 +30,6 @@ lang = ui.lang()
 st.title(ui.tr("dashboards.agency.title"))
 st.caption(ui.tr("dashboards.agency.caption"))
 next_step.show()
-ui.builtin_texts()
 
 
 def chosen_agency() -> str:

@@ -24,7 +24,6 @@ lang = ui.lang()
 st.title(ui.tr("dashboards.overview.title"))
 st.caption(ui.tr("dashboards.overview.caption"))
 next_step.show()
-ui.builtin_texts()
 
 try:
     overview = support.data(db, dashboards.county_overview)

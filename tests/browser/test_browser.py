@@ -53,18 +53,23 @@ def test_chinese_rating_is_saved_and_survives_reload(page, server):
     bs.wait_until_idle(page)
     bs.screenshot(page, "survey_saved_zh.png")
 
+    # every chosen agency is rated: the done state, with a way to revise
+    expect(bs.main(page).get_by_text(bs.text("survey.phone.done_title"), exact=True)).to_be_visible()
+
     # A reload is a new Streamlit session: sign in again, the saved rating is all there.
     page.reload()
     bs.wait_for_sign_in_page(page)
-    bs.sign_in_enterprise(page, code)
+    bs.submit_access_code(page, code)
+    bs.wait_for(page, bs.main(page).get_by_text(bs.text("survey.phone.done_title"), exact=True))
     expect(bs.main(page).get_by_text(bs.progress_text("zh", 1, 1))).to_be_visible(timeout=bs.TIMEOUT_MS)
-    expect(bs.main(page).get_by_role("group", name="Selected values").get_by_text(agency_name, exact=True)) \
-        .to_be_visible()
+    expect(bs.main(page).get_by_text(comment, exact=True)).to_be_visible()  # in the summary
+    bs.revise_agency(page, "zh", agency_name)
     expect(bs.main(page).get_by_text(survey["last_saved"].split("{")[0])).to_be_visible()
     bs.expect_ratings_shown(page, "zh", ratings)
     expect(bs.comment_box(page, "zh")).to_have_value(comment)
     expect(bs.main(page).get_by_role("button", name=survey["save_revision"])).to_be_visible()
-    expect(bs.main(page).get_by_role("combobox", name=survey["pick_agency"])).to_have_value(agency_name)
+    expect(bs.main(page).get_by_role("combobox", name=bs.text("survey.phone.other_agency"))).to_have_value(
+        agency_name)
     expect(bs.main(page).get_by_text(survey["mark_saved"], exact=True)).to_be_visible()
 
     rows = bs.responses_of(server.db_path, enterprise["uscc"])
@@ -106,13 +111,15 @@ def test_english_rating_then_revision(page, server):
     rows = bs.responses_of(server.db_path, enterprise["uscc"])
     assert [(r["agency"], r["revision"], r["ratings"]) for r in rows] == [("SWJ", 1, first)]
 
-    # Revise one rating: the form now offers "Save changes".
+    # Revise one rating from the done state: the form offers "Save changes".
+    bs.revise_agency(page, "en", agency_name)
     bs.expect_ratings_shown(page, "en", first)
     bs.rate(page, "en", revised)
     bs.main(page).get_by_role("button", name=survey["save_revision"]).click()
     bs.wait_for(page, bs.main(page).get_by_text(survey["revised"].format(agency=agency_name)))
     expect(bs.main(page).get_by_text("(revision 2)")).to_be_visible(timeout=bs.TIMEOUT_MS)
     bs.wait_until_idle(page)
+    bs.revise_agency(page, "en", agency_name)
     bs.expect_ratings_shown(page, "en", revised)
     bs.screenshot(page, "survey_revised_en.png")
 

@@ -34,7 +34,7 @@ def test_same_enterprise_in_two_sessions_ends_with_one_whole_answer(server):
         first_context, first = signed_in_tab(browser, server)
         bs.choose_agency(first, "zh", AGENCY, AGENCY)
         second_context, second = signed_in_tab(browser, server)  # sees the agency already chosen
-        bs.wait_for(second, bs.main(second).get_by_role("heading", name=survey["step_rate"]))
+        bs.wait_for(second, bs.rating_form(second))
         for tab, key in ((first, "first"), (second, "second")):
             ratings, comment = answers[key]
             bs.rate(tab, "zh", ratings)

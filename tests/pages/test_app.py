@@ -62,7 +62,8 @@ def test_enterprise_rates_an_agency_and_revises_it(app, demo_path):
     sign_in_enterprise(app, "QP-DEMO-0001")
     assert "2026年第四季度行政效能评议" in texts(app)
     assert "被评部门永远看不到是哪家企业作出的评价" in texts(app)
-    app.multiselect[0].select("FGW").select("SCJG").run()
+    app.pills(key="chosen_agencies").set_value(["FGW", "SCJG"]).run()
+    app.button(key="start_rating").click().run()
     assert app.progress[0].value == 0
     for radio in app.radio:
         radio.set_value(4)
@@ -95,7 +96,8 @@ def test_enterprise_rates_an_agency_and_revises_it(app, demo_path):
 
 def test_incomplete_form_is_not_saved(app, demo_path):
     sign_in_enterprise(app, "QP-DEMO-0002")
-    app.multiselect[0].select("FGW").run()
+    app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    app.button(key="start_rating").click().run()
     app.radio[0].set_value(5)
     button(app, "保存此部门的评价").click()
     app.run()
@@ -177,3 +179,39 @@ def test_a_deactivated_account_is_signed_out_at_its_next_click(app, demo_path):
     app.run()
     assert any("已被停用" in i.value for i in app.info)
     assert app.title[0].value == "企评 · 营商环境评议"
+
+
+def test_last_save_reaches_the_done_state_and_a_problem_opens_with_its_agency(app, demo_path):
+    sign_in_enterprise(app, "QP-DEMO-0003")
+    app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    assert not app.radio  # the picker stays until the enterprise says it has chosen
+    app.button(key="start_rating").click().run()
+    for radio in app.radio:
+        radio.set_value(4)
+    button(app, "保存此部门的评价").click()
+    app.run()
+    assert [s.value for s in app.success] == ["已保存对“县发展改革委”的评价。", "全部完成，谢谢！"]
+    assert not app.radio  # the done state: a summary, no form
+    assert "办理时效 满意" in texts(app)
+    app.button(key="revise_FGW").click().run()
+    assert [r.value for r in app.radio] == [4] * len(app.radio)
+    app.button(key="problem_FGW").click().run()
+    assert app.title[0].value == "问题反映"
+    assert app.selectbox(key="problem_agency").value == "FGW"  # the agency the survey named
+
+
+def test_history_is_one_card_per_agency_not_a_wide_table(app, demo_path):
+    sign_in_enterprise(app, "QP-DEMO-0011")
+    app.switch_page("app_pages/enterprise/my_history.py").run()
+    assert app.title[0].value == "我的历史评价"
+    assert not app.dataframe  # seven columns showed two on a phone
+    lines = [t.value for t in app.text]
+    assert any(line.startswith("办理时效: ") and "便利程度: " in line for line in lines)
+    import labels
+    from surveys.collection import responses
+
+    past = responses.my_past_ratings(connect(demo_path), app.session_state["actor"])
+    latest_first = sorted({p["round"] for p in past}, reverse=True)
+    count = {name: sum(p["round"] == name for p in past) for name in latest_first}
+    assert [e.label for e in app.expander] == [f"{labels.round_label(name, 'zh')} · {count[name]} 个部门"
+                                               for name in latest_first]  # one per round, the latest first

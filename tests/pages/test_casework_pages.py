@@ -230,12 +230,16 @@ def test_enterprise_reports_a_problem_agency_answers_enterprise_confirms(county)
     uscc = county.execute("SELECT enterprise FROM responses WHERE round = '2026Q4' AND agency = 'FGW'"
                           " ORDER BY id LIMIT 1").fetchone()[0]
     enterprise = Actor(role=ENTERPRISE, id=uscc, name=uscc)
-    survey = page("survey", enterprise)
-    survey.selectbox(key="rating_agency").set_value("FGW").run()
-    survey.text_area(key="p_FGW").input("项目备案一个月没有结果")
-    button(survey, "提交问题").click().run()
-    assert any("问题已登记" in s.value for s in survey.success)
+    report = page("enterprise_problems", enterprise)
+    report.selectbox(key="problem_agency").set_value("FGW").run()
+    report.text_area(key="problem_text").input("项目备案一个月没有结果")
+    button(report, "提交问题").click().run()
     problem_id = county.execute("SELECT id FROM problems WHERE enterprise = ?", [uscc]).fetchone()[0]
+    # the confirmation takes the form's place: there is no form left to send twice
+    assert any(f"编号 {problem_id}" in s.value and "已转给" in s.value for s in report.success)
+    assert not [b for b in report.button if b.label == "提交问题"]
+    button(report, "再反映一个问题").click().run()
+    assert report.text_area(key="problem_text").value == ""  # a fresh form for another problem
 
     agency_page = page("agency_problems", agency("FGW"))
     assert "项目备案一个月没有结果" in page_text(agency_page)

@@ -54,12 +54,12 @@ def errors(at) -> list[str]:
 def test_a_choice_that_could_not_be_stored_says_so_and_can_be_stored_as_it_is(app, demo_path):
     lock = WriteLock(demo_path)
     try:
-        app.multiselect[0].set_value(["FGW", "SCJG"]).run()
+        app.pills(key="chosen_agencies").set_value(["FGW", "SCJG"]).run()
     finally:
         lock.release()
     assert not app.exception
     assert BUSY in errors(app)
-    assert app.multiselect[0].value == ["FGW", "SCJG"]  # the selection stays on the page
+    assert app.pills(key="chosen_agencies").value == ["FGW", "SCJG"]  # the selection stays on the page
     again = next(b for b in app.button if b.label == i18n.t("survey.save_choice_again"))
     again.click().run()
     assert not app.exception and BUSY not in errors(app)
@@ -71,7 +71,8 @@ def test_a_choice_that_could_not_be_stored_says_so_and_can_be_stored_as_it_is(ap
 
 
 def test_a_save_that_could_not_be_stored_keeps_the_answers_for_pressing_again(app, demo_path):
-    app.multiselect[0].set_value(["FGW"]).run()
+    app.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    app.button(key="start_rating").click().run()
     for radio in app.radio:
         radio.set_value(2)
     app.text_area[0].input("系统忙时填写的意见")
