@@ -136,6 +136,57 @@ def start_server(work_dir: Path, extra_env: dict[str, str] | None = None,
 
 # --- the database, read directly ----------------------------------------------
 
+def start_server_at_its_own_address(work_dir: Path) -> StreamlitServer:
+    """A server whose QIPING_BASE_URL is its own address, known before it starts, so that the
+    links it prints (slips, reminder letters) lead back to it; on this computer they are a trial."""
+    port = free_port()
+    return start_server(work_dir, port=port, extra_env={"QIPING_BASE_URL": f"http://127.0.0.1:{port}"})
+
+
+# The issue's phone: 390×844, touch.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def decode_qr(png: bytes) -> list[str]:
+    """The texts of the QR codes in an image, read as a phone camera would (zxing-cpp)."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+
+
+def expect_survey_on_a_phone(browser, link: str) -> None:
+    """``link`` opened on a phone shows the signed-in survey, without an exception."""
+    phone = new_context(browser, **PHONE)
+    try:
+        page = phone.new_page()
+        page.goto(link)
+        wait_for(page, main(page).get_by_role("heading", name=text("survey.step_choose")))
+        assert exception_shown(page) is None
+    finally:
+        phone.close()
+
+
+def printed_sheet(browser, html: str) -> tuple[int, int]:
+    """A sheet of slips or letters printed to PDF: (slips cut off, A4 pages)."""
+    import io
+
+    from pypdf import PdfReader
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(html)
+        page.emulate_media(media="print")
+        cut_off = page.locator("section.slip").evaluate_all(
+            "slips => slips.filter(s => s.scrollHeight > s.clientHeight + 1).length")
+        return cut_off, len(PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True))).pages)
+    finally:
+        context.close()
+
+
 def _connect(db_path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(db_path, timeout=10)
     conn.row_factory = sqlite3.Row

@@ -7,16 +7,13 @@ Run with ``python -m pytest tests/browser/test_browser_reminders.py -q`` (or ``-
 """
 from __future__ import annotations
 
-import io
 
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-zxingcpp = pytest.importorskip("zxingcpp")
+pytest.importorskip("zxingcpp")  # decodes the QR codes (bs.decode_qr)
 
-from PIL import Image  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
 
 from surveys.collection import reminders  # noqa: E402
 from surveys.reports.access_slips import LetterDetails  # noqa: E402
@@ -33,15 +30,9 @@ def server(tmp_path_factory):
     """The app at an address known before it starts, so that the letters can name it (on this
     computer: a trial, to be ticked)."""
     bs.require_chromium()
-    port = bs.free_port()
-    running = bs.start_server(tmp_path_factory.mktemp("reminders"), port=port,
-                              extra_env={"QIPING_BASE_URL": f"http://127.0.0.1:{port}"})
+    running = bs.start_server_at_its_own_address(tmp_path_factory.mktemp("reminders"))
     yield running
     running.stop()
-
-
-def decode(png: bytes) -> list[str]:
-    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
 
 
 def make_letters(page, server, path) -> None:
@@ -66,8 +57,7 @@ def make_letters(page, server, path) -> None:
 
 
 def test_a_reminder_letters_qr_code_opens_a_signed_in_survey_and_the_reminder_is_recorded(browser, server, tmp_path):
-    office = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    office.set_default_timeout(bs.TIMEOUT_MS)
+    office = bs.new_context(browser, accept_downloads=True)
     try:
         make_letters(office.new_page(), server, tmp_path / "letters.html")
         due = bs.query(server.db_path, "SELECT e.uscc FROM enterprises e WHERE e.active = 1 AND NOT EXISTS"
@@ -77,7 +67,7 @@ def test_a_reminder_letters_qr_code_opens_a_signed_in_survey_and_the_reminder_is
         expect(sheet.locator("section.slip.reminder")).to_have_count(len(due))
         first = sheet.locator("section.slip.reminder").first
         uscc = first.get_attribute("data-uscc")
-        (link,) = decode(first.locator("figure svg").screenshot())
+        (link,) = bs.decode_qr(first.locator("figure svg").screenshot())
         printed = first.locator(".link a").inner_text()
     finally:
         office.close()
@@ -86,16 +76,7 @@ def test_a_reminder_letters_qr_code_opens_a_signed_in_survey_and_the_reminder_is
     (row,) = bs.query(server.db_path, "SELECT channel, county_day FROM reminders WHERE enterprise = ?", [uscc])
     assert row["channel"] == "letter"
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                locale="zh-CN")
-    phone.set_default_timeout(bs.TIMEOUT_MS)
-    try:
-        page = phone.new_page()
-        page.goto(link)
-        bs.wait_for(page, bs.main(page).get_by_role("heading", name=T("survey.step_choose")))
-        assert bs.exception_shown(page) is None
-    finally:
-        phone.close()
+    bs.expect_survey_on_a_phone(browser, link)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -108,14 +89,4 @@ def test_six_reminder_letters_fill_each_printed_a4_page_and_none_is_cut_off(brow
     details = LetterDetails("2026年第四季度" if lang == "zh" else "2026 Q4", "2026-12-31", "青川县",
                             "县经济信息委 企业服务科 0839-7200000（工作日 9:00–17:00）")
     letters = reminders.render_letters(sent, details, lang, base="http://localhost:8501")  # with the trial line
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_content(letters)
-        page.emulate_media(media="print")
-        cut_off = page.locator("section.slip").evaluate_all(
-            "slips => slips.filter(s => s.scrollHeight > s.clientHeight + 1).length")
-        assert cut_off == 0
-        assert len(PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True))).pages) == 2  # 6 + 2
-    finally:
-        context.close()
+    assert bs.printed_sheet(browser, letters) == (0, 2)  # nothing cut off; 6 + 2 to two A4 pages

@@ -7,17 +7,14 @@ Run with ``python -m pytest tests/browser/test_browser_slips.py -q`` (or ``-m br
 """
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
-zxingcpp = pytest.importorskip("zxingcpp")
+pytest.importorskip("zxingcpp")  # decodes the QR codes (bs.decode_qr)
 
-from PIL import Image  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
 
 from surveys.reports import access_slips  # noqa: E402
 from surveys.reports.access_slips import IssuedCode, LetterDetails  # noqa: E402
@@ -34,15 +31,9 @@ def server(tmp_path_factory):
     """The app at an address known before it starts, so that its slips can name it
     (on this computer: the slips are a trial, and the page says so)."""
     bs.require_chromium()
-    port = bs.free_port()
-    running = bs.start_server(tmp_path_factory.mktemp("slips"), port=port,
-                              extra_env={"QIPING_BASE_URL": f"http://127.0.0.1:{port}"})
+    running = bs.start_server_at_its_own_address(tmp_path_factory.mktemp("slips"))
     yield running
     running.stop()
-
-
-def decode(png: bytes) -> list[str]:
-    return [found.text for found in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
 
 
 def download_a_slip(page, server, path) -> str:
@@ -83,8 +74,7 @@ def download_a_slip(page, server, path) -> str:
 
 
 def test_the_qr_code_on_a_downloaded_slip_opens_a_signed_in_survey_on_a_phone(browser, server, tmp_path):
-    office = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN", accept_downloads=True)
-    office.set_default_timeout(bs.TIMEOUT_MS)
+    office = bs.new_context(browser, accept_downloads=True)
     try:
         uscc = download_a_slip(office.new_page(), server, tmp_path / "slips.html")
         sheet = office.new_page()
@@ -92,7 +82,7 @@ def test_the_qr_code_on_a_downloaded_slip_opens_a_signed_in_survey_on_a_phone(br
         expect(sheet.locator("section.slip")).to_have_count(1)
         qr = sheet.locator("section.slip figure svg")
         expect(qr).to_be_visible()
-        (link,) = decode(qr.screenshot())
+        (link,) = bs.decode_qr(qr.screenshot())
         printed = sheet.locator("section.slip .link a").inner_text()
     finally:
         office.close()
@@ -100,16 +90,7 @@ def test_the_qr_code_on_a_downloaded_slip_opens_a_signed_in_survey_on_a_phone(br
     code = link.split("?code=", 1)[1]
     assert bs.enterprise_for_code(server.db_path, code)["uscc"] == uscc
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                locale="zh-CN")
-    phone.set_default_timeout(bs.TIMEOUT_MS)
-    try:
-        page = phone.new_page()
-        page.goto(link)
-        bs.wait_for(page, bs.main(page).get_by_role("heading", name=T("survey.step_choose")))
-        assert bs.exception_shown(page) is None
-    finally:
-        phone.close()
+    bs.expect_survey_on_a_phone(browser, link)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -119,14 +100,4 @@ def test_six_slips_fill_each_printed_a4_page_and_none_is_cut_off(browser, lang):
     details = LetterDetails("2026年第四季度" if lang == "zh" else "2026 Q4", "2026-12-31", "青川县",
                             "县经济信息委 企业服务科 0839-7200000（工作日 9:00–17:00）")
     sheet = access_slips.render_slips(issued, details, lang, base="http://localhost:8501")  # with the trial line
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_content(sheet)
-        page.emulate_media(media="print")
-        cut_off = page.locator("section.slip").evaluate_all(
-            "slips => slips.filter(s => s.scrollHeight > s.clientHeight + 1).length")
-        assert cut_off == 0
-        assert len(PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True))).pages) == 2  # 6 + 2
-    finally:
-        context.close()
+    assert bs.printed_sheet(browser, sheet) == (0, 2)  # nothing cut off; 6 + 2 to two A4 pages
