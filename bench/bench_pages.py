@@ -137,26 +137,18 @@ def measure(label: str, db_path: Path, agency: str, bare: Path, runs: int) -> li
 
 
 def main(runs: int = 15, large: bool = True) -> list[dict]:
-    saved = {key: os.environ.get(key) for key in ("QIPING_DB", "QIPING_DEMO")}
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            bare = tmp / "bare_page.py"
-            bare.write_text(BARE_PAGE, encoding="utf-8")
-            rows = measure("demo county (22 agencies)", demo_county(tmp / "demo.db"), "SCJG", bare, runs)
-            if large:
-                start = time.perf_counter()
-                path = large_county(tmp / "large.db")
-                built = time.perf_counter() - start
-                rows += measure(f"10x county ({22 * SCALE} agencies, {300 * SCALE} enterprises)", path, "A007",
-                                bare, runs)
-                rows.append({"name": "10x county: generating and finalising it", "figure": built, "unit": "s"})
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with mock.patch.dict(os.environ), tempfile.TemporaryDirectory() as tmp:  # settings put back afterwards
+        tmp = Path(tmp)
+        bare = tmp / "bare_page.py"
+        bare.write_text(BARE_PAGE, encoding="utf-8")
+        rows = measure("demo county (22 agencies)", demo_county(tmp / "demo.db"), "SCJG", bare, runs)
+        if large:
+            start = time.perf_counter()
+            path = large_county(tmp / "large.db")
+            built = time.perf_counter() - start
+            rows += measure(f"10x county ({22 * SCALE} agencies, {300 * SCALE} enterprises)", path, "A007",
+                            bare, runs)
+            rows.append({"name": "10x county: generating and finalising it", "figure": built, "unit": "s"})
     return rows
 
 

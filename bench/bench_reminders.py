@@ -17,24 +17,15 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tests")]
 
 
-SETTINGS = ("QIPING_DEMO", "QIPING_HASH_COST", "QIPING_BASE_URL", "QIPING_REMINDER_WEBHOOK")
-
-
 def main(enterprises: int = 60, verbose: bool = True) -> list[dict]:
-    saved = {key: os.environ.get(key) for key in SETTINGS}
-    try:
+    with mock.patch.dict(os.environ):  # the settings _measure changes are put back afterwards
         return _measure(enterprises, verbose)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _measure(enterprises: int, verbose: bool) -> list[dict]:

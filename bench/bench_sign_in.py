@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from surveys import startup
@@ -34,16 +35,10 @@ def refused_ms(db, username: str) -> float:
 
 
 def main(runs: int = 40, verbose: bool = True) -> list[dict]:
-    saved = {key: os.environ.pop(key, None) for key in ("QIPING_HASH_COST", "QIPING_DEMO")}
-    os.environ["QIPING_DEMO"] = "0"  # a bare database; argon2 at production cost
-    try:
+    with mock.patch.dict(os.environ):  # put back afterwards
+        os.environ.pop("QIPING_HASH_COST", None)
+        os.environ["QIPING_DEMO"] = "0"  # a bare database; argon2 at production cost
         return _measure(runs, verbose)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _measure(runs: int, verbose: bool) -> list[dict]:
