@@ -116,8 +116,8 @@ def run_page(script: Path, db_path: Path, actor: Actor | None) -> float:
 def measure(label: str, db_path: Path, agency: str, bare: Path, runs: int) -> list[dict]:
     pages = {
         "bare page": (bare, None),
-        "county overview (discipline office)": (PAGES / "county_overview.py", Actor(DISCIPLINE, "discipline")),
-        f"agency page ({agency}, its own staff)": (PAGES / "agency_dashboard.py",
+        "county overview (discipline office)": (PAGES / "shared" / "county_overview.py", Actor(DISCIPLINE, "discipline")),
+        f"agency page ({agency}, its own staff)": (PAGES / "shared" / "agency_dashboard.py",
                                                     Actor(AGENCY, agency.lower(), agency_code=agency)),
     }
     cold = {name: run_page(script, db_path, actor) for name, (script, actor) in pages.items()}
