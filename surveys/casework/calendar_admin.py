@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from surveys.casework import cases, problems
 from surveys.core import audit, clock
 from surveys.core.actors import Actor
 from surveys.core.errors import ImportRefused, InvalidInput, RowProblem, Term
@@ -124,13 +125,14 @@ def _with_year(calendar: WorkingCalendar, year: int, holidays: set[date], workda
 def _open_deadlines(db) -> list[dict]:
     """Every deadline still running, with the day its count started."""
     found = []
-    for case in db.query("SELECT id, agency, action, opened_at, due_on FROM cases"
-                         " WHERE status NOT IN ('closed', 'withdrawn')"):
+    for case in db.query("SELECT id, agency, action, opened_at, due_on FROM cases WHERE status NOT IN (?, ?)",
+                         list(cases.FINISHED)):
         started = db.execute("SELECT max(at) FROM case_events WHERE case_id = ?"
                              " AND json_extract(details, '$.due_on') IS NOT NULL", [case["id"]]).fetchone()[0]
         found.append({"kind": "case", "id": case["id"], "agency": case["agency"], "action": case["action"],
                       "from": clock.county_date(started or case["opened_at"]), "due_on": case["due_on"]})
-    for problem in db.query("SELECT id, agency, raised_at, due_on FROM problems WHERE status <> 'solved'"):
+    for problem in db.query("SELECT id, agency, raised_at, due_on FROM problems WHERE status <> ?",
+                            [problems.SOLVED]):
         found.append({"kind": "problem", "id": problem["id"], "agency": problem["agency"], "action": "",
                       "from": clock.county_date(problem["raised_at"]), "due_on": problem["due_on"]})
     return found
