@@ -213,7 +213,7 @@ def import_tab() -> None:
     st.caption(ui.tr(f"roster.columns_{kind}"))
     # a new key after each import empties the uploader
     upload_key = f"upload_{kind}_{st.session_state.get('roster_imports', 0)}"
-    upload = st.file_uploader(ui.tr("roster.file"), type=["csv", "xlsx"], key=upload_key)
+    upload = ui.table_upload(ui.tr("roster.file"), upload_key)
     if upload is None:
         return
     data = upload.getvalue()

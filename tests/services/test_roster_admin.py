@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from surveys.storage import tabular
+
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, open_page
 from surveys.participants import accounts
 from surveys.participants import registry
@@ -362,3 +364,8 @@ def test_page_refuses_a_big5_file_saying_how_to_save_it(page, demo_db):
     assert "CSV UTF-8" in page.error[0].value
     assert not [b for b in page.button if b.label == "导入"]
     assert dump(demo_db) == before
+
+
+def test_the_uploader_states_the_limit_the_import_enforces(page):
+    # Streamlit's own box would say "Limit 10MB per file" while the import refuses over 5 MB
+    assert page.file_uploader[0].proto.max_upload_size_mb == tabular.MAX_BYTES // (1024 * 1024) == 5
