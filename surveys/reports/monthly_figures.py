@@ -133,7 +133,9 @@ def overdue_mask(frame: pd.DataFrame, period: Period) -> pd.Series:
 def flags(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     """One row per item: which of the month's measures it counts in."""
     closed = _in_month(frame["closed_at"], period)
-    on_time = closed & (frame["closed_on"] <= frame["due_on"])
+    by_due = pd.Series([pd.notna(c) and c <= d for c, d in zip(frame["closed_on"], frame["due_on"])],
+                       index=frame.index, dtype=bool)
+    on_time = closed & by_due
     return pd.DataFrame({
         "opened": _in_month(frame["opened_at"], period),
         "closed": closed,
