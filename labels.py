@@ -73,7 +73,7 @@ def news_tone(grade, flag) -> str:
 
 def month_label(year: int, month: int, lang: str) -> str:
     """A calendar month as people read it: 2026年12月 (zh) or December 2026 (en)."""
-    return t("monthly.month_label", lang, year=year, month=month, month_name=t(f"monthly.month_name.{month}", lang))
+    return t("monthly.month_label", lang, year=year, month_name=t(f"monthly.month_name.{month}", lang))
 
 
 def rate_text(share, missing: str = "—") -> str:

@@ -17,7 +17,7 @@ built. Then:
 - an appeal from the last round's fair agency whose score would rise most
   without its lowest rating, lodged inside the window and not yet decided;
 - four problem tickets in the open round: open, answered, solved, not solved;
-- this month's handling, so that the current month's bulletin (月通报) always has something on
+- this month's handling, so that the current month's monthly bulletin always has something on
   time, late and overdue whatever the date: today, one overdue case of the second-to-last round is
   answered and closed (late) and one acknowledged reminder of the last round is answered and closed
   within its deadline (on time); the other overdue cases stay overdue.

@@ -31,6 +31,7 @@ from surveys.reports.workbook import DATE_FORMAT, PERCENT_FORMAT, colour_column,
 from surveys.storage.export_safety import safe_cell, workbook_bytes
 
 HEADING_FILL = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
+OVERDUE_FILL = FontFace(fill_color=(253, 224, 221))  # the case inbox's shade for overdue rows
 # rank, agency, five counts for cases, five for problems, two rates (mm, A4 landscape text width 265)
 TABLE_WIDTHS = (14, 50, *(15,) * 10, 25.5, 25.5)
 OVERDUE_WIDTHS = (30, 85, 40, 40, 40)
@@ -113,7 +114,8 @@ def _pdf_table(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -
             row.cell(bulletin.agency_name(r["agency"], lang), align="LEFT")
             for kind in figures.KINDS:
                 for measure in figures.MEASURES:
-                    row.cell(str(int(r[f"{kind}_{measure}"])))
+                    value = int(r[f"{kind}_{measure}"])
+                    row.cell(str(value), style=OVERDUE_FILL if measure == "overdue" and value else None)
             row.cell(labels.rate_text(r["rectification_rate"]))
             row.cell(labels.rate_text(r["on_time_rate"]))
         totals = bulletin.totals

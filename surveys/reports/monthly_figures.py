@@ -15,8 +15,8 @@ The definitions, also in docs/monthly_bulletin.md and on the page:
   (a ticket answered and waiting for the enterprise is not the agency's delay).
   *Days overdue*: working days after the due date up to the cut-off's day (China's official
   calendar: holidays off, make-up days on).
-- *Rectification rate* (整改率) = closed ÷ (closed + overdue): of the items the month asked to
-  be finished, the share that were. *On-time rate* (按时办结率) = on time ÷ closed. A rate with
+- *Rectification rate* = closed ÷ (closed + overdue): of the items the month asked to
+  be finished, the share that were. *On-time rate* = on time ÷ closed. A rate with
   nothing to divide by is empty (shown as "—"), never 0 or 100 %.
 - *Ranking on handling*: agencies with a rectification rate, by rectification rate (higher first),
   then on-time rate (higher first; none after any), then overdue items (fewer first); agencies
