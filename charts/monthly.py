@@ -29,7 +29,7 @@ def handling_bars(table: pd.DataFrame, lang: str, titled: bool = True) -> alt.Ch
     document's own heading names the chart (the PDF)."""
     shown = table[(table["on_time"] + table["late"] + table["overdue"]) > 0]
     if shown.empty:
-        return empty_chart(t("monthly.overdue_none", lang))
+        return empty_chart(t("monthly.chart_empty", lang))
     order = list(shown["agency_label"])
     long = shown.melt(id_vars=["agency_label"], value_vars=STATUS_ORDER, var_name="status", value_name="count")
     long = long[long["count"] > 0]
