@@ -43,8 +43,12 @@ def month_text(bulletin: monthly.MonthlyBulletin, lang: str) -> str:
 
 
 def cutoff_text(bulletin: monthly.MonthlyBulletin, lang: str) -> str:
-    """The moment the figures are taken at, as people read it (county time)."""
-    return clock.format_datetime(bulletin.period.cutoff, lang)
+    """The moment the figures are taken at, as people read it (county time): now, or the month's
+    last day at 24:00 (not the next month's first minute)."""
+    period = bulletin.period
+    if period.current:
+        return clock.format_datetime(period.cutoff, lang)
+    return t("monthly.doc.month_end", lang, last_day=clock.format_date(period.last_day, lang))
 
 
 def measure_header(kind: str, measure: str, lang: str) -> str:

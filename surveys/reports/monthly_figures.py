@@ -48,7 +48,7 @@ class Period:
     year: int
     month: int
     start: datetime  # the month's first county moment, in UTC
-    cutoff: datetime  # the end of its last county day, or now for the current month (UTC)
+    cutoff: datetime  # the first moment not counted: the next month's start, or just after now (UTC)
     current: bool
 
     @property
@@ -76,7 +76,8 @@ def month_period(year: int, month: int, now: datetime) -> Period:
         raise ValueError(f"month must be 1–12, not {month}")
     start = clock.start_of_county_day(date(year, month, 1))
     end = clock.start_of_county_day(next_month_start(year, month))
-    cutoff = min(max(now, start), end)
+    # the cut-off is the first moment not counted: what happened at "now" itself has happened
+    cutoff = min(max(now + timedelta(microseconds=1), start), end)
     return Period(year, month, start, cutoff, current=start <= now < end)
 
 

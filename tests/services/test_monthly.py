@@ -4,15 +4,18 @@ the database, and the PDF's text and the workbook's cells."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from io import BytesIO
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from surveys import startup
 from surveys.casework import cases, problems
 from surveys.core import clock
 from surveys.core.errors import InvalidInput, PermissionDenied
+from surveys.demo import county as demo
 from surveys.reports import monthly
 from surveys.reports import monthly_documents as documents
 from tests.conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, PINNED_NOW, dump, enterprise_actor
@@ -48,6 +51,21 @@ def test_the_demo_s_current_month_has_work_on_time_late_and_overdue(november):
     assert totals["closed"] == totals["on_time"] + totals["late"]
     assert totals["opened"] == totals["case_opened"] + totals["problem_opened"] > 0
     assert november.ranked >= 3
+
+
+@pytest.mark.parametrize("moment", ["2026-10-01T00:30", "2027-03-01T09:40"])
+def test_a_demo_built_at_the_very_start_of_a_month_still_has_work_on_time_late_and_overdue(tmp_path, moment):
+    """The demo's casework is dated relative to the day it is built; on the first minutes of a month
+    (here also the National Day holiday) the current month must not be empty."""
+    now = datetime.fromisoformat(moment).replace(tzinfo=clock.COUNTY_TIME)
+    clock.freeze(now)
+    database = startup.prepare(tmp_path / "demo.db")
+    try:
+        demo.build_demo_county(database)
+        totals = monthly.monthly_bulletin(database, ADMIN_ACTOR, now.year, now.month).totals
+    finally:
+        database.close()
+    assert totals["on_time"] >= 1 and totals["late"] >= 1 and totals["overdue"] >= 1
 
 
 def test_the_overdue_list_is_what_the_inbox_and_problem_list_call_overdue_today(demo_copy, november):
@@ -193,6 +211,12 @@ def test_the_workbook_has_three_chinese_sheets_and_the_figures_in_its_cells(zh_w
     summary = {row[0]: row[1] for row in zh_workbook["汇总"].iter_rows(values_only=True) if row and row[0]}
     assert summary["案件逾期未办结"] == november.totals["case_overdue"]
     assert summary["整改率"] == pytest.approx(november.totals["rectification_rate"])
+
+
+def test_a_finished_month_s_documents_say_they_run_to_its_last_day_at_midnight(demo_copy):
+    clock.freeze(PINNED_NOW)
+    text = pdf_text(documents.monthly_pdf(demo_copy, ADMIN_ACTOR, 2026, 8, "zh"))
+    assert "2026年8月" in text and "截至2026年8月31日24:00" in text
 
 
 def test_the_english_documents(demo_copy):

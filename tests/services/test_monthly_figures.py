@@ -79,10 +79,11 @@ def test_the_current_month_is_cut_off_now_and_today_s_deadline_is_not_yet_missed
     now = clock.at_county(date(2026, 12, 10), 10)
     due_yesterday, due_today = item(1, due="2026-12-09"), item(2, due="2026-12-10")
     closed_later = item(3, due="2026-12-01", closed="2026-12-20T02:00:00+00:00")  # after "now": not yet
+    closed_this_moment = item(4, due="2026-12-31", closed=now.astimezone(clock.UTC).isoformat())
     period = mf.month_period(2026, 12, now)
-    assert period.current and period.cutoff == now and period.cutoff_day == date(2026, 12, 10)
-    row = figures(frame(due_yesterday, due_today, closed_later), now=now).loc["A"]
-    assert (row["overdue"], row["closed"]) == (2, 0)
+    assert period.current and period.cutoff > now and period.cutoff_day == date(2026, 12, 10)
+    row = figures(frame(due_yesterday, due_today, closed_later, closed_this_moment), now=now).loc["A"]
+    assert (row["overdue"], row["closed"]) == (2, 1)  # what happened at "now" itself has happened
 
 
 def test_an_item_opened_after_the_month_is_not_overdue_in_it():
