@@ -59,13 +59,14 @@ def metrics(totals: dict) -> None:
 def agency_table(bulletin: monthly.MonthlyBulletin) -> pd.DataFrame:
     rows = []
     for _, r in bulletin.table.iterrows():
+        # what the ranking rests on first, visible without scrolling; the counts by kind after
         row = {ui.tr("monthly.rank"): labels.rank_text(r["rank"], lang),
-               ui.tr("monthly.agency"): bulletin.agency_name(r["agency"], lang)}
+               ui.tr("monthly.agency"): bulletin.agency_name(r["agency"], lang),
+               ui.tr("monthly.rectification_rate"): labels.rate_text(r["rectification_rate"]),
+               ui.tr("monthly.on_time_rate"): labels.rate_text(r["on_time_rate"])}
         for kind in figures.KINDS:
             for measure in figures.MEASURES:
                 row[documents.measure_header(kind, measure, lang)] = int(r[f"{kind}_{measure}"])
-        row[ui.tr("monthly.rectification_rate")] = labels.rate_text(r["rectification_rate"])
-        row[ui.tr("monthly.on_time_rate")] = labels.rate_text(r["on_time_rate"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -126,6 +127,7 @@ if bulletin.empty:
 
 st.subheader(ui.tr("monthly.metrics_heading" if whole_county else "monthly.metrics_heading_agency"))
 metrics(bulletin.totals)
+st.caption(ui.tr("monthly.rates_caption"))
 if not whole_county:
     own_rank = bulletin.table["rank"].iloc[0] if not bulletin.table.empty else None
     if own_rank is None or pd.isna(own_rank):

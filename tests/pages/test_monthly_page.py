@@ -23,10 +23,14 @@ def test_the_administrator_sees_the_current_month_chart_table_overdue_list_and_d
     assert figures["逾期未办结"] == "2" and figures["超期办结"] == "1" and figures["整改率"] == "60.0%"
     assert "截至" in at.caption[1].value  # the month is not over: figures up to now
     agencies, overdue = at.dataframe[0].value, at.dataframe[1].value
-    assert list(agencies.columns[:3]) == ["办理排名", "部门", "案件受理"]
+    assert list(agencies.columns[:5]) == ["办理排名", "部门", "整改率", "按时办结率", "案件受理"]
+    assert "整改率 = 办结 ÷（办结 + 逾期未办结）" in at.caption[2].value  # the definition, on the page
     assert agencies.iloc[0]["办理排名"] == "1"
     assert list(overdue["逾期工作日"]) == [56, 56]
     assert len(at.get("vega_lite_chart")) == 1
+    definitions = at.expander[0]
+    assert definitions.label == "口径说明"
+    assert "23:30" in definitions.markdown[0].value and "1、2、2、4" in definitions.markdown[0].value
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["下载月通报 PDF", "下载月通报 Excel"]
     assert not at.error
