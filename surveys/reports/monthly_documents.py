@@ -31,9 +31,11 @@ from surveys.reports.workbook import DATE_FORMAT, PERCENT_FORMAT, colour_column,
 from surveys.storage.export_safety import safe_cell, workbook_bytes
 
 HEADING_FILL = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
+TABLE_HEADING = FontFace(emphasis="BOLD", fill_color=(230, 230, 230), size_pt=7.5)  # "Overdue" in 15 mm
 OVERDUE_FILL = FontFace(fill_color=(253, 224, 221))  # the case inbox's shade for overdue rows
-# rank, agency, five counts for cases, five for problems, two rates (mm, A4 landscape text width 265)
-TABLE_WIDTHS = (14, 50, *(15,) * 10, 25.5, 25.5)
+# rank, agency, five counts for cases, five for problems, two rates (mm, A4 landscape text width 265);
+# English agency names are about twice as long as Chinese ones
+TABLE_WIDTHS = {"zh": (14, 50, *(15,) * 10, 25.5, 25.5), "en": (16, 60, *(15,) * 10, 19.5, 19.5)}
 OVERDUE_WIDTHS = (30, 85, 40, 40, 40)
 CHART_WIDTH_MM = 200
 
@@ -99,8 +101,8 @@ def _summary_values(totals: dict) -> dict:
 def _pdf_table(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -> None:
     pdf.heading(t("monthly.doc.table_heading", lang))
     pdf.set_font(FAMILY, "", 8.5)
-    with pdf.table(col_widths=TABLE_WIDTHS, text_align="CENTER", line_height=4.7, num_heading_rows=2,
-                   headings_style=HEADING_FILL) as table:
+    with pdf.table(col_widths=TABLE_WIDTHS.get(lang, TABLE_WIDTHS["zh"]), text_align="CENTER", line_height=4.7, num_heading_rows=2,
+                   headings_style=TABLE_HEADING) as table:
         top = table.row()
         top.cell(t("monthly.rank", lang), rowspan=2)
         top.cell(t("monthly.agency", lang), rowspan=2)
