@@ -17,7 +17,7 @@ STATUS_ORDER = list(STATUS_COLOURS)
 ROW_HEIGHT = 20
 
 
-def count_axis(most: int, lang: str) -> alt.Axis:
+def count_axis(most: int) -> alt.Axis:
     """Whole items only: every count as a tick up to ten, else Vega's own whole-number ticks."""
     ticks = {"values": list(range(most + 1))} if most <= 10 else {"tickMinStep": 1}
     return alt.Axis(format="d", **ticks)
@@ -38,7 +38,7 @@ def handling_bars(table: pd.DataFrame, lang: str, titled: bool = True) -> alt.Ch
     bars = alt.Chart(long).mark_bar(stroke=INK, strokeWidth=0.4).encode(
         y=alt.Y("agency_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
         x=alt.X("count:Q", stack="zero", title=t("monthly.chart_count", lang),
-                axis=count_axis(int((shown["on_time"] + shown["late"] + shown["overdue"]).max()), lang)),
+                axis=count_axis(int((shown["on_time"] + shown["late"] + shown["overdue"]).max()))),
         color=alt.Color("status:N", scale=alt.Scale(domain=STATUS_ORDER, range=list(STATUS_COLOURS.values())),
                         title=t("monthly.chart_status", lang),
                         legend=alt.Legend(labelExpr=label_expr(labels), orient="bottom")),

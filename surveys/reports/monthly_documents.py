@@ -12,7 +12,6 @@ from io import BytesIO
 
 import sqlite_utils
 import vl_convert
-from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -26,7 +25,6 @@ from surveys.core.permissions import requires
 from surveys.reports import monthly
 from surveys.reports import monthly_figures as figures
 from surveys.reports.bulletin import CHART_SCALE, FAMILY, TEXT_GREY, BulletinPDF
-from surveys.reports.round_report import local_datetime
 from surveys.reports.workbook import DATE_FORMAT, PERCENT_FORMAT, colour_column, write_table
 from surveys.storage.export_safety import safe_cell, workbook_bytes
 
@@ -142,9 +140,9 @@ def chart_png(bulletin: monthly.MonthlyBulletin, lang: str) -> bytes:
 
 def _pdf_chart(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -> None:
     png = chart_png(bulletin, lang)
-    from PIL import Image  # the chart's height decides whether it fits under the heading
-    with Image.open(BytesIO(png)) as image:
-        height = CHART_WIDTH_MM * image.height / image.width
+    # its height (from the PNG header: width, height at bytes 16–24) decides whether it fits here
+    width_px, height_px = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    height = CHART_WIDTH_MM * height_px / width_px
     if pdf.get_y() + 12 + height > pdf.page_break_trigger:
         pdf.add_page()
     pdf.heading(t("monthly.doc.chart_heading", lang))
