@@ -121,8 +121,9 @@ def group_choice(current: str | None, key: str) -> str:
     options = list(GROUPS)
     if current and current not in options:
         options.append(current)
+    names = {g: group_text(g) for g in options}  # bound now, not read later
     return st.selectbox(field("group_code"), options, index=options.index(current) if current else 0,
-                        format_func=group_text, key=key)
+                        format_func=names.get, key=key)
 
 
 def agency_deleter(row: dict) -> None:
