@@ -69,6 +69,27 @@ def read_responses(path: str | Path, config: ScoringConfig = DEFAULT_CONFIG) -> 
     return ResponsesFile(pd.concat([frame[fixed], ratings], axis=1), items, lines)
 
 
+def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small table with the ``required`` columns (matched like the responses' fixed columns), as stripped text.
+
+    Other columns are ignored. Returns the frame (one column per required
+    name, in that order) and each row's line in the file; a header without
+    rows gives an empty frame. Raises InputError for a missing or repeated
+    column and rows with the wrong number of fields, as ``read_responses`` does.
+    """
+    table = _read_table(Path(path))
+    names = [name.strip().lower() for name in table.header]
+    problems = [Problem("duplicate_column", {"line": table.header_line, "column": c})
+                for c in required if names.count(c) > 1]
+    problems += [Problem("missing_column", {"line": table.header_line, "column": c}) for c in required if c not in names]
+    if problems:
+        raise InputError(problems)
+    frame, lines, problems = _records_frame(table, {c: names.index(c) for c in required})
+    if problems:
+        raise InputError(problems)
+    return frame, lines
+
+
 # --- files -----------------------------------------------------------------------
 
 
