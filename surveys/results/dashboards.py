@@ -103,7 +103,7 @@ def _rounds(db) -> pd.DataFrame:
         row.update(good=config.good_threshold, fair=config.fair_threshold, top=config.max_score,
                    lowest_level=config.lowest_level, points_per_level=config.points_per_level,
                    in_progress=row["status"] in IN_PROGRESS,
-                   ranking_scope=getattr(config, "ranking_scope", row["ranking_scope"]))
+                   ranking_scope=config.ranking_scope)
     columns = ["name", "status", "questionnaire_version", "good", "fair", "top", "lowest_level",
                "points_per_level", "in_progress", "ranking_scope"]
     return pd.DataFrame(rows, columns=None if rows else columns)[columns]

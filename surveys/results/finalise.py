@@ -42,17 +42,12 @@ def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.Scorin
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
     config = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
     scope = round_row.get("ranking_scope")
-    if scope and _HAS_SCOPE:  # TODO(merge scoring): always, once ScoringConfig has ranking_scope
-        return dataclasses.replace(config, ranking_scope=scope)
-    return config
-
-
-_HAS_SCOPE = "ranking_scope" in {f.name for f in dataclasses.fields(scoring.ScoringConfig)}
+    return dataclasses.replace(config, ranking_scope=scope) if scope else config
 
 
 def ranking_scope(db: sqlite_utils.Database, round_row: dict) -> str:
     """'county' or 'group': how the round ranks and flags (pinned once it is finalised)."""
-    return getattr(scoring_config(db, round_row), "ranking_scope", "county")
+    return scoring_config(db, round_row).ranking_scope
 
 
 def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:

@@ -135,12 +135,13 @@ def test_a_new_finalisation_shows_up_at_once(demo_path, monkeypatch):
 def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")
     assert at.selectbox(key="ranking_round").value == "2026Q3"
-    assert "ranks 22 of 22" in at.warning[0].value  # last place with a yellow flag: bad news, not a success
+    # 2026Q3 ranks within groups: last of the four enforcement agencies, with a yellow flag — bad news
+    assert at.warning[0].value.startswith("Within Enforcement: Your agency ranks 4 of 4")
     assert not at.success
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value  # the enforcement group's table
     assert list(table.loc[table["Your agency"] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
     assert "Action" not in table.columns
-    assert charts_drawn(at) == 1
+    assert charts_drawn(at) == 4  # one ranking per group
 
 
 def test_an_unpublished_round_is_not_in_the_agencys_ranking(demo_path, monkeypatch):
