@@ -63,7 +63,8 @@ if len(mine) and pd.notna(mine.iloc[0]["rank"]):
     line = ui.tr("dashboards.ranking.own_line", rank=int(row["rank"]),
                  total=int(peers["rank"].notna().sum()), grade=ui.tr(f"grades.{row['grade']}"),
                  flag=labels.flag_text(row["flag"], lang))
-    box(ui.tr_md("groups.ranking.own_line_in_group", group=group_text(row["agency_group"]), line=line)
+    # the group's name is the administrator's text: escaped; the line is the catalogue's own words
+    box(ui.tr("groups.ranking.own_line_in_group", group=ui.md(group_text(row["agency_group"])), line=line)
         if per_group else line)
 elif len(mine):
     st.info(ui.tr("dashboards.ranking.own_insufficient"))

@@ -1,5 +1,5 @@
-"""The agency groups (DESIGN §4.9), kept by the administrator: 审批类 approval, 执法类
-enforcement, 服务类 service, 公用事业 utility to begin with (migration 8), added to,
+"""The agency groups (DESIGN §4.9), kept by the administrator: approval, enforcement,
+service and utility to begin with (migration 8, with their Chinese names), added to,
 renamed and put in order here.
 
 A group's code is its identity: stored results keep the code of the group their
