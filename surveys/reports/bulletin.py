@@ -182,6 +182,9 @@ def _ranking(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
         values = _rule_values(report)
         pdf.paragraph(t("groups.bulletin.scope_group", lang, top=values["top"], bottom=values["bottom"]), size=9)
         for group, part in report.results_by_group():
+            # a group's heading stays with its table's head and first rows
+            if pdf.get_y() + 7 + 2 * 6.2 * min(len(part) + 1, 3) > pdf.page_break_trigger:
+                pdf.add_page()
             pdf.set_font(FAMILY, "B", 10.5)
             pdf.cell(0, 7, t("groups.bulletin.group_heading", lang, group=report.group_name(group, lang),
                              count=len(part)), new_x="LMARGIN", new_y="NEXT")
