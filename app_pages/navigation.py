@@ -67,6 +67,8 @@ PAGES = [
               "exclusions.manage"),
     PageEntry("app_pages/admin/roster_admin.py", "nav.roster", ":material/groups:", "administration",
               "roster.manage"),
+    PageEntry("app_pages/admin/groups_admin.py", "nav.groups", ":material/category:", "administration",
+              "groups.manage"),
     PageEntry("app_pages/admin/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:",
               "administration", "accounts.manage"),
     PageEntry("app_pages/admin/questionnaires_admin.py", "nav.questionnaires", ":material/quiz:", "administration",

@@ -49,6 +49,7 @@ CAPABILITIES = {
                       "each reminder carries a new access code",
     "paper.import": "enter paper questionnaires",
     "roster.manage": "manage the agency and enterprise rosters",
+    "groups.manage": "keep the list of agency groups (add, rename, reorder, delete an unused one)",
     "access_codes.issue": "issue enterprises' access codes",
     "accounts.manage": "manage staff accounts",
     "accounts.own_password": "change its own password",
@@ -73,7 +74,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
         "monthly.view", "reports.export", "calendar.view", "calendar.manage", "rounds.manage", "rounds.finalise",
-        "monitoring.view", "reminders.send", "paper.import", "roster.manage", "access_codes.issue", "accounts.manage",
+        "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage", "access_codes.issue",
+        "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password",
     }),
 }

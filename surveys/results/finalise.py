@@ -10,6 +10,7 @@ every later finalised round.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -28,16 +29,35 @@ from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
 
-RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
+RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank",
+                 "agency_group"]
 
 
 def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
-    """The round's pinned rules, or the county's current rules for a first finalisation."""
+    """The round's pinned rules, or for a first finalisation the county's current rules with the
+    ranking scope the administrator chose for the round (DESIGN §4.9), pinned together."""
     pinned = round_row.get("scoring_config")
     if pinned:
         return scoring.ScoringConfig.from_dict(json.loads(pinned))
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
-    return scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    config = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    scope = round_row.get("ranking_scope")
+    return dataclasses.replace(config, ranking_scope=scope) if scope else config
+
+
+def ranking_scope(db: sqlite_utils.Database, round_row: dict) -> str:
+    """'county' or 'group': how the round ranks and flags (pinned once it is finalised)."""
+    return scoring_config(db, round_row).ranking_scope
+
+
+def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
+    """Each agency's group for scoring a round: the group pinned with the round's stored results,
+    so that a re-finalisation ranks the groups the round was finalised with; for an agency
+    without a stored result (a first finalisation), the group it is in now."""
+    groups = dict(db.execute("SELECT code, group_code FROM agencies").fetchall())
+    groups.update(db.execute("SELECT agency, agency_group FROM current_results"
+                             " WHERE round = ? AND agency_group IS NOT NULL", [round_name]).fetchall())
+    return groups
 
 
 def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
@@ -60,6 +80,7 @@ def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[st
     combined = pd.concat(frames, ignore_index=True) if frames else wide
     for item in items:
         combined[item] = pd.to_numeric(combined[item], errors="coerce").astype(float)
+    combined["group"] = combined["agency"].map(round_groups(db, round_name)).astype(object)
     return combined
 
 
@@ -74,6 +95,8 @@ def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.Data
     responses = counted_responses(db, round_row["name"], form.item_codes)
     result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
                                   history=graded_history(db, round_row["name"]))
+    groups = responses.drop_duplicates("agency").set_index("agency")["group"]
+    result["agency_group"] = result["agency"].map(groups).astype(object)
     counted = int(responses["id"].notna().sum())
     return result, config, counted
 
