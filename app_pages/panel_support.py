@@ -72,3 +72,15 @@ def rate_as_line(db, rater: str) -> None:
     panel = panels.panel_of(db, rater)
     if panel != panels.ENTERPRISE:
         st.info(ui.tr("panels.survey.rate_as", panel_name=panel_name(panel)), icon=":material/badge:")
+
+
+def panel_progress_table(rows: list[dict]) -> None:
+    """The open round's response per panel, when raters of more than one panel are on the roster
+    (a static table: the page's other tables keep their places)."""
+    if len(rows) < 2:
+        return
+    st.markdown(f"**{ui.tr('panels.monitoring.heading')}**")
+    st.table([{ui.tr("panels.monitoring.col_panel"): panel_name(r["panel"]),
+               ui.tr("panels.monitoring.col_active"): r["active"],
+               ui.tr("panels.monitoring.col_answered"): r["answered"],
+               ui.tr("panels.monitoring.col_rate"): f"{r['rate']:.0%}"} for r in rows])

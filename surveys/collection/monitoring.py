@@ -19,6 +19,7 @@ from surveys.core.actors import Actor
 from surveys.core.errors import NotFound
 from surveys.storage.export_safety import csv_bytes, xlsx_bytes
 from surveys.core.permissions import requires
+from surveys.participants import panels
 
 CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen",
                      "reminded_at", "reminder_channel", "reminders")
@@ -72,6 +73,19 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
         "responses": total, "paper_responses": paper,
         "agencies": _agency_progress(db, name),
     }
+
+
+@requires("monitoring.view")
+def panel_progress(db, actor: Actor, round_name: str | None = None) -> list[dict]:
+    """Per rater panel (DESIGN §4.10), in the panels' order: active raters, those of them that
+    answered at least one agency in the round, and the rate; a panel without raters is left out."""
+    name = _round(db, round_name)["name"]
+    rows = {r["panel"]: r for r in db.query(
+        """SELECT e.panel, count(*) AS active,
+                  sum(EXISTS (SELECT 1 FROM responses r WHERE r.round = ? AND r.enterprise = e.uscc)) AS answered
+           FROM enterprises e WHERE e.active = 1 GROUP BY e.panel""", [name])}
+    return [{**rows[panel], "rate": rows[panel]["answered"] / rows[panel]["active"]}
+            for panel in panels.PANELS if panel in rows]
 
 
 LOW_RESPONSE_RATE = 0.5  # below this, closing asks the administrator to look twice

@@ -34,6 +34,7 @@ OTHER_PANELS = (REPRESENTATIVE, SUPERVISOR)  # raters without a credit code, kep
 CODE_PREFIX = {REPRESENTATIVE: "R", SUPERVISOR: "S"}  # of the codes the import makes
 CODE_DIGITS = 4
 RATER_CODE = re.compile(r"[A-Z0-9]{2,16}")
+CREDIT_CODE_LENGTH = 18  # an enterprise's key; a rater code is never this long
 # Headers accepted in a panel roster file, per field: the English header first, the Chinese one second.
 COLUMNS = {
     "code": ("code", "编号", "评议人编号"),
@@ -50,6 +51,12 @@ def panel_of(db: sqlite_utils.Database, rater: str) -> str:
     """The panel of a rater (an enterprise's credit code or a panel rater's code)."""
     row = db.execute("SELECT panel FROM enterprises WHERE uscc = ?", [rater]).fetchone()
     return row[0] if row else ENTERPRISE
+
+
+def key_label(rater: str) -> str:
+    """Catalogue key of what a rater's key is called on paper: a credit code (18 characters, the
+    enterprise panel only, migration 9) or a rater code."""
+    return "roster_admin.slip.uscc" if len(rater) == CREDIT_CODE_LENGTH else "panels.slip.code"
 
 
 def _panel_words() -> dict[str, str]:

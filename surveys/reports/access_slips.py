@@ -28,7 +28,7 @@ import labels
 from i18n import t
 from surveys.core import audit
 from surveys.core import clock
-from surveys.participants import hashing
+from surveys.participants import hashing, panels
 from surveys.reports import round_report as reports
 from surveys.collection import rounds
 from surveys.core.actors import Actor
@@ -203,7 +203,7 @@ def _facts(entry: IssuedCode, details: LetterDetails, lang: str, text) -> str:
     def fact(label_key: str, value: str) -> str:
         return f'<p class="fact">{text("roster_admin.slip.fact", label=t(label_key, lang), value=value)}</p>'
 
-    rows = [f'<p class="name">{html.escape(entry.name)}</p>', fact("roster_admin.slip.uscc", entry.uscc)]
+    rows = [f'<p class="name">{html.escape(entry.name)}</p>', fact(panels.key_label(entry.uscc), entry.uscc)]
     if details.round_label:
         rows.append(fact("roster_admin.slip.round", details.round_label))
     if details.closes_on:

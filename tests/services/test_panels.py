@@ -213,3 +213,39 @@ def test_only_the_administrator_sets_weights(db):
     make_world(db)
     with pytest.raises(PermissionDenied):
         panel_weights.set_panel_weights(db, AGENCY_ACTOR, "2026Q4", {"enterprise": 100})
+
+
+# --- slips, reminders, monitoring -------------------------------------------------------
+
+def test_slips_and_reminders_reach_deputies_and_supervisors(db, monkeypatch):
+    from surveys.collection import reminders
+    from surveys.reports import access_slips
+    monkeypatch.setenv("QIPING_BASE_URL", "https://qiping.example.gov.cn")
+    make_world(db, enterprises=1)
+    import_lines(db, [",张代表,两代表一委员,13800000001", ",李监督,行风监督员,13800000002"])
+    issued = access_slips.issue_access_codes(db, ADMIN_ACTOR, "missing")
+    assert {e.uscc for e in issued} >= {"R0001", "S0001"}
+    sheet = access_slips.render_slips([e for e in issued if e.uscc == "R0001"], None, "zh",
+                                      base="https://qiping.example.gov.cn")
+    assert "评议人编号" in sheet and "统一社会信用代码" not in sheet and "张代表" in sheet
+    due = {row["uscc"] for row in reminders.reminder_targets(db, ADMIN_ACTOR)}
+    assert {"R0001", "S0001"} <= due
+    result = reminders.send_reminders(db, ADMIN_ACTOR, reminders.SMS_CSV, usccs=["R0001"])
+    assert [r.uscc for r in result.sent] == ["R0001"]
+    # the new code in the reminder signs the deputy in
+    me = accounts.sign_in_enterprise(db, result.sent[0].code, "client-2")
+    assert me.id == "R0001"
+
+
+def test_monitoring_counts_each_panel(db):
+    from surveys.collection import monitoring
+    people = make_world(db, enterprises=2)
+    import_lines(db, [",张代表,两代表一委员,", ",王代表,两代表一委员,", ",李监督,行风监督员,"])
+    responses.save_response(db, people[0], "2026Q4", "FGW", FULL)
+    deputy = accounts.sign_in_enterprise(db, accounts.issue_access_code(db, ADMIN_ACTOR, "R0002"), "c")
+    responses.save_response(db, deputy, "2026Q4", "SCJG", FULL)
+    assert monitoring.panel_progress(db, ADMIN_ACTOR) == [
+        {"panel": "enterprise", "active": 2, "answered": 1, "rate": 0.5},
+        {"panel": "representative", "active": 2, "answered": 1, "rate": 0.5},
+        {"panel": "supervisor", "active": 1, "answered": 0, "rate": 0.0},
+    ]
