@@ -2,6 +2,7 @@
 line, the scores of each panel beside the combined one, the survey's "you rate as" line."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import labels
@@ -64,7 +65,8 @@ def panel_scores_table(rows: list[dict], combined: float | None) -> None:
                   ui.tr("panels.scores.col_weight"): "", ui.tr("panels.scores.col_n"): sum(r["n"] for r in rows
                                                                                           if r["weight"]),
                   ui.tr("panels.scores.col_score"): labels.score_text(combined)})
-    st.dataframe(table, hide_index=True)
+    # a static table: the pages' interactive tables keep their places
+    st.table(pd.DataFrame(table).set_index(ui.tr("panels.scores.col_panel")))
 
 
 def rate_as_line(db, rater: str) -> None:
@@ -80,7 +82,18 @@ def panel_progress_table(rows: list[dict]) -> None:
     if len(rows) < 2:
         return
     st.markdown(f"**{ui.tr('panels.monitoring.heading')}**")
-    st.table([{ui.tr("panels.monitoring.col_panel"): panel_name(r["panel"]),
-               ui.tr("panels.monitoring.col_active"): r["active"],
-               ui.tr("panels.monitoring.col_answered"): r["answered"],
-               ui.tr("panels.monitoring.col_rate"): f"{r['rate']:.0%}"} for r in rows])
+    st.table(pd.DataFrame([{ui.tr("panels.monitoring.col_panel"): panel_name(r["panel"]),
+                            ui.tr("panels.monitoring.col_active"): r["active"],
+                            ui.tr("panels.monitoring.col_answered"): r["answered"],
+                            ui.tr("panels.monitoring.col_rate"): f"{r['rate']:.0%}"} for r in rows]
+                          ).set_index(ui.tr("panels.monitoring.col_panel")))
+
+
+def county_panel_table(frame: pd.DataFrame, agency_names: dict[str, str]) -> None:
+    """Staff: every agency's score per panel in the chosen round (nothing when enterprises alone rated)."""
+    if frame.empty:
+        return
+    st.markdown(f"**{ui.tr('panels.scores.heading')}**")
+    shown = frame.rename(columns=panel_name).map(lambda v: labels.score_text(v))
+    shown.index = pd.Index([agency_names.get(code, code) for code in shown.index], name=ui.tr("results.agency"))
+    st.table(shown)

@@ -12,9 +12,11 @@ import charts
 import labels
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
+from surveys.results import panel_results
 from surveys.core.errors import QipingError
 
 AGENCY_PAGE = "app_pages/shared/agency_dashboard.py"
@@ -96,6 +98,9 @@ picked = st.dataframe(table(ranking), hide_index=True, width="stretch", on_selec
                       column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
 if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
     open_agency(ranking.iloc[picked.selection.rows[0]]["agency"])
+panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name),
+                                 {code: labels.agency_name(row, lang)
+                                  for code, row in overview.agencies.set_index("code").iterrows()})
 
 # --- grades over the rounds ---------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.heatmap_heading"))
