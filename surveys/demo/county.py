@@ -62,7 +62,6 @@ OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and case
 # alone, so the story of their grades is the same as before panels existed.
 PANEL_RATERS = {"representative": 12, "supervisor": 8}
 PANEL_WEIGHTS = {"enterprise": 50.0, "representative": 25.0, "supervisor": 25.0}
-PANEL_TITLES = {"representative": "代表", "supervisor": "监督员"}
 PANEL_SEED = SEED + 10  # their own random stream: the enterprises' data stay as they were
 DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
 
@@ -233,7 +232,7 @@ def _panel_raters(rng: random.Random, vocab: dict) -> dict[str, list[dict]]:
             person = rng.choice(vocab["surnames"]) + rng.choice(vocab["given_names"])
             raters.setdefault(panel, []).append({
                 "uscc": f"{panels.CODE_PREFIX[panel]}{index:0{panels.CODE_DIGITS}d}", "panel": panel,
-                "name": f"{person}（{PANEL_TITLES[panel]}）",
+                "name": f"{person}（{vocab['panel_titles'][panel]}）",
                 "contact_phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"})
     return raters
 

@@ -1,8 +1,8 @@
 """Rater panels (DESIGN §4.10): who rates besides enterprises, and the roster of those raters.
 
-Every rater belongs to one panel: enterprises (the default), 两代表一委员 (deputies to the
-people's congress and CPPCC members, panel ``representative``) and 行风监督员 (appointed
-supervisors, panel ``supervisor``). Raters of every panel are rows of the one table
+Every rater belongs to one panel: enterprises (the default), deputies to the people's congress
+and CPPCC members (panel ``representative``) and appointed conduct supervisors (panel
+``supervisor``). Raters of every panel are rows of the one table
 ``enterprises`` (migration 9), so they sign in, answer the survey, raise problems and are
 reminded exactly as enterprises are. A panel rater has no credit code: its key is a rater code
 the county gives or the import makes (R0001 for representatives, S0001 for supervisors), 2–16
@@ -23,7 +23,7 @@ from surveys.core import audit
 from surveys.core.actors import Actor
 from surveys.core.errors import ImportRefused, ProblemList, RowProblem, Term
 from surveys.core.permissions import requires
-from surveys.participants.registry import MAX_NAME, RosterChange, RosterPreview, _map_columns
+from surveys.participants.registry import MAX_NAME, RosterChange, RosterPreview, _accepted_headers, _map_columns
 from surveys.participants.roster_admin import MAX_PHONE, PHONE_CHARACTERS
 from surveys.storage.db import write_transaction
 from surveys.storage.tabular import read_table
@@ -35,14 +35,8 @@ CODE_PREFIX = {REPRESENTATIVE: "R", SUPERVISOR: "S"}  # of the codes the import 
 CODE_DIGITS = 4
 RATER_CODE = re.compile(r"[A-Z0-9]{2,16}")
 CREDIT_CODE_LENGTH = 18  # an enterprise's key; a rater code is never this long
-# Headers accepted in a panel roster file, per field: the English header first, the Chinese one second.
-COLUMNS = {
-    "code": ("code", "编号", "评议人编号"),
-    "name": ("name", "姓名", "名称"),
-    "panel": ("panel", "类别", "评议人类别"),
-    "contact_person": ("contact_person", "联系人"),
-    "contact_phone": ("contact_phone", "联系电话", "电话"),
-}
+# Headers accepted in a panel roster file, per field (data/roster_columns.toml): English first, Chinese second.
+COLUMNS = {field: tuple(names) for field, names in _accepted_headers()["panel_raters"].items()}
 REQUIRED = ("name", "panel")
 DEFAULTS = {"contact_person": "", "contact_phone": ""}
 
