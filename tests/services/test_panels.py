@@ -249,3 +249,17 @@ def test_monitoring_counts_each_panel(db):
         {"panel": "representative", "active": 2, "answered": 1, "rate": 0.5},
         {"panel": "supervisor", "active": 1, "answered": 0, "rate": 0.0},
     ]
+
+
+def test_a_deputys_paper_form_imports_under_its_rater_code(db):
+    from surveys.collection import paper_returns
+    make_world(db, enterprises=1)
+    import_lines(db, [",张代表,两代表一委员,"])
+    header = "round,enterprise,agency,comment,efficiency,attitude,lawfulness,integrity,convenience"
+    data = csv_bytes([header, "2026Q4, r0001 ,FGW,,5,4,4,5,3"])
+    assert paper_returns.import_paper_returns(db, ADMIN_ACTOR, data, "paper.csv")["added"] == 1
+    assert db.execute("SELECT enterprise, source FROM responses").fetchall() == [("R0001", "paper")]
+    with pytest.raises(ImportRefused) as refused:  # an unknown short code is still a malformed credit code
+        paper_returns.import_paper_returns(db, ADMIN_ACTOR, csv_bytes([header, "2026Q4,R0099,FGW,,5,4,4,5,3"]),
+                                           "paper.csv")
+    assert "18 characters" in refused.value.details("en")[0]
