@@ -78,3 +78,67 @@ def test_an_enterprise_reads_no_panel_line(small_county, monkeypatch):
     at = open_page(PAGES / "enterprise/survey.py", small_county, monkeypatch,
                    actor=enterprise_actor(make_uscc("91511022MA0000001")))
     assert not any("身份评议" in i.value for i in at.info)
+
+
+# --- the dashboards and the case evidence on the demo county -------------------------------
+
+def thin_supervisors(demo_path):
+    """(agency, round) of the demo's last finished round where fewer than three supervisors answered."""
+    from surveys.demo import county as demo
+    from surveys.storage.db import connect
+    database = connect(demo_path)
+    try:
+        last = demo.past_rounds(database)[-1]
+        counts = privacy_counts(database, last)
+        thin = sorted(code for (code, panel), n in counts.items() if panel == "supervisor" and n < 3)
+        thick = sorted(code for (code, panel), n in counts.items() if panel == "supervisor" and n >= 3)
+        return last, thin, thick
+    finally:
+        database.close()
+
+
+def privacy_counts(database, round_name):
+    from surveys.results import privacy
+    return {(code, panel): n for (_, code, panel), n in privacy.counted_per_panel(database, round_name).items()}
+
+
+def agency_actor(code):
+    from surveys.core.actors import AGENCY, Actor
+    return Actor(role=AGENCY, id=code.lower(), name=code, agency_code=code)
+
+
+def tables_text(at) -> str:
+    return "\n".join(t.value.to_string() for t in at.table)
+
+
+def test_an_agency_reads_each_panels_score_and_a_thin_panel_withheld(demo_path, monkeypatch):
+    last, thin, _ = thin_supervisors(demo_path)
+    assert thin, "the demo gives some agency fewer than three supervisors' answers"
+    at = open_page(PAGES / "shared/agency_dashboard.py", demo_path, monkeypatch, actor=agency_actor(thin[0]),
+                   timeout=60)
+    assert any("各类评议人得分" in m.value for m in at.markdown)
+    shown = tables_text(at)
+    assert "两代表一委员" in shown and "行风监督员" in shown and "综合得分" in shown
+    assert "不足 3 份，不显示" in shown
+
+
+def test_the_discipline_office_reads_every_panels_figure_in_a_cases_evidence(demo_path, monkeypatch):
+    from conftest import DISCIPLINE_ACTOR
+    from surveys.storage.db import connect
+    last, thin, _ = thin_supervisors(demo_path)
+    database = connect(demo_path)
+    case_id = database.execute("SELECT id FROM cases WHERE round = ? ORDER BY id LIMIT 1", [last]).fetchone()[0]
+    database.close()
+    at = open_page(PAGES / "discipline/case_inbox.py", demo_path, monkeypatch, actor=DISCIPLINE_ACTOR, timeout=60)
+    next(b for b in at.selectbox if (b.key or "").startswith("inbox_case:")).set_value(case_id).run()
+    assert not at.exception
+    shown = tables_text(at)
+    assert "行风监督员" in shown and "不足" not in shown  # staff see every figure
+
+
+def test_the_county_overview_and_monitoring_show_the_panels(demo_path, monkeypatch):
+    at = open_page(PAGES / "shared/county_overview.py", demo_path, monkeypatch, timeout=60)
+    assert "两代表一委员" in tables_text(at)
+    at = open_page(PAGES / "admin/monitoring.py", demo_path, monkeypatch, timeout=60)
+    assert any("各类评议人填报情况" in m.value for m in at.markdown)
+    assert "行风监督员" in tables_text(at)
