@@ -19,6 +19,7 @@ import re
 import sqlite_utils
 
 from i18n import LANGUAGES, t
+from scoring.config import ENTERPRISE, PANELS, REPRESENTATIVE, SUPERVISOR
 from surveys.core import audit
 from surveys.core.actors import Actor
 from surveys.core.errors import ImportRefused, ProblemList, RowProblem, Term
@@ -28,8 +29,7 @@ from surveys.participants.roster_admin import MAX_PHONE, PHONE_CHARACTERS
 from surveys.storage.db import write_transaction
 from surveys.storage.tabular import read_table
 
-ENTERPRISE, REPRESENTATIVE, SUPERVISOR = "enterprise", "representative", "supervisor"
-PANELS = (ENTERPRISE, REPRESENTATIVE, SUPERVISOR)  # the order every page lists them in
+# The panels and their order (every page lists them so) are scoring's: one owner for the codes.
 OTHER_PANELS = (REPRESENTATIVE, SUPERVISOR)  # raters without a credit code, kept on this roster
 CODE_PREFIX = {REPRESENTATIVE: "R", SUPERVISOR: "S"}  # of the codes the import makes
 CODE_DIGITS = 4
