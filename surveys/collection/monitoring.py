@@ -56,14 +56,16 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
 
     The overall rate is enterprises that answered at least one agency, divided
     by active enterprises; an enterprise deactivated after answering is in
-    neither, so the rate never exceeds 100 %.
+    neither, so the rate never exceeds 100 %. Deputies and supervisors are
+    counted per panel (``panel_progress``), not here.
     """
     current = _round(db, round_name)
     name = current["name"]
-    active = db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0]
+    active = db.execute("SELECT count(*) FROM enterprises WHERE active = 1 AND panel = ?",
+                        [panels.ENTERPRISE]).fetchone()[0]
     answered = db.execute(
         """SELECT count(DISTINCT r.enterprise) FROM responses r JOIN enterprises e ON e.uscc = r.enterprise
-           WHERE r.round = ? AND e.active = 1""", [name]).fetchone()[0]
+           WHERE r.round = ? AND e.active = 1 AND e.panel = ?""", [name, panels.ENTERPRISE]).fetchone()[0]
     total, paper = db.execute(
         "SELECT count(*), coalesce(sum(source = 'paper'), 0) FROM responses WHERE round = ?", [name]).fetchone()
     return {
