@@ -169,3 +169,25 @@ def test_only_weighted_panels_count_towards_a_scores_minimum(db):
     assert privacy.counted_per_round_agency(db, "2026Q4") == {("2026Q4", "FGW"): 2}
     panel_weights.set_panel_weights(db, ADMIN_ACTOR, "2026Q4", {"enterprise": 50, "representative": 50})
     assert privacy.counted_per_round_agency(db, "2026Q4") == {("2026Q4", "FGW"): 5}
+
+
+# --- the demo county ------------------------------------------------------------------------
+
+def test_the_demo_weighs_panels_in_its_last_rounds_and_keeps_its_story(demo_copy):
+    """The last finished round and the open one weigh enterprises 50 / deputies 25 / supervisors 25;
+    the last round's grades, actions and flags are those of its enterprises alone (the demo's
+    casework follows them), and some agencies have too few supervisors for an agency to see theirs."""
+    from surveys.demo import county as demo
+    last = demo.past_rounds(demo_copy)[-1]
+    weighted = privacy.weighted_panels(demo_copy)
+    assert weighted[last] == weighted["2026Q4"] == ("enterprise", "representative", "supervisor")
+    assert all(weighted[name] == ("enterprise",) for name in demo.past_rounds(demo_copy)[:-1])
+    wide = finalise.counted_responses(demo_copy, last, ITEMS)
+    alone = scoring.grade_rounds(wide[wide["panel"] == "enterprise"].drop(columns=["panel"]), ITEMS, None,
+                                 scoring.DEFAULT_CONFIG, history=finalise.graded_history(demo_copy, last))
+    stored = pd.DataFrame(finalise.current_results(demo_copy, last))
+    story = ["agency", "grade", "action", "flag"]
+    assert alone[story].astype(object).where(alone[story].notna(), None).sort_values("agency").values.tolist() == \
+        stored[story].sort_values("agency").values.tolist()
+    thin = [key for key, n in privacy.counted_per_panel(demo_copy, last).items() if key[2] == "supervisor" and n < 3]
+    assert 1 <= len(thin) < 22
