@@ -25,7 +25,7 @@ def weights_line(weights: dict[str, float]) -> str:
 def weights_form(round_row: dict) -> None:
     """The administrator's weights for a draft or open round: one number per panel, adding up to 100."""
     name = round_row["name"]
-    shown = panel_weights.weights_shown(round_row)
+    shown = panel_weights.weights_shown(ui.db(), name)
     st.markdown(f"**{ui.tr('panels.weights.heading')}**")
     st.caption(ui.tr("panels.weights.help"))
     st.caption(ui.tr("panels.weights.current", weights=weights_line(shown)))

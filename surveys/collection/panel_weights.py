@@ -8,7 +8,6 @@ Only panels with a positive weight are stored: a panel without one counts nowher
 """
 from __future__ import annotations
 
-import json
 import math
 
 import sqlite_utils
@@ -25,15 +24,15 @@ TOTAL = 100  # the weights are percentages of the round's score
 DEFAULT_WEIGHTS = {ENTERPRISE: float(TOTAL)}
 
 
-def round_weights(round_row: dict) -> dict[str, float] | None:
-    """The weights the administrator set for this round (positive ones only), or None."""
-    stored = round_row.get("panel_weights")
-    return json.loads(stored) if stored else None
+def round_weights(db: sqlite_utils.Database, name: str) -> dict[str, float] | None:
+    """The weights the administrator set for round ``name`` (positive ones, panels in order), or None."""
+    stored = dict(db.execute("SELECT panel, weight FROM round_panel_weights WHERE round = ?", [name]).fetchall())
+    return {panel: float(stored[panel]) for panel in PANELS if panel in stored} or None
 
 
-def weights_shown(round_row: dict) -> dict[str, float]:
+def weights_shown(db: sqlite_utils.Database, name: str) -> dict[str, float]:
     """Every panel's weight for the rounds page: the round's own, or enterprises alone."""
-    weights = round_weights(round_row) or DEFAULT_WEIGHTS
+    weights = round_weights(db, name) or DEFAULT_WEIGHTS
     return {panel: float(weights.get(panel, 0.0)) for panel in PANELS}
 
 
@@ -72,6 +71,9 @@ def set_panel_weights(db: sqlite_utils.Database, actor: Actor, name: str, weight
         if current["status"] not in rounds.BEFORE_CLOSE:
             raise InvalidInput("panels.weights.round_closed", name=name,
                                status=Term(f"rounds.status.{current['status']}"))
-        db.execute("UPDATE rounds SET panel_weights = ? WHERE name = ?", [json.dumps(checked), name])
-        audit.record(db, actor, "round.panel_weights_set", name, before=round_weights(current), after=checked)
+        before = round_weights(db, name)
+        db.execute("DELETE FROM round_panel_weights WHERE round = ?", [name])
+        db.conn.executemany("INSERT INTO round_panel_weights (round, panel, weight) VALUES (?, ?, ?)",
+                            [(name, panel, weight) for panel, weight in checked.items()])
+        audit.record(db, actor, "round.panel_weights_set", name, before=before, after=checked)
     return checked

@@ -11,7 +11,6 @@ relative to today (``demo_casework``), so the story is the same on any date.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import random
 import tomllib
@@ -261,7 +260,8 @@ def _panel_rows(db, vocab, agencies, dates: DemoDates) -> None:
     items = questionnaire.get_questionnaire(db, 1).item_codes
     weighted = [dates.past_rounds[-1], dates.open_round]
     for round_name in weighted:
-        db.execute("UPDATE rounds SET panel_weights = ? WHERE name = ?", [json.dumps(PANEL_WEIGHTS), round_name])
+        db.conn.executemany("INSERT INTO round_panel_weights (round, panel, weight) VALUES (?, ?, ?)",
+                            [(round_name, panel, weight) for panel, weight in PANEL_WEIGHTS.items()])
         when = _at(dates.windows[round_name][1], 11) if round_name != dates.open_round else clock.now_iso()
         for agency in agencies:
             code = agency["code"]

@@ -48,7 +48,7 @@ def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.Scorin
         return scoring.ScoringConfig.from_dict(pinned)
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
     county = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
-    weights = panel_weights.round_weights(round_row)
+    weights = panel_weights.round_weights(db, round_row["name"])
     return dataclasses.replace(county, panel_weights=weights) if weights else county
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ADMIN_ACTOR, enterprise_actor, make_world, open_page
 from surveys import startup
-from surveys.collection import rounds
+from surveys.collection import panel_weights
 from surveys.participants import panels
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
@@ -29,7 +29,7 @@ def small_county(tmp_path):
 def stored_weights(path):
     database = startup.prepare(path)
     try:
-        return rounds.get_round(database, "2026Q4")["panel_weights"]
+        return panel_weights.round_weights(database, "2026Q4")
     finally:
         database.close()
 
@@ -45,7 +45,7 @@ def test_the_administrator_sets_an_open_rounds_panel_weights(small_county, monke
     assert any("The panel weights of 2026 Q4 are saved." in s.value for s in at.success)
     assert any("Enterprises 50%, Deputies and CPPCC members 25%, Conduct supervisors 25%" in c.value
                for c in at.caption)
-    assert stored_weights(small_county) == '{"enterprise": 50.0, "representative": 25.0, "supervisor": 25.0}'
+    assert stored_weights(small_county) == {"enterprise": 50.0, "representative": 25.0, "supervisor": 25.0}
 
 
 def test_weights_not_adding_up_are_refused_on_the_page(small_county, monkeypatch):

@@ -174,14 +174,14 @@ def test_weights_are_stored_for_a_draft_or_open_round(db):
     rounds.start_round(db, ADMIN_ACTOR, "2026Q4")
     panel_weights.set_panel_weights(db, ADMIN_ACTOR, "2026Q4", {"enterprise": 60, "representative": 40,
                                                                 "supervisor": 0})
-    row = rounds.get_round(db, "2026Q4")
-    assert panel_weights.round_weights(row) == {"enterprise": 60.0, "representative": 40.0}
-    assert panel_weights.weights_shown(row) == {"enterprise": 60.0, "representative": 40.0, "supervisor": 0.0}
+    assert panel_weights.round_weights(db, "2026Q4") == {"enterprise": 60.0, "representative": 40.0}
+    assert panel_weights.weights_shown(db, "2026Q4") == {"enterprise": 60.0, "representative": 40.0,
+                                                         "supervisor": 0.0}
 
 
 def test_a_round_without_weights_counts_enterprises_alone(db):
     make_world(db)
-    assert panel_weights.weights_shown(rounds.get_round(db, "2026Q4")) == {
+    assert panel_weights.weights_shown(db, "2026Q4") == {
         "enterprise": 100.0, "representative": 0.0, "supervisor": 0.0}
 
 
@@ -197,7 +197,7 @@ def test_bad_weights_are_refused_with_a_clear_message(db, weights, message):
     with pytest.raises(InvalidInput) as refused:
         panel_weights.set_panel_weights(db, ADMIN_ACTOR, "2026Q4", weights)
     assert refused.value.message("en") == message
-    assert rounds.get_round(db, "2026Q4")["panel_weights"] is None
+    assert panel_weights.round_weights(db, "2026Q4") is None
 
 
 def test_weights_of_a_closed_round_stay_as_they_are(db):
@@ -263,3 +263,15 @@ def test_a_deputys_paper_form_imports_under_its_rater_code(db):
         paper_returns.import_paper_returns(db, ADMIN_ACTOR, csv_bytes([header, "2026Q4,R0099,FGW,,5,4,4,5,3"]),
                                            "paper.csv")
     assert "18 characters" in refused.value.details("en")[0]
+
+
+def test_migration_9_applied_again_keeps_every_rater_and_panel(db):
+    """Like migrations 6 and 7 it is safe to apply again: panel raters keep their panel and weights stay."""
+    make_world(db)
+    import_lines(db, [",张代表,两代表一委员,", ",李监督,行风监督员,"])
+    panel_weights.set_panel_weights(db, ADMIN_ACTOR, "2026Q4", {"enterprise": 50, "representative": 50})
+    before = db.execute("SELECT uscc, panel, name FROM enterprises ORDER BY uscc").fetchall()
+    db.execute("PRAGMA user_version = 8")
+    assert migrations.migrate(db) == len(migrations.MIGRATIONS)
+    assert db.execute("SELECT uscc, panel, name FROM enterprises ORDER BY uscc").fetchall() == before
+    assert panel_weights.round_weights(db, "2026Q4") == {"enterprise": 50.0, "representative": 50.0}
