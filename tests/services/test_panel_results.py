@@ -191,3 +191,14 @@ def test_the_demo_weighs_panels_in_its_last_rounds_and_keeps_its_story(demo_copy
         stored[story].sort_values("agency").values.tolist()
     thin = [key for key, n in privacy.counted_per_panel(demo_copy, last).items() if key[2] == "supervisor" and n < 3]
     assert 1 <= len(thin) < 22
+
+
+def test_the_round_workbook_states_the_pinned_panel_weights(demo_copy):
+    import io
+    import openpyxl
+    from surveys.demo import county as demo
+    from surveys.reports import workbook
+    last = demo.past_rounds(demo_copy)[-1]
+    book = openpyxl.load_workbook(io.BytesIO(workbook.round_workbook(demo_copy, ADMIN_ACTOR, last, "zh")))
+    cover = [cell for row in book.worksheets[0].iter_rows(values_only=True) for cell in row if cell]
+    assert "企业 50，两代表一委员 25，行风监督员 25" in cover
