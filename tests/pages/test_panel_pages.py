@@ -142,3 +142,10 @@ def test_the_county_overview_and_monitoring_show_the_panels(demo_path, monkeypat
     at = open_page(PAGES / "admin/monitoring.py", demo_path, monkeypatch, timeout=60)
     assert any("各类评议人填报情况" in m.value for m in at.markdown)
     assert "行风监督员" in tables_text(at)
+
+
+def test_the_rounds_page_states_a_finalised_rounds_pinned_weights(demo_path, monkeypatch):
+    at = open_page(PAGES / "admin/rounds_admin.py", demo_path, monkeypatch, timeout=60)
+    assert any("定稿时固定的类别权重：企业 50%，两代表一委员 25%，行风监督员 25%" in c.value for c in at.caption)
+    # the open round's own weights, in its form
+    assert at.number_input(key="weight_2026Q4_representative").value == 25.0
