@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import DEFAULT_CONFIG, ENTERPRISE, PANELS, ScoringConfig
+from scoring.csv_fast import read_plain_csv, utf8_bytes
 from scoring.problems import InputError, Problem
 from scoring.rounds import ROUND_PATTERN
 
@@ -33,6 +34,7 @@ REQUIRED_COLUMNS = ("round", "enterprise", "agency")
 OPTIONAL_COLUMNS = ("panel",)
 IGNORED_COLUMNS = ("comment",)
 KEY_COLUMNS = list(REQUIRED_COLUMNS)
+CATEGORY_COLUMNS = ("round", "agency")
 CSV_ENCODINGS = ("utf-8", "gb18030")  # UTF-8 with BOM is recognised by its BOM
 
 
@@ -47,17 +49,38 @@ class ResponsesFile:
 class _Table:
     header: list[str]
     header_line: int
-    records: list[list[str]]
-    lines: list[int]
+    cells: pd.DataFrame  # columns 0..width-1: raw text of the rows as wide as the header
+    lines: np.ndarray  # line in the file of each row of ``cells``
+    problems: list[Problem]  # rows refused for their number of fields
+    blank_columns: frozenset[int]  # positions of nameless columns with nothing in any row
 
 
 def read_responses(path: str | Path, config: ScoringConfig = DEFAULT_CONFIG) -> ResponsesFile:
-    """The responses in ``path``; raises InputError listing every problem, sorted by line."""
-    table = _read_table(Path(path))
+    """The responses in ``path``; raises InputError listing every problem, sorted by line.
+
+    A plain CSV has its item columns parsed as numbers while it is read (see
+    ``scoring.csv_fast``). Should any rating then be wrong, the file is read
+    again as text, so that every message quotes the cell exactly as written.
+    """
+    path = Path(path)
+    try:
+        return _responses(_read_table(path, numeric=_item_positions), path, config)
+    except _NeedText:
+        return _responses(_read_table(path), path, config)
+
+
+class _NeedText(Exception):
+    """A rating read as a number is wrong: its message needs the text that was written."""
+
+
+def _responses(table: _Table, path: Path, config: ScoringConfig) -> ResponsesFile:
     columns, items, problems = _read_header(table)
     if problems:  # without the right columns, row checks would only add noise
         raise InputError(problems)
     frame, lines, problems = _records_frame(table, columns)
+    for column in CATEGORY_COLUMNS:
+        # Few distinct values: categories (sorted, as the engine sorts them) make every later grouping cheap.
+        frame[column] = pd.Categorical(frame[column])
     problems += _check_keys(frame, lines) + _check_panels(frame, lines)
     ratings, rating_problems = _ratings(frame, items, lines, config)
     problems += rating_problems + _duplicates(frame, lines)
@@ -66,7 +89,7 @@ def read_responses(path: str | Path, config: ScoringConfig = DEFAULT_CONFIG) -> 
     if frame.empty:
         raise InputError([Problem("no_rows", {"path": str(path)})])
     fixed = KEY_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in frame.columns]
-    return ResponsesFile(pd.concat([frame[fixed], ratings], axis=1), items, lines)
+    return ResponsesFile(pd.DataFrame({**{c: frame[c] for c in fixed}, **ratings}), items, lines)
 
 
 def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -93,7 +116,8 @@ def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.Da
 # --- files -----------------------------------------------------------------------
 
 
-def _read_table(path: Path) -> _Table:
+def _read_table(path: Path, numeric=None) -> _Table:
+    """The file's header and rows; ``numeric(header)`` may name positions a plain CSV parses as numbers."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise InputError([Problem("unknown_extension", {"path": str(path), "extension": path.suffix or "-"})])
@@ -103,12 +127,44 @@ def _read_table(path: Path) -> _Table:
         raise InputError([Problem("file_not_found", {"path": str(path)})]) from None
     except OSError:
         raise InputError([Problem("file_unreadable", {"path": str(path)})]) from None
+    if suffix == ".csv":
+        table = _plain_csv_table(data, numeric)
+        if table is not None:
+            return table
     rows = _csv_rows(data, path) if suffix == ".csv" else _xlsx_rows(data, path)
     rows = [(line, fields) for line, fields in rows if "".join(fields).strip()]  # skip blank lines
     if not rows:
         raise InputError([Problem("empty_file", {"path": str(path)})])
     (header_line, header), records = rows[0], rows[1:]
-    return _Table(header, header_line, [fields for _, fields in records], [line for line, _ in records])
+    return _table_from_records(header, header_line, records)
+
+
+def _plain_csv_table(data: bytes, numeric) -> _Table | None:
+    """The fast reader's table (``scoring.csv_fast``); None when the file needs the record-by-record reader."""
+    utf8 = utf8_bytes(data, CSV_ENCODINGS)
+    fast = read_plain_csv(utf8, numeric) if utf8 is not None else None
+    if fast is None:
+        return None
+    nameless = [position for position, name in enumerate(fast.header) if not name.strip()]
+    blank = frozenset(p for p in nameless if (fast.cells[p].str.strip() == "").all())
+    return _Table(fast.header, fast.header_line, fast.cells, fast.lines, [], blank)
+
+
+def _table_from_records(header: list[str], header_line: int, records: list[tuple[int, list[str]]]) -> _Table:
+    """Rows of the wrong length are refused (extra fields are fine if blank); the rest become ``cells``."""
+    width = len(header)
+    problems, kept, lines = [], [], []
+    for line, fields in records:
+        if len(fields) != width and (len(fields) < width or "".join(fields[width:]).strip()):
+            problems.append(Problem("field_count", {"line": line, "expected": width, "found": len(fields)}))
+            continue
+        kept.append(fields[:width])
+        lines.append(line)
+    cells = pd.DataFrame(kept, columns=range(width), dtype=str) if kept else pd.DataFrame(columns=range(width), dtype=str)
+    nameless = [position for position, name in enumerate(header) if not name.strip()]
+    blank = frozenset(p for p in nameless
+                      if all(p >= len(fields) or not fields[p].strip() for _, fields in records))
+    return _Table(header, header_line, cells, np.array(lines, dtype=np.int64), problems, blank)
 
 
 def _csv_rows(data: bytes, path: Path) -> list[tuple[int, list[str]]]:
@@ -203,23 +259,29 @@ def _read_header(table: _Table) -> tuple[dict[str, int], list[str], list[Problem
     return positions, items, problems
 
 
+def _item_positions(header: list[str]) -> set[int]:
+    """Where ``_read_header`` will find items: named columns other than the fixed ones, first of each name."""
+    positions, seen = set(), set()
+    for position, name in enumerate(header):
+        key = name.strip().lower()
+        if key and key not in seen and key not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS:
+            positions.add(position)
+        seen.add(key)
+    return positions
+
+
 def _column_is_blank(table: _Table, position: int) -> bool:
-    return all(position >= len(fields) or not fields[position].strip() for fields in table.records)
+    return position in table.blank_columns
 
 
 def _records_frame(table: _Table, positions: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
-    """The records as stripped text, one column per named column; rows of the wrong length are refused."""
-    width = len(table.header)
-    problems, kept, lines = [], [], []
-    for line, fields in zip(table.lines, table.records):
-        if len(fields) != width and (len(fields) < width or "".join(fields[width:]).strip()):
-            problems.append(Problem("field_count", {"line": line, "expected": width, "found": len(fields)}))
-            continue
-        kept.append(fields[:width])
-        lines.append(line)
-    raw = pd.DataFrame(kept, columns=range(width), dtype=str) if kept else pd.DataFrame(columns=range(width), dtype=str)
-    frame = pd.DataFrame({name: raw[position].str.strip() for name, position in positions.items()})
-    return frame.reset_index(drop=True), np.array(lines, dtype=np.int64), problems
+    """The rows as stripped text, one column per named column, with their lines and the refused rows' problems."""
+    frame = pd.DataFrame({name: _stripped(table.cells[position]) for name, position in positions.items()})
+    return frame.reset_index(drop=True), table.lines, list(table.problems)
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    return column if column.dtype.kind == "f" else column.str.strip()  # numbers parsed while reading have no spaces
 
 
 def _check_keys(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
@@ -227,7 +289,10 @@ def _check_keys(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     for column in KEY_COLUMNS:
         blank = (frame[column] == "").to_numpy()
         problems += [Problem("blank_value", {"line": int(line), "column": column}) for line in lines[blank]]
-    bad_round = (~frame["round"].str.fullmatch(ROUND_PATTERN.pattern) & (frame["round"] != "")).to_numpy()
+    # A file has a handful of distinct rounds: match the pattern once per distinct value, not once per row.
+    rounds = pd.Series(frame["round"].unique())
+    wrong = rounds[~rounds.str.fullmatch(ROUND_PATTERN.pattern) & (rounds != "")]
+    bad_round = frame["round"].isin(wrong).to_numpy() if len(wrong) else np.zeros(len(frame), dtype=bool)
     problems += [
         Problem("bad_round", {"line": int(line), "column": "round", "value": value})
         for line, value in zip(lines[bad_round], frame["round"][bad_round])
@@ -249,9 +314,16 @@ def _check_panels(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     ]
 
 
-def _ratings(frame, items, lines, config) -> tuple[pd.DataFrame, list[Problem]]:
+def _ratings(frame, items, lines, config) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Each item's ratings as floats (NaN = blank), and a problem for every cell that is not a whole level."""
     columns, problems = {}, []
     for item in items:
+        if frame[item].dtype.kind == "f":  # parsed while reading
+            values, bad = _checked_levels(frame[item].to_numpy(dtype=float, copy=True), config)
+            if bad.any():
+                raise _NeedText()
+            columns[item] = values
+            continue
         values, bad = _rating_column(frame[item], config)
         columns[item] = values
         problems += [
@@ -259,7 +331,7 @@ def _ratings(frame, items, lines, config) -> tuple[pd.DataFrame, list[Problem]]:
                                    "lowest": config.lowest_level, "highest": config.highest_level})
             for line, value in zip(lines[bad], frame[item][bad])
         ]
-    return pd.DataFrame(columns, index=frame.index), problems
+    return columns, problems
 
 
 def _rating_column(text: pd.Series, config: ScoringConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -272,6 +344,18 @@ def _rating_column(text: pd.Series, config: ScoringConfig) -> tuple[np.ndarray, 
     unparsed = np.flatnonzero(np.isnan(values) & ~blank)
     for position in unparsed:  # slow path for what pandas cannot read, e.g. full-width digits
         values[position] = _decimal_value(text.iloc[position])
+    values[blank] = np.nan
+    return _checked_levels(values, config, blank)
+
+
+def _checked_levels(values: np.ndarray, config: ScoringConfig, blank: np.ndarray | None = None):
+    """(values with everything but whole levels set to NaN, mask of non-blank cells that are not a whole level).
+
+    Without ``blank``, NaN means blank (numbers parsed while reading: an empty
+    cell is null, and a written "nan" is refused by the reader's caller).
+    """
+    if blank is None:
+        blank = np.isnan(values)
     whole = np.isfinite(values) & (values == np.round(values))
     in_range = (values >= config.lowest_level) & (values <= config.highest_level)
     bad = ~blank & ~(whole & in_range)
@@ -287,7 +371,7 @@ def _decimal_value(text: str) -> float:
 
 
 def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
-    repeated = frame.duplicated(KEY_COLUMNS, keep="first").to_numpy()
+    repeated = _repeated_keys(frame)
     if not repeated.any():
         return []
     first_line = pd.Series(lines, index=frame.index).groupby([frame[c] for c in KEY_COLUMNS]).transform("first")
@@ -297,6 +381,24 @@ def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
                                        "agency": frame["agency"].iloc[i]})
         for i in np.flatnonzero(repeated)
     ]
+
+
+def _repeated_keys(frame: pd.DataFrame) -> np.ndarray:
+    """``frame.duplicated(KEY_COLUMNS)`` on one integer per row: hashing three string columns together is slow."""
+    key, distinct = np.zeros(len(frame), dtype=np.int64), 1
+    for column in KEY_COLUMNS:
+        values = frame[column]
+        codes, count = ((values.cat.codes.to_numpy(), len(values.cat.categories)) if values.dtype == "category"
+                        else _codes(values))
+        if distinct * count >= 2**62:  # keep the combined key inside int64: renumber what is there so far
+            key, distinct = _codes(pd.Series(key))
+        key, distinct = key * count + codes, distinct * count
+    return pd.Series(key).duplicated(keep="first").to_numpy()
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), len(uniques)
 
 
 def _problem_order(header: list[str]):
