@@ -232,6 +232,9 @@ def test_slips_and_reminders_reach_deputies_and_supervisors(db, monkeypatch):
     assert {"R0001", "S0001"} <= due
     result = reminders.send_reminders(db, ADMIN_ACTOR, reminders.SMS_CSV, usccs=["R0001"])
     assert [r.uscc for r in result.sent] == ["R0001"]
+    assert "您尚未填报" in result.sent[0].text and "贵企业" not in result.sent[0].text  # worded for a person
+    letters = reminders.send_reminders(db, ADMIN_ACTOR, reminders.LETTER, usccs=["S0001"]).file
+    assert "您尚未参加本轮评议" in letters and "贵企业" not in letters and "评议人编号" in letters
     # the new code in the reminder signs the deputy in
     me = accounts.sign_in_enterprise(db, result.sent[0].code, "client-2")
     assert me.id == "R0001"
