@@ -53,6 +53,16 @@ def key_label(rater: str) -> str:
     return "roster_admin.slip.uscc" if len(rater) == CREDIT_CODE_LENGTH else "panels.slip.code"
 
 
+PERSON_WORDED = ("heading", "heading_county", "intro_round", "intro", "privacy", "keep_safe")
+
+
+def slip_key(rater: str, part: str) -> str:
+    """Catalogue key of a part of an access slip: a deputy's or supervisor's is worded for a person."""
+    if len(rater) != CREDIT_CODE_LENGTH and part in PERSON_WORDED:
+        return f"panels.slip.{part}"
+    return f"roster_admin.slip.{part}"
+
+
 def _panel_words() -> dict[str, str]:
     """Every way a file may name a panel: its code, and its name in each language."""
     words = {}

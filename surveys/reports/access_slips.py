@@ -217,11 +217,14 @@ def _slip(entry: IssuedCode, details: LetterDetails, lang: str, base: str) -> st
     def text(key: str, **values) -> str:
         return html.escape(t(key, lang, **values))
 
+    def worded(name: str) -> str:  # a deputy's or supervisor's slip is worded for a person (DESIGN §4.10)
+        return panels.slip_key(entry.uscc, name)
+
     link = sign_in_link(entry.code, base)
-    heading = (text("roster_admin.slip.heading_county", county=details.county) if details.county
-               else text("roster_admin.slip.heading"))
-    intro = (text("roster_admin.slip.intro_round", round=details.round_label) if details.round_label
-             else text("roster_admin.slip.intro"))
+    heading = (text(worded("heading_county"), county=details.county) if details.county
+               else text(worded("heading")))
+    intro = (text(worded("intro_round"), round=details.round_label) if details.round_label
+             else text(worded("intro")))
     contact = (f'<p class="contact">{text("roster_admin.slip.contact", contact=details.contact)}</p>'
                if details.contact else "")
     trial = f'<p class="trial">{text("roster_admin.slip.trial")}</p>' if is_loopback(base) else ""
@@ -232,7 +235,7 @@ def _slip(entry: IssuedCode, details: LetterDetails, lang: str, base: str) -> st
             f'<figcaption>{text("roster_admin.slip.scan")}</figcaption></figure></div>'
             f'<p class="how">{text("roster_admin.slip.how", base=base)}</p>'
             f'<p class="link"><a href="{html.escape(link)}">{html.escape(link)}</a></p>{trial}{contact}'
-            f'<p class="note">{text("roster_admin.slip.privacy")} {text("roster_admin.slip.keep_safe")}</p></section>')
+            f'<p class="note">{text(worded("privacy"))} {text(worded("keep_safe"))}</p></section>')
 
 
 def render_slips(issued: list[IssuedCode], details: LetterDetails | None = None, lang: str = "zh",

@@ -227,7 +227,8 @@ def test_slips_and_reminders_reach_deputies_and_supervisors(db, monkeypatch):
     assert {e.uscc for e in issued} >= {"R0001", "S0001"}
     sheet = access_slips.render_slips([e for e in issued if e.uscc == "R0001"], None, "zh",
                                       base="https://qiping.example.gov.cn")
-    assert "评议人编号" in sheet and "统一社会信用代码" not in sheet and "张代表" in sheet
+    assert "评议人编号" in sheet and "信用代码" not in sheet and "张代表" in sheet
+    assert "诚邀您参加" in sheet and "贵企业" not in sheet  # worded for a person
     due = {row["uscc"] for row in reminders.reminder_targets(db, ADMIN_ACTOR)}
     assert {"R0001", "S0001"} <= due
     result = reminders.send_reminders(db, ADMIN_ACTOR, reminders.SMS_CSV, usccs=["R0001"])
