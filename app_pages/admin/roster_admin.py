@@ -6,7 +6,9 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
+from surveys.participants import panels
 from surveys.participants import registry
 from surveys.participants import roster_admin
 from surveys.core.errors import QipingError
@@ -52,7 +54,8 @@ def activation(kind: str, ident: str, active: bool, setter) -> None:
 
 def enterprise_table(rows: list[dict]) -> None:
     st.dataframe(
-        [{field("uscc"): r["uscc"], field("name"): r["name"], field("industry"): r["industry"],
+        [{field("uscc"): r["uscc"], field("name"): r["name"],
+          ui.tr("panels.roster.col_panel"): panel_support.panel_name(r["panel"]), field("industry"): r["industry"],
           field("contact_person"): r["contact_person"], field("contact_phone"): r["contact_phone"],
           ui.tr("roster_admin.col_status"): status_text(r["active"]),
           ui.tr("roster_admin.col_has_code"): yes_no(r["has_code"])} for r in rows],
@@ -176,12 +179,32 @@ def agencies_tab() -> None:
 
 # --- import -----------------------------------------------------------------------
 
+PANEL_RATERS = "panel_raters"  # deputies, CPPCC members and supervisors (surveys/participants/panels.py)
+IMPORTERS = {"enterprises": registry.import_enterprises, "agencies": registry.import_agencies,
+             PANEL_RATERS: panels.import_panel_raters}
+PREVIEWERS = {"enterprises": registry.preview_enterprises, "agencies": registry.preview_agencies,
+              PANEL_RATERS: panels.preview_panel_raters}
+
+
+def kind_text(kind: str) -> str:
+    return ui.tr("panels.roster.kind") if kind == PANEL_RATERS else ui.tr(f"roster.kind_{kind}")
+
+
+def change_field(kind: str, name: str) -> str:
+    return ui.tr(f"panels.field.{name}") if kind == PANEL_RATERS else field(name)
+
+
+def change_value(name: str, value: str) -> str:
+    """A panel's code as its name; every other value as the file has it."""
+    return panel_support.panel_name(value) if name == "panel" and value else value
+
+
 def change_table(preview: registry.RosterPreview) -> list[dict]:
     """One line per changed field, old → new; an unchanged row has none."""
     status = {s: ui.tr(f"roster.change_{s}") for s in ("new", "changed")}
     return [{ui.tr("roster.col_line"): row.line, ui.tr("roster.col_key"): row.key, ui.tr("roster.col_name"): row.name,
-             ui.tr("roster.col_change"): status[row.status], ui.tr("roster.col_field"): field(name),
-             ui.tr("roster.col_old"): old, ui.tr("roster.col_new"): new}
+             ui.tr("roster.col_change"): status[row.status], ui.tr("roster.col_field"): change_field(preview.kind, name),
+             ui.tr("roster.col_old"): change_value(name, old), ui.tr("roster.col_new"): change_value(name, new)}
             for row in preview.rows for name, old, new in row.changes]
 
 
@@ -191,7 +214,7 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
     for column, status in zip(cols, ("new", "changed", "unchanged")):
         column.metric(ui.tr(f"roster.count_{status}"), preview.count(status))
     if preview.kept:
-        kept = ui.tr("roster.list_separator").join(field(f) for f in preview.kept)
+        kept = ui.tr("roster.list_separator").join(change_field(preview.kind, f) for f in preview.kept)
         st.info(ui.tr("roster.kept_columns", fields=kept))
     changes = change_table(preview)
     if not changes:
@@ -201,7 +224,7 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
     if st.checkbox(ui.tr("roster.confirm", count=preview.count("new") + preview.count("changed")),
                    key=f"confirm_{upload_key}"):
         if st.button(ui.tr("roster.import_button"), type="primary", key=f"import_{upload_key}"):
-            importer = registry.import_enterprises if kind == "enterprises" else registry.import_agencies
+            importer = IMPORTERS[kind]
             try:
                 result = importer(db, me, data, name)
             except QipingError as error:
@@ -214,16 +237,15 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
 
 def import_tab() -> None:
     st.caption(ui.tr("roster.import_help"))
-    kind = st.radio(ui.tr("roster.kind"), ["enterprises", "agencies"], horizontal=True,
-                    format_func=lambda k: ui.tr(f"roster.kind_{k}"))
-    st.caption(ui.tr(f"roster.columns_{kind}"))
+    kind = st.radio(ui.tr("roster.kind"), list(IMPORTERS), horizontal=True, format_func=kind_text)
+    st.caption(ui.tr("panels.roster.columns" if kind == PANEL_RATERS else f"roster.columns_{kind}"))
     # a new key after each import empties the uploader
     upload_key = f"upload_{kind}_{st.session_state.get('roster_imports', 0)}"
     upload = ui.table_upload(ui.tr("roster.file"), upload_key)
     if upload is None:
         return
     data = upload.getvalue()
-    previewer = registry.preview_enterprises if kind == "enterprises" else registry.preview_agencies
+    previewer = PREVIEWERS[kind]
     try:
         with st.spinner(ui.tr("roster.checking")):
             preview = previewer(db, me, data, upload.name)
@@ -239,6 +261,7 @@ counts = registry.roster_counts(db, me)
 left, right = st.columns(2)
 left.metric(ui.tr("roster.agencies"), counts["agencies"])
 right.metric(ui.tr("roster.enterprises"), counts["enterprises"])
+st.caption(ui.tr("panels.roster.counts", **panels.panel_counts(db, me)))
 
 enterprises, agencies, imports = st.tabs([ui.tr("roster_admin.tab_enterprises"), ui.tr("roster_admin.tab_agencies"),
                                           ui.tr("roster.import_heading")])

@@ -7,6 +7,7 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from surveys.casework import appeals
 from surveys.core import clock
@@ -100,6 +101,7 @@ for r in (r for r in overview if r["status"] in rounds.COLLECTION_ENDED):
     with st.expander(ui.tr("finalise.round_expander", round=label, status=ui.tr(f"rounds.status.{r['status']}")),
                      expanded=r["status"] != Status.PUBLISHED):
         finalise_controls(r, label)
+        panel_support.pinned_weights_caption(finalise.pinned_config(r))
         if r["status"] in rounds.FINALISED:
             results_table(r["name"])
             reason = st.text_input(ui.tr("finalise.refinalise_reason"), key=f"reason_{r['name']}",
@@ -135,6 +137,7 @@ for r in (r for r in overview if r["status"] in rounds.BEFORE_CLOSE):
             if st.checkbox(ui.tr(confirm_key), key=f"confirm_close_{r['name']}"):
                 if st.button(ui.tr("rounds.close_button"), key=f"close_{r['name']}", type="primary"):
                     run(rounds.close_round, r["name"], done_key="rounds.closed")
+        panel_support.weights_form(r)
 
 with st.expander(ui.tr("rounds.create_heading")):
     with st.form("create_round"):

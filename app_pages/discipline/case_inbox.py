@@ -10,6 +10,7 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from app_pages.reveal_form import reveal_form, short_comment
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
@@ -172,6 +173,7 @@ with tab_evidence:
     chart = trend_chart(evidence["trend"])
     if chart is not None:
         st.altair_chart(chart, width="stretch")
+    panel_support.panel_scores_table(evidence["panels"], result.get("score"))  # every panel's, unhidden
     st.markdown(f"**{ui.tr('casework.evidence.distribution')}**")
     st.altair_chart(distribution_chart(evidence["distribution"]), width="stretch")
     counts_table = pd.DataFrame(evidence["distribution"]).pivot(index="item", columns="level", values="count")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 import labels
+from app_pages import panel_support
 from app_pages import ui
 from surveys.collection import questionnaire
 from surveys.collection import responses
@@ -70,6 +71,7 @@ def agency_label(code: str) -> str:
 ui.style(SCALE_CSS)
 st.title(ui.tr("survey.round_title", round=labels.round_label(round_name, lang)))
 st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])))
+panel_support.rate_as_line(db, me.id)  # a deputy or supervisor reads which panel it rates as
 
 state = responses.my_round(db, me, round_name)
 chosen = state["chosen"]

@@ -14,11 +14,13 @@ import labels
 import scoring
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from scoring.rounding import round_half_up
 from surveys.results import dashboards
 from surveys.results import privacy
 from surveys.participants import registry
+from surveys.results import panel_results
 from surveys.core.errors import QipingError
 from surveys.core.permissions import allowed
 
@@ -125,6 +127,9 @@ if latest is None:
 else:
     st.markdown(f"**{ui.tr('dashboards.agency.latest_heading', round=support.round_name(latest['round']))}**")
     metric_row(board, latest)
+    # each panel's score beside the combined one, a thin panel's blanked for agencies (§4.10, §6)
+    panel_support.panel_scores_table(support.data(db, panel_results.agency_panel_scores, code, latest["round"]),
+                                     latest["score"])
 in_progress_notes(board)
 
 specs = chart_specs(board)

@@ -14,9 +14,11 @@ import charts
 import labels
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from surveys.results import dashboards
 from surveys.participants import registry
+from surveys.results import panel_results
 from surveys.core.errors import QipingError
 
 AGENCY_PAGE = "app_pages/shared/agency_dashboard.py"
@@ -113,6 +115,9 @@ for group, part in parts:
     if group is not None:
         st.markdown(f"**{ui.tr_md('groups.overview.group_heading', group=group_text(group), count=len(part))}**")
     ranking_part(part, str(group), specs[f"ranking_{group}"])
+panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name),
+                                 {code: labels.agency_name(row, lang)
+                                  for code, row in overview.agencies.set_index("code").iterrows()})
 
 # --- grades over the rounds ---------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.heatmap_heading"))

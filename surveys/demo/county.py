@@ -4,7 +4,8 @@ Filled only into a new, empty database and only while QIPING_DEMO is not 0.
 It is built around the county's current quarter, on whatever day it is built:
 the eight quarters before it are finished (finalised and published), agencies
 following different paths through them, and the current quarter is the open
-round, partly answered, closing at the quarter's end. Casework is dated
+round, partly answered, closing at the quarter's end. Deputies and supervisors rate the last
+finished round and the open one beside the enterprises, with weights on both (``_panel_rows``). Casework is dated
 relative to today (``demo_casework``), so the story is the same on any date.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlite_utils
 
 import scoring
 from surveys.participants import accounts
+from surveys.participants import panels
 from surveys.core import clock
 from surveys.demo import casework as demo_casework
 from surveys.results import finalise
@@ -57,6 +59,15 @@ SPARSE = {("SWW", 1), ("SWW", 4), ("NYNC", 2), ("KAFZ", 0), ("KAFZ", 1)}
 LAST_CASES_WORKING_DAYS_AGO = 10
 EVALUATION_DAYS = 27  # a past round is open this many days before it closes
 OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and cases
+# Rater panels (DESIGN §4.10): deputies and CPPCC members, conduct supervisors. They rate the last
+# finished round and the open one, whose rules weigh the panels; the earlier rounds stay enterprises
+# alone, so the story of their grades is the same as before panels existed.
+PANEL_RATERS = {"representative": 12, "supervisor": 8}
+PANEL_WEIGHTS = {"enterprise": 50.0, "representative": 25.0, "supervisor": 25.0}
+# Their own random stream, so the enterprises' data stay as they were; this one is chosen so that the
+# weighted last round keeps every agency's grade, action and flag (only some ranks move), and with it
+# the demo's story and casework.
+PANEL_SEED = SEED + 15
 DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
 
 
@@ -217,6 +228,57 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
         _insert_responses(db, rows, clock.now_iso())
 
 
+def demo_panel_code(panel: str, index: int) -> str:
+    """A panel rater's demo access code: QP-DEMO-R001 (deputies), QP-DEMO-S001 (supervisors)."""
+    return f"QP-DEMO-{panels.CODE_PREFIX[panel]}{index:03d}"
+
+
+def _panel_raters(rng: random.Random, vocab: dict) -> dict[str, list[dict]]:
+    """Deputies R0001… and supervisors S0001…, per panel, as roster rows."""
+    raters: dict[str, list[dict]] = {}
+    for panel, count in PANEL_RATERS.items():
+        for index in range(1, count + 1):
+            person = rng.choice(vocab["surnames"]) + rng.choice(vocab["given_names"])
+            raters.setdefault(panel, []).append({
+                "uscc": f"{panels.CODE_PREFIX[panel]}{index:0{panels.CODE_DIGITS}d}", "panel": panel,
+                "name": f"{person}（{vocab['panel_titles'][panel]}）",
+                "contact_phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"})
+    return raters
+
+
+def _enterprise_mean(db, round_name: str, agency: str) -> float:
+    """The enterprises' mean rating of an agency in a round, in points: the panels rate around it."""
+    row = db.execute("""SELECT avg(rr.rating) FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+                        WHERE r.round = ? AND r.agency = ?""", [round_name, agency]).fetchone()
+    rules = scoring.DEFAULT_CONFIG
+    return ((row[0] or 4) - rules.lowest_level) * rules.points_per_level
+
+
+def _panel_rows(db, vocab, agencies, dates: DemoDates) -> None:
+    """The panels' raters, their answers in the weighted rounds and those rounds' weights. A few
+    agencies get fewer than three supervisors' answers, so the dashboards show a panel's score
+    withheld for the privacy minimum."""
+    rng = random.Random(PANEL_SEED)
+    raters = _panel_raters(rng, vocab)
+    for rows in raters.values():
+        db["enterprises"].insert_all(rows)
+        for index, row in enumerate(rows, start=1):
+            accounts.set_access_code(db, row["uscc"], demo_panel_code(row["panel"], index))
+    items = questionnaire.get_questionnaire(db, 1).item_codes
+    weighted = [dates.past_rounds[-1], dates.open_round]
+    for round_name in weighted:
+        db.conn.executemany("INSERT INTO round_panel_weights (round, panel, weight) VALUES (?, ?, ?)",
+                            [(round_name, panel, weight) for panel, weight in PANEL_WEIGHTS.items()])
+        when = _at(dates.windows[round_name][1], 11) if round_name != dates.open_round else clock.now_iso()
+        for agency in agencies:
+            code = agency["code"]
+            true = _enterprise_mean(db, round_name, code)
+            for panel, low, high in (("representative", 3, 7), ("supervisor", 1, 5)):
+                codes = [r["uscc"] for r in raters[panel]]
+                rows = _responses_for(rng, vocab, items, round_name, code, true, rng.sample(codes, rng.randint(low, high)))
+                _insert_responses(db, rows, when)
+
+
 def _at(day: date, hour: int) -> str:
     return clock.at_county(day, hour).isoformat(timespec="seconds")
 
@@ -253,6 +315,7 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         _staff(db, agencies)
         dates = demo_dates(db)
         _round_rows(db, rng, vocab, agencies, enterprises, dates)
+        _panel_rows(db, vocab, agencies, dates)
         _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
     return True

@@ -304,5 +304,7 @@ def import_agencies(db, actor: Actor, data: bytes, filename: str) -> dict:
 def roster_counts(db: sqlite_utils.Database, actor: Actor) -> dict:
     return {
         "agencies": db.execute("SELECT count(*) FROM agencies WHERE active = 1").fetchone()[0],
-        "enterprises": db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0],
+        # enterprises only: deputies and supervisors are counted per panel (panels.panel_counts)
+        "enterprises": db.execute("SELECT count(*) FROM enterprises WHERE active = 1 AND panel = 'enterprise'"
+                                  ).fetchone()[0],
     }

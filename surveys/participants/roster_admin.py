@@ -202,8 +202,9 @@ def _changed(before: dict, after: dict) -> dict:
 @requires("roster.manage")
 def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
                        status: str = "all") -> list[dict]:
-    """The roster, filtered by a piece of the name or the credit code, and by status
-    ('all', 'active', 'inactive'); ``has_code`` says whether an access code is issued."""
+    """The roster of raters of every panel (``panel``), filtered by a piece of the name or the credit
+    or rater code, and by status ('all', 'active', 'inactive'); ``has_code`` says whether an access
+    code is issued."""
     text = " ".join(str(query).split())
     conditions, values = [], []
     if text:
@@ -214,7 +215,7 @@ def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
         values.append(1 if status == "active" else 0)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     return list(db.query(
-        f"""SELECT uscc, name, industry, contact_person, contact_phone, active,
+        f"""SELECT uscc, name, panel, industry, contact_person, contact_phone, active,
                    access_code_hash IS NOT NULL AS has_code
             FROM enterprises {where} ORDER BY active DESC, name, uscc""", values))
 

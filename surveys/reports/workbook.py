@@ -87,7 +87,15 @@ def _rule_value(value, lang: str, name: str = ""):
         return ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in value.items())
     if isinstance(value, bool):
         return t("reports.yes" if value else "reports.no", lang)
+    if isinstance(value, dict):  # the panel weights (§4.10): "企业 50，两代表一委员 25"; a cell takes no dict
+        return t("panels.weights.separator", lang).join(
+            f"{_rule_label_of_panel(key, lang)} {weight:g}" for key, weight in value.items())
     return value
+
+
+def _rule_label_of_panel(panel: str, lang: str) -> str:
+    key = f"panels.name.{panel}"
+    return t(key, lang) if key in catalogue(lang) else panel
 
 
 def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:

@@ -22,27 +22,42 @@ from surveys.core import audit
 from surveys.casework import cases
 from surveys.core import clock
 from surveys.results import privacy
+from surveys.collection import panel_weights
 from surveys.collection import questionnaire
 from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
+from surveys.participants import panels
 
 RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank",
                  "agency_group"]
 
 
+def pinned_config(round_row: dict) -> dict | None:
+    """The rules a finalised round was scored with, as pinned (None before its first finalisation)."""
+    pinned = round_row.get("scoring_config")
+    return json.loads(pinned) if pinned else None
+
+
 def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
     """The round's pinned rules, or for a first finalisation the county's current rules with the
-    ranking scope the administrator chose for the round (DESIGN §4.9), pinned together."""
-    pinned = round_row.get("scoring_config")
+    ranking scope (DESIGN §4.9) and panel weights (§4.10; surveys/collection/panel_weights.py) the
+    administrator set for the round, pinned together."""
+    pinned = pinned_config(round_row)
     if pinned:
-        return scoring.ScoringConfig.from_dict(json.loads(pinned))
+        return scoring.ScoringConfig.from_dict(pinned)
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
-    config = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    county = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    changes = {}
     scope = round_row.get("ranking_scope")
-    return dataclasses.replace(config, ranking_scope=scope) if scope else config
+    if scope:
+        changes["ranking_scope"] = scope
+    weights = panel_weights.round_weights(db, round_row["name"])
+    if weights:
+        changes["panel_weights"] = weights
+    return dataclasses.replace(county, **changes) if changes else county
 
 
 def ranking_scope(db: sqlite_utils.Database, round_row: dict) -> str:
@@ -61,21 +76,23 @@ def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
 
 
 def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
-    """One wide row per counted response (privacy.py's rule), plus an empty row
-    for every active agency without any, so that it is graded insufficient."""
+    """One wide row per counted response (privacy.py's rule) with its rater's panel, plus an
+    empty row for every active agency without any, so that it is graded insufficient."""
     rows = db.execute(
-        f"""SELECT r.id, r.round, r.enterprise, r.agency, rr.item, rr.rating
+        f"""SELECT r.id, r.round, r.enterprise, e.panel, r.agency, rr.item, rr.rating
             FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+            JOIN enterprises e ON e.uscc = r.enterprise
             WHERE r.round = ? AND {privacy.counted_condition("r")}""",
         [round_name],
     ).fetchall()
-    long = pd.DataFrame(rows, columns=["id", "round", "enterprise", "agency", "item", "rating"])
-    wide = (long.pivot(index=["id", "round", "enterprise", "agency"], columns="item", values="rating")
-            .reindex(columns=items).reset_index() if len(long) else
-            pd.DataFrame(columns=["id", "round", "enterprise", "agency", *items]))
+    keys = ["id", "round", "enterprise", "panel", "agency"]  # panel: the rater's (§4.10)
+    long = pd.DataFrame(rows, columns=[*keys, "item", "rating"])
+    wide = (long.pivot(index=keys, columns="item", values="rating").reindex(columns=items).reset_index()
+            if len(long) else pd.DataFrame(columns=[*keys, *items]))
     active = [r[0] for r in db.execute("SELECT code FROM agencies WHERE active = 1")]
     missing = sorted(set(active) - set(wide["agency"]))
-    padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "agency": missing})
+    padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "panel": panels.ENTERPRISE,
+                            "agency": missing})
     frames = [f for f in (wide, padding) if len(f)]
     combined = pd.concat(frames, ignore_index=True) if frames else wide
     for item in items:

@@ -215,6 +215,12 @@ def test_the_inbox_shades_overdue_rows_and_keeps_scores_to_one_decimal(demo_path
     proto = at.dataframe[0].proto
     styles = proto.arrow_data.styler.styles
     assert "#fde0dd" in styles  # the overdue rows' shade
-    # the score cells are shown as written (one decimal), not 42.800000
+    # the score cells are shown as written (one decimal), not 43.500000: SCJG's referral in the last
+    # finished round, whose score weighs the rater panels (DESIGN §4.10)
+    from surveys.storage.db import connect
+    database = connect(demo_path)
+    score = database.execute("SELECT score FROM current_results WHERE agency = 'SCJG' ORDER BY round DESC LIMIT 1"
+                             ).fetchone()[0]
+    database.close()
     shown = str(proto.arrow_data.styler.display_values)
-    assert "42.8" in shown and "42.800000" not in shown
+    assert f"{score:.1f}" in shown and f"{score:.6f}" not in shown

@@ -84,7 +84,7 @@ def test_report_gathers_ranked_results_cases_rates_and_trend(demo_copy):
     stored = demo_copy.execute("SELECT count(DISTINCT enterprise), count(*) FROM responses WHERE round = ?",
                                [ROUND]).fetchone()
     assert (report.overall["enterprises_answered"], report.overall["responses"]) == stored
-    assert report.overall["active_enterprises"] == 300
+    assert report.overall["active_enterprises"] == 320  # every active rater: 300 enterprises, 20 of the panels
     assert sorted(report.trend["round"].unique())[-1] == ROUND
     assert set(report.trend["round"]) <= {r["name"] for r in reports.exportable_rounds(demo_copy, ADMIN_ACTOR)}
     assert report.config["good_threshold"] == 80.0
@@ -166,11 +166,12 @@ def test_response_rates_per_agency_and_overall(demo_copy, zh_workbook):
     rows = sheet_rows(zh_workbook, "参评率")
     fgw = next(r for r in rows if r[0] == "县发展改革委")
     count = demo_copy.execute("SELECT count(*) FROM responses WHERE round = ? AND agency = 'FGW'", [ROUND]).fetchone()[0]
-    assert fgw[1] == count and fgw[4] == 300 and fgw[5] == pytest.approx(count / 300)
+    raters = 320  # every active rater answers for the rate: 300 enterprises, 12 deputies, 8 supervisors
+    assert fgw[1] == count and fgw[4] == raters and fgw[5] == pytest.approx(count / raters)
     overall = rows[-1]
     answered = demo_copy.execute("SELECT count(DISTINCT enterprise) FROM responses WHERE round = ?",
                                  [ROUND]).fetchone()[0]
-    assert overall[:4] == ("全县", answered, 300, pytest.approx(answered / 300))
+    assert overall[:4] == ("全县", answered, raters, pytest.approx(answered / raters))
 
 
 def test_no_enterprise_identity_anywhere_in_the_file(demo_copy, zh_workbook):

@@ -278,7 +278,8 @@ def button(at, label):
 def test_page_explains_itself_and_lists_the_roster(page):
     assert page.title[0].value == "部门与企业名录"
     assert "有评议记录的部门和企业不能删除" in page.caption[0].value
-    assert len(page.dataframe[0].value) == 300 and len(page.dataframe[1].value) == 22
+    # the raters of every panel: 300 enterprises, 12 deputies and 8 supervisors
+    assert len(page.dataframe[0].value) == 320 and len(page.dataframe[1].value) == 22
 
 
 def test_page_searches_and_edits_an_enterprise(page, demo_db):
@@ -297,7 +298,7 @@ def test_page_refuses_a_bad_credit_code_and_names_the_problem(page, demo_db):
     by_key(page.text_input, "new_name").input("新公司")
     by_key(page.button, "add_enterprise_submit").click().run()
     assert any("校验码错误" in e.value for e in page.error)
-    assert demo_db.execute("SELECT count(*) FROM enterprises").fetchone()[0] == 300
+    assert demo_db.execute("SELECT count(*) FROM enterprises WHERE panel = 'enterprise'").fetchone()[0] == 300
 
 
 def test_page_deactivates_an_enterprise_after_confirmation(page, demo_db):
