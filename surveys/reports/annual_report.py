@@ -94,12 +94,11 @@ def rule_lines(report: AnnualReport, lang: str) -> list[str]:
 
 def _status_line(report: AnnualReport, lang: str) -> str:
     info = report.info
-    used = "、".join(labels.round_label(r, lang) for r in info["rounds_used"]) if lang == "zh" else \
-        ", ".join(labels.round_label(r, lang) for r in info["rounds_used"])
+    used = t("list_separator", lang).join(labels.round_label(r, lang) for r in info["rounds_used"])
     line = t("annual.report.dates", lang, finalised=datetime_text(info["at"], lang),
              published=datetime_text(info["published_at"], lang) or t("reports.not_yet", lang), rounds=used)
     if info["quarters_missing"]:
-        line += " " + t("annual.report.quarters_missing", lang, quarters="、".join(info["quarters_missing"]))
+        line += " " + t("annual.report.quarters_missing", lang, quarters=t("list_separator", lang).join(info["quarters_missing"]))
     return line
 
 
@@ -194,8 +193,8 @@ def _cover(ws, report: AnnualReport, lang: str) -> None:
         [],
         [t("reports.cover.county", lang), report.county or t("reports.county_unnamed", lang)],
         [t("annual.report.cover_year", lang), report.year],
-        [t("annual.report.cover_rounds", lang), "、".join(info["rounds_used"])],
-        [t("annual.report.cover_missing", lang), "、".join(info["quarters_missing"]) or t("reports.none", lang)],
+        [t("annual.report.cover_rounds", lang), t("list_separator", lang).join(info["rounds_used"])],
+        [t("annual.report.cover_missing", lang), t("list_separator", lang).join(info["quarters_missing"]) or t("reports.none", lang)],
         [t("reports.cover.results_at", lang), local_datetime(info["at"])],
         [t("reports.cover.refinalise_reason", lang), info.get("reason") or t("reports.none", lang)],
         [t("reports.cover.published_at", lang), local_datetime(info["published_at"])],

@@ -180,14 +180,14 @@ def current_year_results(db: sqlite_utils.Database, year: int) -> list[dict]:
 def _refuse_if_blocked(readiness: YearReadiness, missing_confirmed: bool) -> None:
     year = readiness.year
     if readiness.unpublished:
-        listed = "、".join(f"{r['round']}" for r in readiness.unpublished)
+        listed = ", ".join(f"{r['round']}" for r in readiness.unpublished)
         raise InvalidInput("annual.errors.rounds_unpublished", year=year, rounds=listed)
     if readiness.not_over:
-        raise InvalidInput("annual.errors.not_over", year=year, quarters="、".join(readiness.not_over))
+        raise InvalidInput("annual.errors.not_over", year=year, quarters=", ".join(readiness.not_over))
     if not readiness.published:
         raise InvalidInput("annual.errors.no_published_rounds", year=year)
     if readiness.missing and not missing_confirmed:
-        raise InvalidInput("annual.errors.quarters_missing", year=year, quarters="、".join(readiness.missing),
+        raise InvalidInput("annual.errors.quarters_missing", year=year, quarters=", ".join(readiness.missing),
                            published=len(readiness.published))
 
 

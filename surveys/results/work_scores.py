@@ -11,6 +11,7 @@ finalised again (surveys/results/annual.py).
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -19,18 +20,16 @@ from surveys.core import audit
 from surveys.core import clock
 from surveys.core.actors import Actor
 from surveys.core.errors import ImportRefused, InvalidInput, NotFound, ProblemList, RowProblem
+from surveys.core.paths import DATA_DIR
 from surveys.core.permissions import requires
 from surveys.storage.db import write_transaction
 from surveys.storage.tabular import read_table
 
 LOWEST, HIGHEST = 0.0, 100.0
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a typo like 20205 is refused, not stored
-# the file's columns: field -> the headers accepted for it (lower case)
-COLUMNS = {
-    "year": ("year", "年度", "年份", "考核年度"),
-    "agency": ("agency", "agency_code", "code", "部门代码", "部门", "单位"),
-    "work_score": ("work_score", "score", "工作考核得分", "工作考核", "得分"),
-}
+# the file's columns: field -> the headers accepted for it (lower case), Chinese and English
+with (DATA_DIR / "work_score_columns.toml").open("rb") as _f:
+    COLUMNS = {field: tuple(names) for field, names in tomllib.load(_f).items()}
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def import_work_scores(db: sqlite_utils.Database, actor: Actor, data: bytes, fil
             _store(db, actor, score, f"file:{filename}")
         audit.record(db, actor, "work_scores.imported", filename, rows=len(scores),
                      years=sorted({s.year for s in scores}))
-    return {"count": len(scores), "years": "、".join(str(y) for y in sorted({s.year for s in scores}))}
+    return {"count": len(scores), "years": sorted({s.year for s in scores})}
 
 
 @requires("annual.manage")

@@ -1,0 +1,66 @@
+"""What the annual page and the administrator's annual page share: the year's results as a
+table people read (quarters, survey, work, composite, grade, veto) and the report downloads.
+Not a page itself."""
+from __future__ import annotations
+
+import streamlit as st
+
+import labels
+from app_pages import ui
+from surveys.core.errors import QipingError
+from surveys.participants import registry
+from surveys.reports import annual_report
+from surveys.results import annual
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+
+
+def agency_names(db) -> dict[str, str]:
+    lang = ui.lang()
+    return {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
+
+
+def quarter_text(quarters: dict, agency: str, round_name: str) -> str:
+    row = quarters.get(agency, {}).get(round_name)
+    if row is None:
+        return "—"
+    return labels.score_text(row["score"]) if row["score"] is not None else ui.tr(f"grades.{row['grade']}")
+
+
+def results_table(db, year: int, results: list[dict], quarters: dict) -> None:
+    """The year's ranking; names are cells of a data frame (text, never Markdown)."""
+    names = agency_names(db)
+    col = lambda name: ui.tr(f"annual.col.{name}")  # noqa: E731
+    quarter_heads = [ui.tr(f"annual.report.quarter.{q}") for q in range(1, 5)]
+    rows = []
+    for r in results:
+        row = {col("rank"): labels.rank_text(r["rank"], ui.lang()), col("agency"): names.get(r["agency"], r["agency"])}
+        for head, round_name in zip(quarter_heads, annual.year_quarters(year)):
+            row[head] = quarter_text(quarters, r["agency"], round_name)
+        row.update({col("quarters"): r["quarters"], col("survey"): labels.score_text(r["survey_score"], "—"),
+                    col("work"): labels.score_text(r["work_score"], "—"), col("score"): labels.score_text(r["score"], "—"),
+                    col("grade"): ui.tr(f"grades.{r['grade']}"),
+                    col("vetoed"): ui.tr("annual.page.vetoed_yes") if r["vetoed"] else ""})
+        rows.append(row)
+    st.dataframe(rows, hide_index=True)
+
+
+def downloads(db, me, year: int) -> None:
+    """The annual report for the comprehensive assessment, PDF and Excel, in the reader's language."""
+    lang = ui.lang()
+    st.subheader(ui.tr("annual.page.download_heading"))
+    st.caption(ui.tr("annual.page.download_caption"))
+    try:
+        pdf = annual_report.annual_pdf(db, me, year, lang)
+        xlsx = annual_report.annual_workbook(db, me, year, lang)
+    except QipingError as error:
+        ui.show_error(error)
+        return
+    left, right = st.columns(2)
+    left.download_button(ui.tr("annual.page.download_pdf"), data=pdf, mime=PDF, on_click="ignore",
+                         file_name=annual_report.report_filename(year, lang, "pdf"), icon=":material/picture_as_pdf:",
+                         key="annual_pdf")
+    right.download_button(ui.tr("annual.page.download_xlsx"), data=xlsx, mime=XLSX, on_click="ignore",
+                          file_name=annual_report.report_filename(year, lang, "xlsx"), icon=":material/table:",
+                          key="annual_xlsx")
