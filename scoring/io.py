@@ -1,9 +1,11 @@
 """Reading a responses file (CSV or XLSX) for the command line, with every problem found.
 
 One row per response: ``round`` (YYYYQn), ``enterprise``, ``agency``, an
+optional ``panel`` (§4.10: ``enterprise``, ``representative`` or ``supervisor``;
+blank = enterprise; the ``enterprise`` column then names the rater), an
 optional ``comment`` (ignored), and every other column an item rated with a
 whole number between the lowest and highest level, or blank. Column order is
-free; the four fixed names are matched ignoring case and surrounding spaces.
+free; the fixed names are matched ignoring case and surrounding spaces.
 
 Problems name the line in the file (the header is line 1; for XLSX, the sheet
 row) and the column. All problems are collected before anything is refused,
@@ -23,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring.config import DEFAULT_CONFIG, ScoringConfig
+from scoring.config import DEFAULT_CONFIG, ENTERPRISE, PANELS, ScoringConfig
 from scoring.problems import InputError, Problem
 from scoring.rounds import ROUND_PATTERN
 
 REQUIRED_COLUMNS = ("round", "enterprise", "agency")
+OPTIONAL_COLUMNS = ("panel",)
 IGNORED_COLUMNS = ("comment",)
 KEY_COLUMNS = list(REQUIRED_COLUMNS)
 CSV_ENCODINGS = ("utf-8", "gb18030")  # UTF-8 with BOM is recognised by its BOM
@@ -55,14 +58,36 @@ def read_responses(path: str | Path, config: ScoringConfig = DEFAULT_CONFIG) -> 
     if problems:  # without the right columns, row checks would only add noise
         raise InputError(problems)
     frame, lines, problems = _records_frame(table, columns)
-    problems += _check_keys(frame, lines)
+    problems += _check_keys(frame, lines) + _check_panels(frame, lines)
     ratings, rating_problems = _ratings(frame, items, lines, config)
     problems += rating_problems + _duplicates(frame, lines)
     if problems:
         raise InputError(sorted(problems, key=_problem_order(table.header)))
     if frame.empty:
         raise InputError([Problem("no_rows", {"path": str(path)})])
-    return ResponsesFile(pd.concat([frame[KEY_COLUMNS], ratings], axis=1), items, lines)
+    fixed = KEY_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in frame.columns]
+    return ResponsesFile(pd.concat([frame[fixed], ratings], axis=1), items, lines)
+
+
+def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small table with the ``required`` columns (matched like the responses' fixed columns), as stripped text.
+
+    Other columns are ignored. Returns the frame (one column per required
+    name, in that order) and each row's line in the file; a header without
+    rows gives an empty frame. Raises InputError for a missing or repeated
+    column and rows with the wrong number of fields, as ``read_responses`` does.
+    """
+    table = _read_table(Path(path))
+    names = [name.strip().lower() for name in table.header]
+    problems = [Problem("duplicate_column", {"line": table.header_line, "column": c})
+                for c in required if names.count(c) > 1]
+    problems += [Problem("missing_column", {"line": table.header_line, "column": c}) for c in required if c not in names]
+    if problems:
+        raise InputError(problems)
+    frame, lines, problems = _records_frame(table, {c: names.index(c) for c in required})
+    if problems:
+        raise InputError(problems)
+    return frame, lines
 
 
 # --- files -----------------------------------------------------------------------
@@ -166,7 +191,7 @@ def _read_header(table: _Table) -> tuple[dict[str, int], list[str], list[Problem
             problems.append(Problem("blank_column_name", {"line": line, "position": position + 1}))
         elif key in seen:
             problems.append(Problem("duplicate_column", {"line": line, "column": name}))
-        elif key in REQUIRED_COLUMNS or key in IGNORED_COLUMNS:
+        elif key in REQUIRED_COLUMNS or key in OPTIONAL_COLUMNS or key in IGNORED_COLUMNS:
             positions[key] = position
         else:
             positions[name] = position
@@ -208,6 +233,20 @@ def _check_keys(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
         for line, value in zip(lines[bad_round], frame["round"][bad_round])
     ]
     return problems
+
+
+def _check_panels(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
+    """A ``panel`` value must be a panel code (any case) or blank; blank becomes ``enterprise`` (in place)."""
+    if "panel" not in frame.columns:
+        return []
+    written = frame["panel"]
+    panel = written.str.lower().replace("", ENTERPRISE)
+    bad = (~panel.isin(PANELS)).to_numpy()
+    frame["panel"] = panel
+    return [
+        Problem("bad_panel", {"line": int(line), "column": "panel", "value": value, "panels": ", ".join(PANELS)})
+        for line, value in zip(lines[bad], written[bad])
+    ]
 
 
 def _ratings(frame, items, lines, config) -> tuple[pd.DataFrame, list[Problem]]:
