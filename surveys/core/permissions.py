@@ -42,7 +42,7 @@ CAPABILITIES = {
     "calendar.manage": "enter a year's official working-day calendar",
     "rounds.manage": "create, open and close rounds",
     "rounds.finalise": "finalise and publish rounds",
-    "annual.manage": "enter or import work-assessment scores; finalise and publish a year's assessment (年考核)",
+    "annual.manage": "enter or import work-assessment scores; finalise and publish a year's assessment",
     "monitoring.view": "watch response rates and call non-responders",
     "reminders.send": "remind enterprises that have not answered the open round (SMS list, letters, gateway); "
                       "each reminder carries a new access code",

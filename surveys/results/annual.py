@@ -15,7 +15,7 @@ county that started mid-year, a skipped quarter) is allowed once the
 administrator confirms it: the finalisation records which quarters were missing
 and the report says so — an agency needs 2 graded quarters either way.
 
-The veto (一票否决): an agency with a referral case from one of the year's
+The veto (one-vote veto): an agency with a referral case from one of the year's
 rounds whose investigation found fault — the discipline office records the
 finding with the outcome (``cases.FAULT_FOUND`` on the ``outcome_recorded``
 step) — is graded poor for the year. A withdrawn referral vetoes nothing; an
@@ -358,13 +358,14 @@ def results_of_finalisation(db: sqlite_utils.Database, actor: Actor, finalisatio
 
 @requires("annual.manage")
 def work_scores_changed_since(db: sqlite_utils.Database, actor: Actor, year) -> bool:
-    """Whether a work score of the year was entered after its current finalisation (finalise it again)."""
+    """Whether the year's work scores differ from those its current results used (finalise it again).
+    Compared by value, not by time: entering the same score again changes nothing."""
     year = check_year(year)
-    stored = _current_finalisation(db, year)
-    if stored is None:
+    used = {r["agency"]: r["work_score"] for r in current_year_results(db, year)}
+    if not used:
         return False
-    latest = db.execute("SELECT max(entered_at) FROM work_scores WHERE year = ?", [year]).fetchone()[0]
-    return latest is not None and latest > stored["at"]
+    entered = dict(db.execute("SELECT agency, work_score FROM work_scores WHERE year = ?", [year]).fetchall())
+    return any(entered.get(agency) != score for agency, score in used.items())
 
 
 @requires("annual.manage")
