@@ -33,9 +33,10 @@ from surveys.storage.export_safety import safe_cell, workbook_bytes
 
 VETO_COLOUR = "#B71C1C"
 DEFAULT_SURVEY_WEIGHT = 0.7  # DESIGN §4.11's default, for a year pinned before the weight was a setting
-# ranking table column widths in mm (A4 landscape text width 265): rank, agency, Q1–Q4, survey, work,
-# composite, grade, veto
-PDF_WIDTHS = {"zh": (14, 61, 19, 19, 19, 19, 22, 22, 22, 24, 24), "en": (14, 57, 18, 18, 18, 18, 24, 24, 25, 24, 25)}
+# ranking table column widths in mm (A4 portrait text width 178): rank, agency, Q1–Q4, survey, work,
+# composite, grade, veto — a county's twenty-odd agencies fit on the first page with the rules
+PDF_WIDTHS = {"zh": (9, 31, 15, 15, 15, 15, 18, 20, 16, 10, 14), "en": (11, 48, 11, 11, 11, 11, 15, 13, 18, 14, 15)}
+TABLE_FONT_SIZE = 8.5
 
 
 @dataclass
@@ -59,8 +60,8 @@ class AnnualReport:
         row = self.quarters.get(agency, {}).get(round_name)
         if row is None:
             return "—"
-        if row["score"] is None:
-            return term("grades", row["grade"], lang)
+        if row["score"] is None:  # an insufficient quarter: counted nowhere, said briefly
+            return t("annual.report.quarter_insufficient", lang)
         return labels.score_text(row["score"])
 
 
@@ -120,7 +121,8 @@ def headers(lang: str) -> list[str]:
 
 def _pdf_header(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> None:
     pdf.set_font(bulletin.FAMILY, "B", 18)
-    pdf.cell(0, 11, _title(report, lang), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, _title(report, lang), align="C", new_x="LMARGIN", new_y="NEXT",
+                   wrapmode=WrapMode.CHAR if lang == "zh" else WrapMode.WORD)
     pdf.set_font(bulletin.FAMILY, "", 12)
     pdf.cell(0, 7, t("annual.report.subtitle", lang, year=report.year), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(bulletin.FAMILY, "", 9)
@@ -135,7 +137,7 @@ def _pdf_header(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> N
 def _pdf_rules(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> None:
     pdf.heading(t("annual.report.rules_heading", lang))
     for number, line in enumerate(rule_lines(report, lang), 1):
-        pdf.paragraph(f"{number}. {line}", size=9)
+        pdf.paragraph(f"{number}. {line}", size=8.5)
 
 
 def _pdf_summary(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> None:
@@ -147,10 +149,10 @@ def _pdf_summary(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> 
 
 def _pdf_ranking(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> None:
     pdf.heading(t("annual.report.ranking_heading", lang))
-    pdf.set_font(bulletin.FAMILY, "", 9)
+    pdf.set_font(bulletin.FAMILY, "", TABLE_FONT_SIZE)
     veto_face = FontFace(color=(255, 255, 255), fill_color=bulletin._hex_rgb(VETO_COLOUR))
-    with pdf.table(col_widths=PDF_WIDTHS.get(lang, PDF_WIDTHS["zh"]), text_align="CENTER", line_height=6.4,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
+    with pdf.table(col_widths=PDF_WIDTHS.get(lang, PDF_WIDTHS["zh"]), text_align="CENTER", line_height=5.6,
+                   headings_style=FontFace(emphasis="BOLD", size_pt=8, fill_color=(230, 230, 230))) as table:
         table.row(headers(lang))
         for r in report.results:
             values = _row_values(report, r, lang)
@@ -168,17 +170,17 @@ def _pdf_ranking(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> 
 
 
 def build_annual_pdf(report: AnnualReport, lang: str) -> bytes:
-    """The annual report as PDF bytes (A4 landscape: the ranking has eleven columns)."""
+    """The annual report as PDF bytes: title and year, the rules used, then the ranking."""
     footer = t("annual.report.footer", lang, year=report.year, generated=datetime_text(clock.now_iso(), lang))
     pdf = bulletin.BulletinPDF(lang, footer)
     pdf.set_title(_title(report, lang))
     pdf.set_lang("zh-CN" if lang == "zh" else "en")
     pdf.set_creator("Qiping")
-    pdf.add_page(orientation="L")
+    pdf.add_page()
     _pdf_header(pdf, report, lang)
     _pdf_summary(pdf, report, lang)
-    _pdf_ranking(pdf, report, lang)
     _pdf_rules(pdf, report, lang)
+    _pdf_ranking(pdf, report, lang)
     pdf.paragraph(t("annual.report.privacy", lang), size=8, grey=True)
     return bytes(pdf.output())
 
