@@ -11,9 +11,25 @@ from surveys.core.errors import QipingError
 from surveys.participants import registry
 from surveys.reports import annual_report
 from surveys.results import annual
+from surveys.storage import db as database
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
+CACHE_SECONDS = 3600
+
+
+# A PDF takes about 3 s (the CJK font is subset each time): each file is made once per database,
+# year, finalisation, publication and language, so re-running the page costs nothing and a
+# re-finalisation or the publication makes a fresh one. The actor is left out of the key (leading
+# underscore): the page only offers a year its reader may see, and the file is the same for all of them.
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_SECONDS)
+def report_bytes(db_path: str, year: int, version: tuple, lang: str, kind: str, _actor) -> bytes:
+    connection = database.connect(db_path)
+    try:
+        build = annual_report.annual_pdf if kind == "pdf" else annual_report.annual_workbook
+        return build(connection, _actor, year, lang)
+    finally:
+        connection.close()
 
 
 def agency_names(db) -> dict[str, str]:
@@ -46,14 +62,18 @@ def results_table(db, year: int, results: list[dict], quarters: dict) -> None:
     st.dataframe(rows, hide_index=True)
 
 
-def downloads(db, me, year: int) -> None:
-    """The annual report for the comprehensive assessment, PDF and Excel, in the reader's language."""
+def downloads(me, year: int, info: dict) -> None:
+    """The annual report for the comprehensive assessment, PDF and Excel, in the reader's language;
+    ``info`` is the year's row from annual.annual_years (its finalisation and publication)."""
     lang = ui.lang()
     st.subheader(ui.tr("annual.page.download_heading"))
     st.caption(ui.tr("annual.page.download_caption"))
+    version = (info["finalisation_id"], info["published_at"])
+    path = str(database.database_path())
     try:
-        pdf = annual_report.annual_pdf(db, me, year, lang)
-        xlsx = annual_report.annual_workbook(db, me, year, lang)
+        with st.spinner(ui.tr("annual.page.preparing")):
+            pdf = report_bytes(path, year, version, lang, "pdf", me)
+            xlsx = report_bytes(path, year, version, lang, "xlsx", me)
     except QipingError as error:
         ui.show_error(error)
         return

@@ -76,13 +76,13 @@ def show_work_scores() -> None:
                                     value=None, key="work_score_value")
             if st.form_submit_button(ui.tr("annual.admin.save"), type="primary"):
                 run(work_scores.enter_work_score, year, agency, score,
-                    done=ui.tr("annual.admin.saved", agency=names[agency], score=labels.score_text(score)))
+                    done=ui.tr_md("annual.admin.saved", agency=names[agency], score=labels.score_text(score)))
         if entered:
             chosen = st.selectbox(ui.tr("annual.admin.agency"), list(entered), format_func=lambda c: names.get(c, c),
                                   key="work_remove_agency")
             if st.button(ui.tr("annual.admin.remove"), key="work_remove"):
-                run(work_scores.remove_work_score, year, chosen, done=ui.tr("annual.admin.removed",
-                                                                            agency=names.get(chosen, chosen)))
+                run(work_scores.remove_work_score, year, chosen, done=ui.tr_md("annual.admin.removed",
+                                                                               agency=names.get(chosen, chosen)))
     with st.expander(ui.tr("annual.admin.import_heading")):
         st.caption(ui.tr("annual.admin.import_caption"))
         upload_key = f"work_upload_{st.session_state.get('work_imports', 0)}"

@@ -112,4 +112,4 @@ annual_support.results_table(db, year, results, quarters)
 if county:
     veto_grounds()
     history()
-annual_support.downloads(db, me, year)
+annual_support.downloads(me, year, info)
