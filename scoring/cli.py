@@ -127,7 +127,7 @@ def _as_written(value: float) -> str:
     """A work score as entered (88 → 88.0, 88.25 → 88.25); empty when there is none."""
     if np.isnan(value):
         return ""
-    return f"{value:.1f}" if round(value, 1) == value else repr(value)
+    return f"{value:.1f}" if round(value, 1) == value else repr(float(value))
 
 
 def _one_decimal(values: pd.Series) -> list[str]:

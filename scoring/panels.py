@@ -36,7 +36,7 @@ def panel_codes(responses: pd.DataFrame) -> np.ndarray | None:
         return None
     labels = responses["panel"]
     text = labels.astype("string").str.strip().fillna("")
-    codes = pd.Categorical(text.replace("", ENTERPRISE), categories=list(PANELS)).codes
+    codes = pd.Index(PANELS).get_indexer(text.replace("", ENTERPRISE))
     unknown = codes < 0
     if unknown.any():
         raise ValueError(f"panel {labels[unknown].iloc[0]!r} is not one of {', '.join(PANELS)}")
