@@ -59,6 +59,8 @@ def show_work_scores() -> None:
     st.caption(ui.tr("annual.admin.work_caption", survey_pct=f"{share:.0%}", work_pct=f"{1 - share:.0%}"))
     if finalised and annual.work_scores_changed_since(db, me, year):
         st.warning(ui.tr("annual.admin.work_changed"))
+    elif finalised and annual.would_change(db, me, year):
+        st.warning(ui.tr("annual.admin.results_changed"))
     rows = work_scores.work_scores(db, me, year)
     if rows:
         st.dataframe([{ui.tr("annual.col.agency"): names.get(r["agency"], r["agency"]),

@@ -369,6 +369,21 @@ def work_scores_changed_since(db: sqlite_utils.Database, actor: Actor, year) -> 
 
 
 @requires("annual.manage")
+def would_change(db: sqlite_utils.Database, actor: Actor, year) -> bool:
+    """Whether finalising the year again now would change its results: a quarter re-finalised after an
+    appeal, a work score corrected, a referral's finding recorded since. False for a year not finalised
+    or one that cannot be finalised now."""
+    year = check_year(year)
+    stored = _current_finalisation(db, year)
+    readiness = _readiness(db, year)
+    if stored is None or readiness.blocked:
+        return False
+    fresh = compute_year(db, year, readiness, year_config(db, year))
+    return (json.loads(stored["rounds_used"]) != readiness.published
+            or _comparable(current_year_results(db, year)) != _comparable(fresh))
+
+
+@requires("annual.manage")
 def candidate_years(db: sqlite_utils.Database, actor: Actor) -> list[int]:
     """Years the administrator may work on: every year with a round, newest first."""
     years = {int(name[:4]) for (name,) in db.execute("SELECT name FROM rounds")}

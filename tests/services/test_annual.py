@@ -211,3 +211,14 @@ def test_agencies_see_a_year_once_published_and_only_their_own_veto_cases(db, co
         ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     with pytest.raises(PermissionDenied):
         annual.veto_reasons(db, AGENCY_ACTOR, 2025)
+
+
+def test_a_finding_recorded_after_finalising_is_flagged_until_the_year_is_finalised_again(db, county):
+    year_2025(db, county, scjg=(2, 2, 5, 5))
+    annual.finalise_year(db, ADMIN_ACTOR, 2025)
+    assert annual.would_change(db, ADMIN_ACTOR, 2025) is False
+    record_outcome(db, fault_found=True)
+    assert annual.would_change(db, ADMIN_ACTOR, 2025) is True
+    annual.finalise_year(db, ADMIN_ACTOR, 2025, reason="referral investigated: fault found")
+    assert annual.would_change(db, ADMIN_ACTOR, 2025) is False
+    assert result(db, 2025, "SCJG")["vetoed"] == 1
