@@ -49,9 +49,13 @@ def results_table(db, year: int, results: list[dict], quarters: dict) -> None:
     names = agency_names(db)
     col = lambda name: ui.tr(f"annual.col.{name}")  # noqa: E731
     quarter_heads = [ui.tr(f"annual.report.quarter.{q}") for q in range(1, 5)]
+    groups = annual.group_names(db, ui.lang()) if any(r["agency_group"] for r in results) else None
     rows = []
     for r in results:
         row = {col("rank"): labels.rank_text(r["rank"], ui.lang()), col("agency"): names.get(r["agency"], r["agency"])}
+        if groups is not None:  # the county keeps agency groups: the year is ranked within each too
+            row[col("group")] = groups.get(r["agency_group"], r["agency_group"] or "")
+            row[col("group_rank")] = labels.rank_text(r["group_rank"], ui.lang())
         for head, round_name in zip(quarter_heads, annual.year_quarters(year)):
             row[head] = quarter_text(quarters, r["agency"], round_name)
         row.update({col("quarters"): r["quarters"], col("survey"): labels.score_text(r["survey_score"], "—"),

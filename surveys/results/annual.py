@@ -128,10 +128,19 @@ def year_config(db: sqlite_utils.Database, year: int) -> scoring.ScoringConfig:
     return finalise.scoring_config(db, {})
 
 
+GROUP_COLUMN = "group_code"  # agencies.group_code, once agency groups (DESIGN §4.9) are in the schema
+
+
 def _quarterly(db: sqlite_utils.Database, published: list[str]) -> pd.DataFrame:
+    """The published quarterly results, with each agency's group (as it is at finalisation) where the
+    county keeps groups, so that the year is ranked within each group too (§4.11 "and group")."""
     rows = db.execute(f"SELECT round, agency, score, grade FROM current_results WHERE round IN "
                       f"({', '.join('?' * len(published))}) ORDER BY round, agency", published).fetchall()
-    return pd.DataFrame(rows, columns=["round", "agency", "score", "grade"])
+    frame = pd.DataFrame(rows, columns=["round", "agency", "score", "grade"])
+    if GROUP_COLUMN in db["agencies"].columns_dict:
+        groups = dict(db.execute(f"SELECT code, {GROUP_COLUMN} FROM agencies").fetchall())
+        frame["group"] = frame["agency"].map(groups)
+    return frame
 
 
 def _work(db: sqlite_utils.Database, year: int) -> pd.DataFrame | None:
@@ -336,6 +345,14 @@ def year_quarterly_table(db: sqlite_utils.Database, actor: Actor, year) -> dict[
             row["score"] = None
         table.setdefault(row["agency"], {})[row["round"]] = row
     return table
+
+
+def group_names(db: sqlite_utils.Database, lang: str) -> dict[str, str]:
+    """Agency groups' names in ``lang`` (the code itself where the county keeps no groups table)."""
+    if "agency_groups" not in db.table_names():
+        return {}
+    return {code: (name_en if lang == "en" and name_en else name_zh)
+            for code, name_zh, name_en in db.execute("SELECT code, name_zh, name_en FROM agency_groups")}
 
 
 @requires("results.view_all")

@@ -222,3 +222,14 @@ def test_a_finding_recorded_after_finalising_is_flagged_until_the_year_is_finali
     annual.finalise_year(db, ADMIN_ACTOR, 2025, reason="referral investigated: fault found")
     assert annual.would_change(db, ADMIN_ACTOR, 2025) is False
     assert result(db, 2025, "SCJG")["vetoed"] == 1
+
+
+def test_where_the_county_keeps_agency_groups_the_year_is_ranked_within_each_group_too(db, county):
+    if annual.GROUP_COLUMN not in db["agencies"].columns_dict:  # before agency groups' migration is merged
+        db.execute(f"ALTER TABLE agencies ADD COLUMN {annual.GROUP_COLUMN} TEXT NOT NULL DEFAULT 'approval'")
+    db.execute(f"UPDATE agencies SET {annual.GROUP_COLUMN} = 'service' WHERE code = 'SCJG'")
+    year_2025(db, county)
+    annual.finalise_year(db, ADMIN_ACTOR, 2025)
+    fgw, scjg = result(db, 2025, "FGW"), result(db, 2025, "SCJG")
+    assert (fgw["agency_group"], fgw["rank"], fgw["group_rank"]) == ("approval", 1, 1)
+    assert (scjg["agency_group"], scjg["rank"], scjg["group_rank"]) == ("service", 2, 1)
