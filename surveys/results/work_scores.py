@@ -52,7 +52,7 @@ def check_year(value) -> int:
 
 def _score_problem(text: str) -> tuple[float | None, str | None]:
     """(the score, None), or (None, the catalogue key of what is wrong with it)."""
-    if not str(text).strip():
+    if text is None or not str(text).strip():  # None: the form's number left empty
         return None, "import.required"
     try:
         score = float(str(text).strip())

@@ -65,6 +65,9 @@ def test_a_work_score_is_entered_corrected_and_audited(db, county):
     for year, agency, score in ((2025, "FGW", 100.5), (2025, "FGW", "abc"), (2025, "NOPE", 50), (225, "FGW", 50)):
         with pytest.raises((InvalidInput, NotFound)):
             work_scores.enter_work_score(db, ADMIN_ACTOR, year, agency, score)
+    with pytest.raises(InvalidInput) as empty:
+        work_scores.enter_work_score(db, ADMIN_ACTOR, 2025, "FGW", None)  # the form's number left empty
+    assert empty.value.message("en") == "Enter the work score (0–100)."
     with pytest.raises(PermissionDenied):
         work_scores.enter_work_score(db, DISCIPLINE_ACTOR, 2025, "FGW", 50)
 
