@@ -40,6 +40,8 @@ PAGES = [
     # the ranking with one's own agency marked; the county overview ranks for those acting on every agency
     PageEntry("app_pages/agency/ranking.py", "nav.ranking", ":material/leaderboard:", "results",
               ("ranking.view", "!agencies.all")),
+    # the year's assessment: one's own agency's year for an agency, every agency's for the county
+    PageEntry("app_pages/shared/annual.py", "nav.annual", ":material/workspace_premium:", "results", "ranking.view"),
     PageEntry("app_pages/shared/reports.py", "nav.reports", ":material/description:", "results", "reports.export"),
     PageEntry("app_pages/agency/agency_cases.py", "nav.agency_cases", ":material/assignment:", "follow_up",
               "cases.view_own"),
@@ -59,6 +61,8 @@ PAGES = [
               "follow_up", "monthly.view"),
     PageEntry("app_pages/admin/rounds_admin.py", "nav.rounds", ":material/event:", "administration",
               "rounds.manage"),
+    PageEntry("app_pages/admin/annual_admin.py", "nav.annual_admin", ":material/fact_check:", "administration",
+              "annual.manage"),
     PageEntry("app_pages/admin/monitoring.py", "nav.monitoring", ":material/query_stats:", "administration",
               "monitoring.view"),
     PageEntry("app_pages/admin/paper_returns.py", "nav.paper_returns", ":material/upload_file:", "administration",

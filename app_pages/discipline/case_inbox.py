@@ -250,6 +250,11 @@ def step_form(step: str) -> None:
             details["attendees"] = st.text_input(ui.tr("casework.fields.attendees"), max_chars=cases.MAX_TEXT)
         if step == "outcome_recorded":
             details["outcome"] = st.text_area(ui.tr("casework.fields.outcome"), max_chars=cases.MAX_TEXT)
+            # the finding the year's veto reads (DESIGN §4.11); left unchosen, no finding is recorded
+            details[cases.FAULT_FOUND] = st.radio(
+                ui.tr("annual.finding.label"), [True, False], index=None, horizontal=True,
+                format_func=lambda found: ui.tr("annual.finding.yes" if found else "annual.finding.no"),
+                help=ui.tr("annual.finding.help"))
         note_label = ui.tr("casework.fields.interview_notes") if step == "held" else ui.tr("casework.fields.note")
         note = st.text_area(note_label, max_chars=cases.MAX_TEXT)
         confirmed = st.checkbox(ui.tr("casework.confirm_step")) if step == cases.CLOSED else True

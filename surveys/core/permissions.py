@@ -44,6 +44,7 @@ CAPABILITIES = {
     "calendar.manage": "enter a year's official working-day calendar",
     "rounds.manage": "create, open and close rounds",
     "rounds.finalise": "finalise and publish rounds",
+    "annual.manage": "enter or import work-assessment scores; finalise and publish a year's assessment",
     "monitoring.view": "watch response rates and call non-responders",
     "reminders.send": "remind enterprises that have not answered the open round (SMS list, letters, gateway); "
                       "each reminder carries a new access code",
@@ -74,8 +75,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
         "monthly.view", "reports.export", "calendar.view", "calendar.manage", "rounds.manage", "rounds.finalise",
-        "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage", "access_codes.issue",
-        "accounts.manage",
+        "annual.manage", "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage",
+        "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password",
     }),
 }

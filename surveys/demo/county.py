@@ -24,7 +24,9 @@ from surveys.participants import accounts
 from surveys.participants import panels
 from surveys.core import clock
 from surveys.demo import casework as demo_casework
+from surveys.results import annual
 from surveys.results import finalise
+from surveys.results import work_scores
 from surveys.collection import questionnaire
 from surveys.collection import rounds
 from surveys.core import workdays
@@ -318,6 +320,7 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         _panel_rows(db, vocab, agencies, dates)
         _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
+        _finish_last_year(db, dates)
     return True
 
 
@@ -329,3 +332,24 @@ def _finalise_and_publish_past(db, dates: DemoDates) -> None:
         with demo_casework.on_day(dates.cases_opened[round_name]):
             finalise.finalise_round(db, organiser, round_name)
             finalise.publish_round(db, organiser, round_name)
+
+
+def demo_work_score(code: str, year: int) -> float:
+    """An agency's work-assessment score for a year: 70–98 in half points, the same on every build."""
+    return random.Random(f"{SEED}-{year}-{code}").randrange(140, 197) / 2
+
+
+def _finish_last_year(db, dates: DemoDates) -> None:
+    """The previous calendar year's four quarters are among the finished ones: its work scores are
+    entered and the year is finalised and published (DESIGN §4.11), a week into the quarter after."""
+    year = dates.today.year - 1
+    last_quarter = f"{year}Q4"
+    if last_quarter not in dates.cases_opened:
+        return
+    organiser = Actor(role=ADMIN, id="demo-setup", name="demo-setup")
+    day = workdays.add_working_days(db, dates.cases_opened[last_quarter], 5)
+    with demo_casework.on_day(day):
+        for (code,) in db.execute("SELECT code FROM agencies WHERE active = 1 ORDER BY code").fetchall():
+            work_scores.enter_work_score(db, organiser, year, code, demo_work_score(code, year))
+        annual.finalise_year(db, organiser, year)
+        annual.publish_year(db, organiser, year)

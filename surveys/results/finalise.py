@@ -41,6 +41,12 @@ def pinned_config(round_row: dict) -> dict | None:
     return json.loads(pinned) if pinned else None
 
 
+def county_config(db: sqlite_utils.Database) -> scoring.ScoringConfig:
+    """The county's current rules, before anything a round or a year pins."""
+    row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
+    return scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+
+
 def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
     """The round's pinned rules, or for a first finalisation the county's current rules with the
     ranking scope (DESIGN §4.9) and panel weights (§4.10; surveys/collection/panel_weights.py) the
@@ -48,8 +54,7 @@ def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.Scorin
     pinned = pinned_config(round_row)
     if pinned:
         return scoring.ScoringConfig.from_dict(pinned)
-    row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
-    county = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    county = county_config(db)
     changes = {}
     scope = round_row.get("ranking_scope")
     if scope:
