@@ -5,8 +5,9 @@ discipline office to look at, never used to exclude anything by themselves.
 Input: one row per response with the columns ``response`` (its id), ``round``,
 ``agency``, ``saved_at`` (when it was first saved), ``opened_at`` (when the rater
 opened that agency's form; missing for paper returns and older answers) and one
-column per item with the rating (1–5, missing when not answered). Round names
-sort in time order ("2026Q1" < "2026Q2").
+column per item with the rating (1–5, missing when not answered); optionally
+``source``: rows from ``paper`` carry the time they were entered, not answered, so the
+time-based signals leave them out. Round names sort in time order ("2026Q1" < "2026Q2").
 
 Kinds (one row each, columns ``SIGNAL_COLUMNS``; ``responses`` lists the ids of the
 responses that make the signal, so the caller can show them as evidence):
@@ -16,7 +17,9 @@ responses that make the signal, so the caller can show them as evidence):
   errors above (the error of a share at the history's level with this round's
   count). Needs ``min_responses`` this round and ``min_history_responses`` before.
 * ``identical_in_window`` — at least ``min_identical`` responses for one agency with
-  the same complete answers, all saved within ``window_minutes``.
+  the same complete answers, all saved within ``window_minutes``, making up at least
+  ``min_window_share`` of the agency's responses saved in that span (five identical
+  answers among a hundred saved in the same half hour are no pattern).
 * ``too_fast`` — at least ``min_fast`` responses for one agency saved sooner after
   opening the form than reading it allows: the items' text at
   ``chars_per_second`` plus ``seconds_per_item`` to choose each answer.
@@ -46,6 +49,7 @@ class SignalRules:
     min_z: float = 3.0  # ...and by at least this many standard errors
     window_minutes: float = 30.0
     min_identical: int = 5
+    min_window_share: float = 1 / 3
     chars_per_second: float = 8.0  # fast reading of Chinese text
     seconds_per_item: float = 1.5  # the least time to tap one answer
     min_fast: int = 3
@@ -57,6 +61,8 @@ class SignalRules:
         for name in ("window_minutes", "chars_per_second", "min_z"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"SignalRules.{name} must be above 0, not {getattr(self, name)}")
+        if not 0 <= self.min_window_share <= 1:
+            raise ValueError(f"SignalRules.min_window_share must be in [0, 1], not {self.min_window_share}")
         if not 0 < self.min_jump <= 1:
             raise ValueError(f"SignalRules.min_jump must be in (0, 1], not {self.min_jump}")
 
@@ -68,9 +74,10 @@ def coaching_signals(responses: pd.DataFrame, items: list[str], round_name: str,
                      rules: SignalRules = DEFAULT_RULES) -> pd.DataFrame:
     """Every coaching signal of ``round_name`` (earlier rounds in ``responses`` serve as
     history), sorted by kind and agency. ``item_chars``: the length of the items' text."""
+    timed = responses[responses["source"] != "paper"] if "source" in responses else responses
     found = [top_share_jumps(responses, items, round_name, rules),
-             identical_in_window(responses, items, round_name, rules),
-             too_fast(responses, round_name, reading_floor(item_chars, len(items), rules), rules)]
+             identical_in_window(timed, items, round_name, rules),
+             too_fast(timed, round_name, reading_floor(item_chars, len(items), rules), rules)]
     found = [frame for frame in found if not frame.empty]
     if not found:
         return _empty()
@@ -131,9 +138,9 @@ def identical_in_window(responses: pd.DataFrame, items: list[str], round_name: s
         return _empty()
     ratings = _ratings(current, items)
     complete = ~np.isnan(ratings).any(axis=1)
-    frame = current[complete].assign(
-        answers=[",".join(str(int(r)) for r in row) for row in ratings[complete]],
-        saved=pd.to_datetime(current.loc[complete, "saved_at"], utc=True, format="ISO8601"))
+    saved = pd.to_datetime(current["saved_at"], utc=True, format="ISO8601")
+    frame = current[complete].assign(answers=[",".join(str(int(r)) for r in row) for row in ratings[complete]],
+                                     saved=saved[complete])
     totals = current.groupby("agency").size()
     window = pd.Timedelta(minutes=rules.window_minutes)
     rows = []
@@ -141,13 +148,14 @@ def identical_in_window(responses: pd.DataFrame, items: list[str], round_name: s
         if len(group) < rules.min_identical:
             continue
         chosen = _densest_window(group.sort_values(["saved", "response"]), window)
-        if len(chosen) >= rules.min_identical:
+        first, last = chosen["saved"].min(), chosen["saved"].max()
+        in_span = int(((current["agency"] == agency) & saved.between(first, last)).sum())
+        if len(chosen) >= rules.min_identical and len(chosen) >= rules.min_window_share * in_span:
             rows.append({"kind": "identical_in_window", "round": round_name, "agency": agency,
                          "count": len(chosen), "total": int(totals[agency]),
                          "responses": sorted(int(r) for r in chosen["response"]),
-                         "detail": {"answers": answers, "first": chosen["saved"].min().isoformat(),
-                                    "last": chosen["saved"].max().isoformat(),
-                                    "window_minutes": rules.window_minutes}})
+                         "detail": {"answers": answers, "first": first.isoformat(), "last": last.isoformat(),
+                                    "saved_in_span": in_span, "window_minutes": rules.window_minutes}})
     return pd.DataFrame(rows, columns=SIGNAL_COLUMNS) if rows else _empty()
 
 

@@ -54,6 +54,13 @@ SPARSE = {("SWW", 1), ("SWW", 4), ("NYNC", 2), ("KAFZ", 0), ("KAFZ", 1)}
 LAST_CASES_WORKING_DAYS_AGO = 10
 EVALUATION_DAYS = 27  # a past round is open this many days before it closes
 OPENED_AFTER_CLOSE = 7  # days from a round's close to its finalisation and cases
+# Issue 15 item 4: the open round carries one planted coaching pattern for the discipline office's
+# signals page — this agency (steadily fair) suddenly gets a run of identical all-top answers, saved
+# minutes apart, each within seconds of opening the form.
+COACHED_AGENCY = "STHJ"
+COACHED_ANSWERS = 8
+COACHED_MINUTES_APART = 2
+COACHED_SECONDS_TO_ANSWER = (5, 7, 6, 8, 5, 9, 6, 7)
 DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
 
 
@@ -210,6 +217,29 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
         _insert_responses(db, rows, clock.now_iso())
 
 
+def _plant_coaching(db, round_name: str, enterprises: list[dict]) -> None:
+    """A coached run in the open round (see COACHED_AGENCY): the last enterprises of the roster that
+    have not rated that agency yet each give it every item's top level, the last saved now. Uses no
+    random numbers, so the rest of the demo is drawn exactly as without it."""
+    items = questionnaire.get_questionnaire(db, 1).item_codes
+    rated = {r[0] for r in db.execute("SELECT enterprise FROM responses WHERE round = ? AND agency = ?",
+                                      [round_name, COACHED_AGENCY])}
+    raters = [e["uscc"] for e in reversed(enterprises) if e["uscc"] not in rated][:COACHED_ANSWERS]
+    now = clock.now()
+    for index, (uscc, seconds) in enumerate(zip(raters, COACHED_SECONDS_TO_ANSWER)):
+        saved = now - timedelta(minutes=COACHED_MINUTES_APART * (len(raters) - 1 - index))
+        opened = saved - timedelta(seconds=seconds)
+        response_id = db.execute(
+            "INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at, opened_at)"
+            " VALUES (?, ?, ?, '', 'online', ?, ?, ?) RETURNING id",
+            [round_name, uscc, COACHED_AGENCY, *[t.isoformat(timespec="seconds") for t in (saved, saved, opened)]],
+        ).fetchone()[0]
+        db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+                            [(response_id, item, scoring.DEFAULT_CONFIG.highest_level) for item in items])
+        db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+                   " ON CONFLICT (round, enterprise, agency) DO NOTHING", [round_name, uscc, COACHED_AGENCY])
+
+
 def _at(day: date, hour: int) -> str:
     return clock.at_county(day, hour).isoformat(timespec="seconds")
 
@@ -246,6 +276,7 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         _staff(db, agencies)
         dates = demo_dates(db)
         _round_rows(db, rng, vocab, agencies, enterprises, dates)
+        _plant_coaching(db, dates.open_round, enterprises)
         _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
     return True

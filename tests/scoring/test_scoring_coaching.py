@@ -130,6 +130,28 @@ def test_incomplete_answers_and_other_agencies_are_not_pooled():
     assert identical_in_window(rows.frame(), ITEMS, "2026Q2").empty
 
 
+def test_identical_answers_lost_among_many_others_saved_then_are_no_signal():
+    rows = Rows()
+    for i in range(5):
+        rows.add("A", (5, 5, 5), minute=i)
+    for i in range(12):  # twelve different answers saved in the same minutes
+        rows.add("A", (i % 4 + 1, (i + 1) % 4 + 1, 3), minute=i / 3)
+    assert identical_in_window(rows.frame(), ITEMS, "2026Q2").empty  # 5 of 17: under a third
+    [signal] = identical_in_window(rows.frame(), ITEMS, "2026Q2", SignalRules(min_window_share=0.25)).to_dict(
+        "records")
+    assert signal["detail"]["saved_in_span"] == 17
+
+
+def test_paper_returns_carry_no_answer_time():
+    rows = Rows()
+    for i in range(6):
+        rows.add("A", (5, 5, 5), minute=0, seconds=1)
+    frame = rows.frame().assign(source="paper")
+    assert coaching_signals(frame, ITEMS, "2026Q2", item_chars=60).empty
+    assert set(coaching_signals(frame.assign(source="online"), ITEMS, "2026Q2", item_chars=60)["kind"]) == {
+        "identical_in_window", "too_fast"}
+
+
 # --- too fast -----------------------------------------------------------------------
 
 def test_reading_floor_grows_with_the_text():
