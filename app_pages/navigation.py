@@ -54,6 +54,8 @@ PAGES = [
     # every problem, and who raised one (the page's reveal form)
     PageEntry("app_pages/discipline/problems_overview.py", "nav.problems_overview", ":material/pending_actions:",
               "follow_up", ("problems.view_all", "rater.reveal")),
+    # coaching and stuffing signals: the discipline office only, never an agency or the administrator
+    PageEntry("app_pages/discipline/signals.py", "nav.signals", ":material/policy:", "follow_up", "signals.review"),
     PageEntry("app_pages/admin/rounds_admin.py", "nav.rounds", ":material/event:", "administration",
               "rounds.manage"),
     PageEntry("app_pages/admin/monitoring.py", "nav.monitoring", ":material/query_stats:", "administration",
