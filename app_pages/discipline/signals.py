@@ -67,7 +67,7 @@ def evidence_table(evidence: list[dict]) -> pd.DataFrame:
 def inquiry_form(index: int, signal: dict) -> None:
     with st.form(f"inquiry_{index}"):
         note = st.text_area(ui.tr("signals.note"), help=ui.tr("signals.note_help"), key=f"inquiry_note_{index}")
-        if st.form_submit_button(ui.tr("signals.open_inquiry"), icon=":material/policy:"):
+        if st.form_submit_button(ui.tr("signals.open_inquiry"), icon=":material/policy:", key=f"open_inquiry_{index}"):
             try:
                 inquiry = signals.open_inquiry(ui.db(), me, round_name, signal["key"], note)
             except QipingError as error:

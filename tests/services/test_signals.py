@@ -155,3 +155,8 @@ def test_a_time_in_county_time_is_stored_in_utc(db):
     opened = (PINNED_NOW - timedelta(seconds=30)).astimezone(clock.COUNTY_TIME)
     responses.save_response(db, who, OPEN_ROUND, "FGW", FULL, opened_at=opened.isoformat())
     assert opened_and_saved(db, who)[0].endswith("+00:00")
+
+
+def test_only_the_discipline_office_holds_the_signals():
+    from surveys.core.permissions import roles_holding
+    assert roles_holding("signals.review") == ["discipline"]
