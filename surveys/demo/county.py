@@ -219,12 +219,15 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
 
 def _plant_coaching(db, round_name: str, enterprises: list[dict]) -> None:
     """A coached run in the open round (see COACHED_AGENCY): the last enterprises of the roster that
-    have not rated that agency yet each give it every item's top level, the last saved now. Uses no
-    random numbers, so the rest of the demo is drawn exactly as without it."""
+    have answered the round but not rated that agency each give it every item's top level, the last
+    saved now. Who has answered stays as it was (the response rate, the call list), and no random
+    numbers are drawn, so the rest of the demo is exactly as without it."""
     items = questionnaire.get_questionnaire(db, 1).item_codes
+    answered = {r[0] for r in db.execute("SELECT enterprise FROM responses WHERE round = ?", [round_name])}
     rated = {r[0] for r in db.execute("SELECT enterprise FROM responses WHERE round = ? AND agency = ?",
                                       [round_name, COACHED_AGENCY])}
-    raters = [e["uscc"] for e in reversed(enterprises) if e["uscc"] not in rated][:COACHED_ANSWERS]
+    raters = [e["uscc"] for e in reversed(enterprises)
+              if e["uscc"] in answered and e["uscc"] not in rated][:COACHED_ANSWERS]
     now = clock.now()
     for index, (uscc, seconds) in enumerate(zip(raters, COACHED_SECONDS_TO_ANSWER)):
         saved = now - timedelta(minutes=COACHED_MINUTES_APART * (len(raters) - 1 - index))
