@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import next_step
 from app_pages import ui
 from app_pages.reveal_form import reveal_form
 from surveys.casework import reveal
@@ -19,6 +20,7 @@ me = ui.actor()
 lang = ui.lang()
 st.title(ui.tr("signals.title"))
 st.caption(ui.tr("signals.caption"))
+next_step.show()
 ui.show_flash()
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
