@@ -62,7 +62,7 @@ def evidence_table(evidence: list[dict]) -> pd.DataFrame:
         ui.tr("signals.col.saved"): ui.format_datetime(row["saved_at"]),
         ui.tr("signals.col.seconds"): "" if row["seconds"] is None else f"{row['seconds']:.0f}",
         ui.tr("signals.col.source"): ui.tr(f"signals.source.{row['source']}"),
-        ui.tr("signals.col.ratings"): ",".join(str(row["ratings"][item]) for item in sorted(row["ratings"])),
+        ui.tr("signals.col.ratings"): ",".join("" if r is None else str(r) for r in row["ratings"].values()),
     } for row in evidence])
 
 

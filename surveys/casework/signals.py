@@ -107,8 +107,10 @@ def _anomaly(row: dict, this_round: pd.DataFrame, items: list[str]) -> dict:
     return dict(signal, key=_key(signal) + suffix)
 
 
-def _evidence(db, round_name: str, response_ids: list[int], this_round: pd.DataFrame) -> list[dict]:
-    """Each response as the office sees it: agency, opaque number, when saved, seconds taken, ratings."""
+def _evidence(db, round_name: str, response_ids: list[int], this_round: pd.DataFrame,
+              items: list[str]) -> list[dict]:
+    """Each response as the office sees it: agency, opaque number, when saved, seconds taken, ratings
+    (in the questionnaire's order)."""
     wanted = this_round[this_round["response"].isin(response_ids)].copy()
     wanted["seconds"] = coaching.answer_seconds(wanted)
     numbers = {}
@@ -120,15 +122,16 @@ def _evidence(db, round_name: str, response_ids: list[int], this_round: pd.DataF
         rows.append({"agency": row["agency"], "number": numbered["number"], "response_id": int(row["response"]),
                      "saved_at": row["saved_at"], "source": row["source"],
                      "seconds": None if pd.isna(row["seconds"]) else float(row["seconds"]),
-                     "ratings": numbered["ratings"]})
+                     "ratings": {item: numbered["ratings"].get(item) for item in items}})
     return sorted(rows, key=lambda r: (r["agency"], r["saved_at"], r["number"]))
 
 
 def _signals(db, round_name: str) -> list[dict]:
     round_row = rounds.get_round(db, round_name)
     rows, this_round = _signal_rows(db, round_row)
+    items = _form(db, round_row).item_codes
     signals = [{**{k: v for k, v in row.items() if k != "responses"},
-                "evidence": _evidence(db, round_name, row["responses"], this_round)} for row in rows]
+                "evidence": _evidence(db, round_name, row["responses"], this_round, items)} for row in rows]
     return sorted(signals, key=lambda s: (KINDS.index(s["kind"]), s["agency"] or "", s["key"]))
 
 
