@@ -160,3 +160,11 @@ def test_a_time_in_county_time_is_stored_in_utc(db):
 def test_only_the_discipline_office_holds_the_signals():
     from surveys.core.permissions import roles_holding
     assert roles_holding("signals.review") == ["discipline"]
+
+
+def test_a_paper_return_has_no_opening_time(db):
+    from surveys.collection import paper_returns
+    from test_paper_returns import HEADER, csv_bytes, row
+    who = make_world(db)[0]
+    paper_returns.import_paper_returns(db, ADMIN_ACTOR, csv_bytes([HEADER, row(who.id)]), "paper.csv")
+    assert db.execute("SELECT source, opened_at FROM responses").fetchone() == ("paper", None)
