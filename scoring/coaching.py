@@ -89,8 +89,10 @@ def _empty() -> pd.DataFrame:
 
 
 def _ratings(responses: pd.DataFrame, items: list[str]) -> np.ndarray:
-    return responses[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).reshape(len(responses),
-                                                                                               len(items))
+    try:
+        return responses[items].to_numpy(dtype=float)
+    except (TypeError, ValueError):  # text in a rating column: not a rating
+        return responses[items].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
 def top_shares(responses: pd.DataFrame, items: list[str], top_level: int) -> pd.Series:
@@ -107,26 +109,32 @@ def top_share_jumps(responses: pd.DataFrame, items: list[str], round_name: str,
     """Agencies whose share of top ratings this round jumps far above their own history."""
     if responses.empty:
         return _empty()
-    frame = responses.assign(share=top_shares(responses, items, rules.top_level)).dropna(subset=["share"])
-    earlier_rounds = sorted({r for r in frame["round"] if r < round_name})[-rules.history_rounds:]
+    earlier_rounds = sorted(r for r in pd.unique(responses["round"]) if r < round_name)[-rules.history_rounds:]
+    frame = responses[responses["round"].isin([*earlier_rounds, round_name])]
+    frame = frame.assign(share=top_shares(frame, items, rules.top_level)).dropna(subset=["share"])
     current = frame[frame["round"] == round_name]
-    history = frame[frame["round"].isin(earlier_rounds)]
+    history = frame[frame["round"] != round_name]
+    now = current.groupby("agency")["share"].agg(["mean", "size"])
+    before = history.groupby("agency")["share"].agg(["mean", "size"])
     rows = []
-    for agency, now in current.groupby("agency", sort=True):
-        before = history[history["agency"] == agency]
-        if len(now) < rules.min_responses or len(before) < rules.min_history_responses:
+    for agency, (share, n) in now.iterrows():
+        if agency not in before.index:
             continue
-        share, baseline = float(now["share"].mean()), float(before["share"].mean())
+        baseline, n_before = before.loc[agency, "mean"], int(before.loc[agency, "size"])
+        if n < rules.min_responses or n_before < rules.min_history_responses:
+            continue
         # a share's error at the baseline level; kept off 0 and 1 so a spotless history
         # does not make any change infinitely significant
-        level = min(max(baseline, 0.5 / len(before)), 1 - 0.5 / len(before))
-        z = (share - baseline) / math.sqrt(level * (1 - level) / len(now))
+        level = min(max(baseline, 0.5 / n_before), 1 - 0.5 / n_before)
+        z = (share - baseline) / math.sqrt(level * (1 - level) / n)
         if share - baseline >= rules.min_jump and z >= rules.min_z:
-            top = now[now["share"] > baseline]
+            mine = current[current["agency"] == agency]
+            top = mine[mine["share"] > baseline]
             rows.append({"kind": "top_share_jump", "round": round_name, "agency": agency, "count": len(top),
-                         "total": len(now), "responses": sorted(int(r) for r in top["response"]),
-                         "detail": {"share": share, "baseline": baseline, "z": z, "history_responses": len(before),
-                                    "history_rounds": sorted(set(before["round"]))}})
+                         "total": int(n), "responses": sorted(int(r) for r in top["response"]),
+                         "detail": {"share": float(share), "baseline": float(baseline), "z": float(z),
+                                    "history_responses": n_before,
+                                    "history_rounds": sorted(set(history.loc[history["agency"] == agency, "round"]))}})
     return pd.DataFrame(rows, columns=SIGNAL_COLUMNS) if rows else _empty()
 
 
@@ -137,39 +145,58 @@ def identical_in_window(responses: pd.DataFrame, items: list[str], round_name: s
     if current.empty:
         return _empty()
     ratings = _ratings(current, items)
-    complete = ~np.isnan(ratings).any(axis=1)
-    saved = pd.to_datetime(current["saved_at"], utc=True, format="ISO8601")
-    frame = current[complete].assign(answers=[",".join(str(int(r)) for r in row) for row in ratings[complete]],
-                                     saved=saved[complete])
-    totals = current.groupby("agency").size()
-    window = pd.Timedelta(minutes=rules.window_minutes)
+    saved = pd.to_datetime(current["saved_at"], utc=True, format="ISO8601").to_numpy(dtype="datetime64[ns]")
+    agencies = current["agency"].to_numpy()
+    complete = np.flatnonzero(~np.isnan(ratings).any(axis=1))
+    if complete.size == 0:
+        return _empty()
+    # one number per distinct answer vector; only (agency, vector) groups big enough are looked at
+    _, vector = np.unique(ratings[complete], axis=0, return_inverse=True)
+    candidates = pd.DataFrame({"agency": agencies[complete], "vector": vector.ravel(), "saved": saved[complete],
+                               "response": current["response"].to_numpy()[complete], "row": complete})
+    sizes = candidates.groupby(["agency", "vector"])["row"].transform("size")
+    candidates = candidates[sizes >= rules.min_identical].sort_values(["agency", "vector", "saved", "response"])
+    if candidates.empty:
+        return _empty()
+    agency_times = {agency: np.sort(saved[agencies == agency]) for agency in set(candidates["agency"])}
+    window = np.timedelta64(int(rules.window_minutes * 60 * 1e9), "ns")
+    group_agency, group_vector = candidates["agency"].to_numpy(), candidates["vector"].to_numpy()
+    times, ids, source_rows = (candidates[c].to_numpy() for c in ("saved", "response", "row"))
+    new_group = (group_agency[1:] != group_agency[:-1]) | (group_vector[1:] != group_vector[:-1])
+    starts = np.flatnonzero(np.r_[True, new_group])
     rows = []
-    for (agency, answers), group in frame.groupby(["agency", "answers"], sort=True):
-        if len(group) < rules.min_identical:
-            continue
-        chosen = _densest_window(group.sort_values(["saved", "response"]), window)
-        first, last = chosen["saved"].min(), chosen["saved"].max()
-        in_span = int(((current["agency"] == agency) & saved.between(first, last)).sum())
-        if len(chosen) >= rules.min_identical and len(chosen) >= rules.min_window_share * in_span:
-            rows.append({"kind": "identical_in_window", "round": round_name, "agency": agency,
-                         "count": len(chosen), "total": int(totals[agency]),
-                         "responses": sorted(int(r) for r in chosen["response"]),
-                         "detail": {"answers": answers, "first": first.isoformat(), "last": last.isoformat(),
+    for start, stop in zip(starts, [*starts[1:], len(candidates)]):  # plain arrays: thousands of groups
+        agency = group_agency[start]
+        first, last = (start + offset for offset in _densest_window(times[start:stop], window))
+        count = last - first
+        in_span = _saved_between(agency_times[agency], times[first], times[last - 1])
+        if count >= rules.min_identical and count >= rules.min_window_share * in_span:
+            answers = ",".join(str(int(r)) for r in ratings[source_rows[start]])
+            rows.append({"kind": "identical_in_window", "round": round_name, "agency": agency, "count": int(count),
+                         "total": int((agencies == agency).sum()),
+                         "responses": sorted(int(r) for r in ids[first:last]),
+                         "detail": {"answers": answers, "first": _iso(times[first]), "last": _iso(times[last - 1]),
                                     "saved_in_span": in_span, "window_minutes": rules.window_minutes}})
-    return pd.DataFrame(rows, columns=SIGNAL_COLUMNS) if rows else _empty()
+    if not rows:
+        return _empty()
+    return pd.DataFrame(rows, columns=SIGNAL_COLUMNS).sort_values(["agency", "count"], ascending=[True, False],
+                                                                  ignore_index=True)
 
 
-def _densest_window(ordered: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
-    """The longest run of rows (sorted by ``saved``) whose first and last are at most ``window`` apart;
-    the earliest such run on a tie."""
-    times = ordered["saved"].to_numpy()
-    best_start, best_length, start = 0, 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] > window.to_timedelta64():
-            start += 1
-        if end - start + 1 > best_length:
-            best_start, best_length = start, end - start + 1
-    return ordered.iloc[best_start:best_start + best_length]
+def _densest_window(times: np.ndarray, window: np.timedelta64) -> tuple[int, int]:
+    """[first, last) of the longest run of sorted ``times`` whose first and last are at most
+    ``window`` apart; the earliest such run on a tie."""
+    ends = np.searchsorted(times, times + window, side="right")
+    first = int(np.argmax(ends - np.arange(len(times))))
+    return first, int(ends[first])
+
+
+def _saved_between(sorted_times: np.ndarray, first, last) -> int:
+    return int(np.searchsorted(sorted_times, last, side="right") - np.searchsorted(sorted_times, first, side="left"))
+
+
+def _iso(moment: np.datetime64) -> str:
+    return pd.Timestamp(moment, tz="UTC").isoformat()
 
 
 def reading_floor(item_chars: int, item_count: int, rules: SignalRules = DEFAULT_RULES) -> float:
