@@ -168,3 +168,10 @@ def test_a_paper_return_has_no_opening_time(db):
     who = make_world(db)[0]
     paper_returns.import_paper_returns(db, ADMIN_ACTOR, csv_bytes([HEADER, row(who.id)]), "paper.csv")
     assert db.execute("SELECT source, opened_at FROM responses").fetchone() == ("paper", None)
+
+
+def test_a_round_without_answers_has_no_signals(db):
+    make_world(db)
+    assert signals.round_signals(db, DISCIPLINE_ACTOR, OPEN_ROUND) == []
+    with pytest.raises(NotFound):
+        signals.round_signals(db, DISCIPLINE_ACTOR, "2030Q1")
