@@ -69,3 +69,13 @@ def news_tone(grade, flag) -> str:
     if flag == "red" or grade == "good":
         return "good"
     return "neutral"
+
+
+def month_label(year: int, month: int, lang: str) -> str:
+    """A calendar month as people read it: 2026年12月 (zh) or December 2026 (en)."""
+    return t("monthly.month_label", lang, year=year, month_name=t(f"monthly.month_name.{month}", lang))
+
+
+def rate_text(share, missing: str = "—") -> str:
+    """A share as a percentage to one decimal (75.0%); ``missing`` when there is no rate."""
+    return missing if _missing(share) else f"{round_half_up(float(share) * 100):.1f}%"
