@@ -259,3 +259,30 @@ def test_signals_never_name_a_response_outside_the_round(drawn):
     this_round = set(frame.loc[frame["round"] == "2026Q2", "response"])
     for ids in found["responses"]:
         assert set(ids) <= this_round
+
+
+@SETTINGS
+@given(st.lists(answer, min_size=0, max_size=25), st.lists(answer, min_size=0, max_size=25),
+       st.floats(0.05, 1.0), st.floats(0.5, 5.0))
+def test_a_reported_jump_meets_every_threshold_it_was_given(earlier, now, min_jump, min_z):
+    rows = Rows()
+    for i, answers in enumerate(earlier):
+        rows.add("A", answers, round_="2026Q1", minute=i)
+    for i, answers in enumerate(now):
+        rows.add("A", answers, minute=i)
+    rules = SignalRules(min_jump=min_jump, min_z=min_z, min_history_responses=3, min_responses=3)
+    found = top_share_jumps(rows.frame(), ITEMS, "2026Q2", rules)
+    share_now = np.mean([sum(a == 5 for a in answers) / 3 for answers in now]) if now else 0
+    share_before = np.mean([sum(a == 5 for a in answers) / 3 for answers in earlier]) if earlier else 0
+    if len(now) >= 3 and len(earlier) >= 3:  # and conversely: every threshold met, a jump is reported
+        level = min(max(share_before, 0.5 / len(earlier)), 1 - 0.5 / len(earlier))
+        z = (share_now - share_before) / np.sqrt(level * (1 - level) / len(now))
+        jump = share_now - share_before
+        if abs(jump - min_jump) > 1e-9 and abs(z - min_z) > 1e-9:  # not on a boundary, where floats decide
+            assert found.empty == (jump < min_jump or z < min_z)
+    if found.empty:
+        return
+    detail = found["detail"].iloc[0]
+    assert len(now) >= 3 and len(earlier) >= 3
+    assert detail["share"] == pytest.approx(share_now) and detail["baseline"] == pytest.approx(share_before)
+    assert detail["share"] - detail["baseline"] >= min_jump - 1e-12 and detail["z"] >= min_z
