@@ -46,13 +46,16 @@ KINDS = ("burst", "identical_in_window", "too_fast", "top_share_jump", "all_high
 
 
 def _answers(db, round_name: str) -> pd.DataFrame:
-    """Every response of this round and the ones before it that answered something and is not excluded:
-    one row each, with its ratings as columns."""
+    """Every response of this round and of the earlier rounds its history looks at, that answered
+    something and is not excluded: one row each, with its ratings as columns."""
+    wanted = [r[0] for r in db.execute("SELECT DISTINCT round FROM responses WHERE round <= ? ORDER BY round",
+                                       [round_name])][-(coaching.DEFAULT_RULES.history_rounds + 1):]
+    marks = ", ".join("?" for _ in wanted)
     rows = list(db.query(
-        """SELECT r.id AS response, r.round, r.agency, r.enterprise, r.source, r.created_at AS saved_at,
-                  r.opened_at, rr.item, rr.rating
-           FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
-           WHERE r.round <= ? AND r.id NOT IN (SELECT response_id FROM exclusions)""", [round_name]))
+        f"""SELECT r.id AS response, r.round, r.agency, r.enterprise, r.source, r.created_at AS saved_at,
+                   r.opened_at, rr.item, rr.rating
+            FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
+            WHERE r.round IN ({marks}) AND r.id NOT IN (SELECT response_id FROM exclusions)""", wanted))
     if not rows:
         return pd.DataFrame(columns=["response", "round", "agency", "enterprise", "source", "saved_at", "opened_at"])
     long = pd.DataFrame(rows)
