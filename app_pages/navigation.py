@@ -56,6 +56,8 @@ PAGES = [
     # every problem, and who raised one (the page's reveal form)
     PageEntry("app_pages/discipline/problems_overview.py", "nav.problems_overview", ":material/pending_actions:",
               "follow_up", ("problems.view_all", "rater.reveal")),
+    # coaching and stuffing signals: the discipline office only, never an agency or the administrator
+    PageEntry("app_pages/discipline/signals.py", "nav.signals", ":material/policy:", "follow_up", "signals.review"),
     # the month's casework: the whole county, or an agency's own line (surveys/reports/monthly.py)
     PageEntry("app_pages/shared/monthly_bulletin.py", "nav.monthly_bulletin", ":material/calendar_view_month:",
               "follow_up", "monthly.view"),

@@ -34,6 +34,8 @@ CAPABILITIES = {
     "appeals.lodge": "appeal a rating of its own agency",
     "appeals.view_all": "see every appeal and the rounds an upheld appeal leaves to re-finalise",
     "appeals.decide": "uphold or reject an appeal",
+    "signals.review": "see coaching and stuffing signals with their anonymised evidence, and open an inquiry "
+                      "from one (signals never exclude anything)",
     "rater.reveal": "link a response or a problem to the enterprise behind it, with a recorded reason",
     "responses.exclude": "exclude a response from every count, with a reason",
     "exclusions.manage": "choose responses to exclude and follow them to re-finalisation",
@@ -69,7 +71,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "cases.advance", "cases.review", "appeals.view_all", "appeals.decide",
         "rater.reveal", "responses.exclude", "problems.view_all", "monthly.view", "reports.export", "calendar.view",
-        "accounts.own_password",
+        "accounts.own_password", "signals.review",
     }),
     ADMIN: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",

@@ -70,6 +70,14 @@ PANEL_WEIGHTS = {"enterprise": 50.0, "representative": 25.0, "supervisor": 25.0}
 # weighted last round keeps every agency's grade, action and flag (only some ranks move), and with it
 # the demo's story and casework.
 PANEL_SEED = SEED + 15
+
+# Issue 15 item 4: the open round carries one planted coaching pattern for the discipline office's
+# signals page — this agency (steadily fair) suddenly gets a run of identical all-top answers, saved
+# minutes apart, each within seconds of opening the form.
+COACHED_AGENCY = "STHJ"
+COACHED_ANSWERS = 8
+COACHED_MINUTES_APART = 2
+COACHED_SECONDS_TO_ANSWER = (5, 7, 6, 8, 5, 9, 6, 7)
 DEMO_PASSWORDS = {"admin": "qiping-admin", "discipline": "qiping-discipline", "agency": "qiping-agency"}
 
 
@@ -271,7 +279,10 @@ def _panel_rows(db, vocab, agencies, dates: DemoDates) -> None:
     for round_name in weighted:
         db.conn.executemany("INSERT INTO round_panel_weights (round, panel, weight) VALUES (?, ?, ?)",
                             [(round_name, panel, weight) for panel, weight in PANEL_WEIGHTS.items()])
-        when = _at(dates.windows[round_name][1], 11) if round_name != dates.open_round else clock.now_iso()
+        # the open round's panel answers came in on its first day (or now, if that is earlier), apart
+        # from the enterprises' latest answers, as the deputies' and supervisors' sessions were
+        when = (_at(dates.windows[round_name][1], 11) if round_name != dates.open_round
+                else min(clock.at_county(dates.windows[round_name][0], 11), clock.now()).isoformat(timespec="seconds"))
         for agency in agencies:
             code = agency["code"]
             true = _enterprise_mean(db, round_name, code)
@@ -279,6 +290,31 @@ def _panel_rows(db, vocab, agencies, dates: DemoDates) -> None:
                 codes = [r["uscc"] for r in raters[panel]]
                 rows = _responses_for(rng, vocab, items, round_name, code, true, rng.sample(codes, rng.randint(low, high)))
                 _insert_responses(db, rows, when)
+
+def _plant_coaching(db, round_name: str, enterprises: list[dict]) -> None:
+    """A coached run in the open round (see COACHED_AGENCY): the last enterprises of the roster that
+    have answered the round but not rated that agency each give it every item's top level, the last
+    saved now. Who has answered stays as it was (the response rate, the call list), and no random
+    numbers are drawn, so the rest of the demo is exactly as without it."""
+    items = questionnaire.get_questionnaire(db, 1).item_codes
+    answered = {r[0] for r in db.execute("SELECT enterprise FROM responses WHERE round = ?", [round_name])}
+    rated = {r[0] for r in db.execute("SELECT enterprise FROM responses WHERE round = ? AND agency = ?",
+                                      [round_name, COACHED_AGENCY])}
+    raters = [e["uscc"] for e in reversed(enterprises)
+              if e["uscc"] in answered and e["uscc"] not in rated][:COACHED_ANSWERS]
+    now = clock.now()
+    for index, (uscc, seconds) in enumerate(zip(raters, COACHED_SECONDS_TO_ANSWER)):
+        saved = now - timedelta(minutes=COACHED_MINUTES_APART * (len(raters) - 1 - index))
+        opened = saved - timedelta(seconds=seconds)
+        response_id = db.execute(
+            "INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at, opened_at)"
+            " VALUES (?, ?, ?, '', 'online', ?, ?, ?) RETURNING id",
+            [round_name, uscc, COACHED_AGENCY, *[t.isoformat(timespec="seconds") for t in (saved, saved, opened)]],
+        ).fetchone()[0]
+        db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+                            [(response_id, item, scoring.DEFAULT_CONFIG.highest_level) for item in items])
+        db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+                   " ON CONFLICT (round, enterprise, agency) DO NOTHING", [round_name, uscc, COACHED_AGENCY])
 
 
 def _at(day: date, hour: int) -> str:
@@ -318,6 +354,7 @@ def build_demo_county(db: sqlite_utils.Database) -> bool:
         dates = demo_dates(db)
         _round_rows(db, rng, vocab, agencies, enterprises, dates)
         _panel_rows(db, vocab, agencies, dates)
+        _plant_coaching(db, dates.open_round, enterprises)
         _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
         _finish_last_year(db, dates)
