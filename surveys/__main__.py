@@ -1,16 +1,18 @@
-"""Command line for operators: ``python -m surveys init-admin``."""
+"""Command line for operators: ``python -m surveys init-admin | backup | restore | verify``."""
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from i18n import t
 from surveys import startup
 from surveys.participants import accounts
 from surveys.storage import backup
-from surveys.storage.db import database_path
+from surveys.results import integrity
+from surveys.storage.db import connect, database_path
 from surveys.core.errors import QipingError
 
 
@@ -55,6 +57,23 @@ def restore_command(args) -> int:
     return 0
 
 
+def verify_command(args) -> int:
+    """Check the audit chain and recompute every finalisation (docs/integrity.md)."""
+    lang = os.environ.get("QIPING_LANG", "zh")
+    path = Path(args.db) if args.db else database_path()
+    if not path.is_file():
+        print(t("integrity.no_database", lang, path=str(path)), file=sys.stderr)
+        return 1
+    db = connect(path)
+    try:
+        report = integrity.verify(db)
+    finally:
+        db.close()
+    for line in integrity.report_lines(report, lang):
+        print(line, file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m surveys")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     restore = commands.add_parser("restore", help="replace the database (QIPING_DB) with backup FILE; stop the app first")
     restore.add_argument("file")
     restore.set_defaults(run=restore_command)
+    check = commands.add_parser("verify", help="check the audit hash chain and recompute every finalisation")
+    check.add_argument("--db", help="the database file (default: QIPING_DB)")
+    check.set_defaults(run=verify_command)
     args = parser.parse_args(argv)
     return args.run(args)
 
