@@ -219,3 +219,43 @@ def test_verify_command_without_a_database_says_so(tmp_path):
     result = cli(db_path=tmp_path / "none.db")
     assert result.returncode == 1 and "No database file" in result.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text without any whitespace (the CJK font's text comes out spaced)."""
+    from io import BytesIO
+    from pypdf import PdfReader
+    return "".join("".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages).replace("\x00", "").split())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_referral_evidence_file_carries_its_chain_position_and_the_digests_verify_computes(demo_db, lang):
+    from surveys.reports import evidence
+    case = next(demo_db.query("SELECT * FROM cases WHERE action = 'referral' ORDER BY id LIMIT 1"))
+    text = pdf_text(evidence.evidence_pdf(demo_db, DISCIPLINE_ACTOR, case["id"], lang))
+    # the export is the newest audit entry, and the file prints its id and hash
+    entry = next(demo_db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (entry["action"], entry["target"]) == (evidence.EXPORTED, f"case/{case['id']}")
+    position = integrity.chain_position(demo_db)
+    assert "".join(evidence.seal_lines(position, None, lang)[0].split()) in text  # entry N (its time)
+    assert entry["hash"] in text
+    report = integrity.verify(demo_db)
+    assert report.ok and report.head[::2] == (entry["id"], entry["hash"])
+    # the round's current finalisation's digests, recomputed now from the stored rows
+    finalisation = next(demo_db.query("SELECT * FROM finalisations WHERE round = ? AND is_current = 1",
+                                      [case["round"]]))
+    inputs, results = integrity.agency_digests(demo_db, finalisation)[case["agency"]]
+    assert integrity.rules_digest(finalisation["config"]) in text
+    assert integrity.finalisation_digest(finalisation, finalisation["rules_digest"],
+                                         integrity.agency_digests(demo_db, finalisation)) in text
+    assert inputs in text and results in text
+    assert not any(str(r) in text for (r,) in demo_db.execute(
+        "SELECT enterprise FROM responses WHERE round = ? AND agency = ?", [case["round"], case["agency"]]))
+
+
+def test_only_the_case_offices_export_evidence(demo_db):
+    from conftest import AGENCY_ACTOR
+    from surveys.core.errors import PermissionDenied
+    from surveys.reports import evidence
+    with pytest.raises(PermissionDenied):
+        evidence.evidence_pdf(demo_db, AGENCY_ACTOR, 1)
