@@ -67,11 +67,24 @@ def verify_command(args) -> int:
     db = connect(path)
     try:
         report = integrity.verify(db)
+        broken_anchors = [(i, h) for i, h in args.anchor if not integrity.anchor_holds(db, i, h)]
     finally:
         db.close()
+    ok = report.ok and not broken_anchors
     for line in integrity.report_lines(report, lang):
-        print(line, file=sys.stdout if report.ok else sys.stderr)
-    return 0 if report.ok else 1
+        print(line, file=sys.stdout if ok else sys.stderr)
+    for entry_id, entry_hash in broken_anchors:
+        print(t("integrity.anchor_broken", lang, id=entry_id, hash=entry_hash), file=sys.stderr)
+    return 0 if ok else 1
+
+
+def anchor(text: str) -> tuple[int, str]:
+    """ID:HASH, an audit entry's chain position as an evidence file prints it."""
+    entry_id, _, entry_hash = text.partition(":")
+    if not entry_id.strip().isdigit() or len(entry_hash.strip()) != 64:
+        raise argparse.ArgumentTypeError(t("integrity.anchor_format", os.environ.get("QIPING_LANG", "zh"),
+                                           value=text))
+    return int(entry_id), entry_hash.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     restore.set_defaults(run=restore_command)
     check = commands.add_parser("verify", help="check the audit hash chain and recompute every finalisation")
     check.add_argument("--db", help="the database file (default: QIPING_DB)")
+    check.add_argument("--anchor", action="append", type=anchor, default=[], metavar="ID:HASH",
+                       help="an audit entry's id and hash kept outside the database (an evidence file's "
+                            "chain position): it must still be there, unchanged")
     check.set_defaults(run=verify_command)
     args = parser.parse_args(argv)
     return args.run(args)

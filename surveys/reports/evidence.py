@@ -22,6 +22,7 @@ from surveys.results import integrity
 from surveys.storage.db import write_transaction
 
 EXPORTED = "case.evidence_exported"
+SEAL_HEIGHT_MM = 60
 
 
 def evidence_filename(case: dict) -> str:
@@ -64,7 +65,7 @@ def _responses_part(pdf: BulletinPDF, evidence: dict, lang: str) -> None:
     rows = [f"{t('integrity.evidence.number', lang)} {r['number']}: {t('integrity.evidence.points', lang)} "
             f"{'—' if r['score'] is None else r['score']}{' ' + excluded if r['excluded'] else ''}"
             for r in evidence["responses"]]
-    _lines(pdf, rows or ["—"], size=8)
+    _lines(pdf, ["; ".join(rows) or "—"], size=8)
     if evidence["comments"]:
         pdf.heading(t("integrity.evidence.comments_heading", lang))
         _lines(pdf, [f"{c['number']}. {c['comment']}" for c in evidence["comments"]], size=8)
@@ -104,6 +105,8 @@ def evidence_pdf(db, actor: Actor, case_id: int, lang: str = "zh") -> bytes:
     pdf.add_page()
     _case_part(pdf, evidence, agency_name, lang)
     _responses_part(pdf, evidence, lang)
+    if pdf.get_y() + SEAL_HEIGHT_MM > pdf.page_break_trigger:  # the seal stays on one page
+        pdf.add_page()
     pdf.heading(t("integrity.evidence.seal_heading", lang))
     pdf.paragraph(t("integrity.evidence.seal_explained", lang), size=8, grey=True)
     _lines(pdf, seal_lines(position, seal, lang), size=8)

@@ -254,6 +254,13 @@ def verify(db: sqlite_utils.Database) -> Verification:
     return report
 
 
+def anchor_holds(db: sqlite_utils.Database, entry_id: int, entry_hash: str) -> bool:
+    """Whether audit entry ``entry_id`` still has the hash written down outside the database (an
+    evidence file's chain position). With a whole chain, every entry up to it is then untouched."""
+    row = db.execute("SELECT hash FROM audit_log WHERE id = ?", [entry_id]).fetchone()
+    return row is not None and row[0] == entry_hash.strip().lower()
+
+
 # --- what an evidence file carries ---------------------------------------------------
 
 def chain_position(db: sqlite_utils.Database) -> dict:

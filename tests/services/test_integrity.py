@@ -259,3 +259,21 @@ def test_only_the_case_offices_export_evidence(demo_db):
     from surveys.reports import evidence
     with pytest.raises(PermissionDenied):
         evidence.evidence_pdf(demo_db, AGENCY_ACTOR, 1)
+
+
+def test_a_chain_rewritten_after_a_change_is_caught_by_an_evidence_file_anchor(demo_path):
+    """The limit docs/integrity.md states, and its remedy: whoever rewrites every hash after a
+    change with the public recipe passes verify — but not against a position kept outside."""
+    db = connect(demo_path)
+    kept_id, kept_hash = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert cli("--anchor", f"{kept_id}:{kept_hash}", db_path=demo_path).returncode == 0
+    forged = db.execute("SELECT min(id) FROM audit_log WHERE id >= 30 AND action <> ?",
+                        [integrity.STORED_ACTION]).fetchone()[0]
+    db.execute("UPDATE audit_log SET detail = '{}' WHERE id = ?", [forged])
+    db.execute("UPDATE audit_log SET hash = NULL WHERE id >= ?", [forged])
+    audit.chain_existing(db)  # the forger recomputes the chain
+    db.close()
+    assert cli(db_path=demo_path).returncode == 0  # consistent with itself…
+    result = cli("--anchor", f"{kept_id}:{kept_hash}", db_path=demo_path)
+    assert result.returncode == 1 and f"Audit entry {kept_id} no longer has the hash" in result.stderr
+    assert cli("--anchor", "12:nothex", db_path=demo_path).returncode == 2  # a malformed anchor is refused
