@@ -173,16 +173,17 @@ class Verification:
         return self.broken_entry is None and not self.mismatches
 
 
-def _audited_digests(db) -> dict[int, str | None]:
-    """Finalisation id → the digest its audit entry carries."""
+def _audited_digests(db) -> dict[int, tuple[str, str | None]]:
+    """Finalisation id → (its round, the digest its audit entry carries)."""
     found = {}
-    for (detail,) in db.execute("SELECT detail FROM audit_log WHERE action = ? ORDER BY id", [STORED_ACTION]):
+    for target, detail in db.execute("SELECT target, detail FROM audit_log WHERE action = ? ORDER BY id",
+                                     [STORED_ACTION]):
         try:
             parsed = json.loads(detail)
         except ValueError:
             continue
         if isinstance(parsed, dict) and isinstance(parsed.get("finalisation"), int):
-            found[parsed["finalisation"]] = parsed.get("digest")
+            found[parsed["finalisation"]] = (target, parsed.get("digest"))
     return found
 
 
@@ -199,7 +200,8 @@ def _recomputation_differs(db, finalisation: dict, round_row: dict) -> list[str]
     return sorted(a for a in set(fresh) | set(stored) if fresh.get(a) != stored.get(a))
 
 
-def verify_finalisation(db, finalisation: dict, audited: dict[int, str | None]) -> tuple[list[Mismatch], bool]:
+def verify_finalisation(db, finalisation: dict,
+                        audited: dict[int, tuple[str, str | None]]) -> tuple[list[Mismatch], bool]:
     """Every check of one finalisation; and whether it was recomputed."""
     fid, round_name = finalisation["id"], finalisation["round"]
 
@@ -230,7 +232,7 @@ def verify_finalisation(db, finalisation: dict, audited: dict[int, str | None]) 
         found.append(mismatch("digest"))
     if finalisation["sealed"] != AT_FINALISATION:
         return found, False
-    if audited.get(fid) != finalisation["digest"]:
+    if audited.get(fid, ("", None))[1] != finalisation["digest"]:
         found.append(mismatch("audit"))
     if round_row is not None:
         found.extend(mismatch("recomputed", agency) for agency in _recomputation_differs(db, finalisation, round_row))
@@ -250,7 +252,7 @@ def verify(db: sqlite_utils.Database) -> Verification:
     report.finalisations = len(finalisations)
     known = {f["id"] for f in finalisations}
     for fid in sorted(set(audited) - known):
-        report.mismatches.append(Mismatch("missing", "", fid))
+        report.mismatches.append(Mismatch("missing", audited[fid][0], fid))
     return report
 
 
