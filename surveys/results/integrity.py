@@ -240,7 +240,18 @@ def verify_finalisation(db, finalisation: dict,
 
 
 def verify(db: sqlite_utils.Database) -> Verification:
-    """Check the audit chain and every finalisation (read only)."""
+    """Check the audit chain and every finalisation (read only), in one snapshot of the
+    database: the app may go on writing meanwhile (WAL), unseen and unblocked."""
+    if db.conn.in_transaction:
+        return _verify(db)
+    db.conn.execute("BEGIN")
+    try:
+        return _verify(db)
+    finally:
+        db.conn.execute("ROLLBACK")
+
+
+def _verify(db: sqlite_utils.Database) -> Verification:
     report = Verification()
     report.broken_entry, report.entries, report.head = audit.first_broken_entry(db)
     audited = _audited_digests(db)

@@ -277,3 +277,34 @@ def test_a_chain_rewritten_after_a_change_is_caught_by_an_evidence_file_anchor(d
     result = cli("--anchor", f"{kept_id}:{kept_hash}", db_path=demo_path)
     assert result.returncode == 1 and f"Audit entry {kept_id} no longer has the hash" in result.stderr
     assert cli("--anchor", "12:nothex", db_path=demo_path).returncode == 2  # a malformed anchor is refused
+
+
+def test_verify_neither_blocks_nor_trips_over_the_app_writing_meanwhile(demo_path):
+    """verify reads one snapshot (WAL): entries written meanwhile go on and are not half-seen."""
+    import threading
+    from conftest import ADMIN_ACTOR as admin
+    reader = connect(demo_path)
+    stop, started, written = threading.Event(), threading.Event(), []
+
+    def keep_writing():
+        writer = connect(demo_path)  # a connection per thread
+        while not stop.is_set():
+            audit.record(writer, admin, "test.meanwhile", str(len(written)))
+            written.append(1)
+            started.set()
+        writer.close()
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        assert started.wait(30)
+        before = len(written)
+        reports = [integrity.verify(reader) for _ in range(3)]
+        during = len(written) - before
+    finally:
+        stop.set()
+        thread.join()
+    assert during > 0  # the writes went on meanwhile
+    assert all(r.ok for r in reports), [integrity.report_lines(r, "en") for r in reports]
+    final = integrity.verify(reader)
+    assert final.ok and final.entries == reader.execute("SELECT count(*) FROM audit_log").fetchone()[0]
