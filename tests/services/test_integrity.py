@@ -308,3 +308,9 @@ def test_verify_neither_blocks_nor_trips_over_the_app_writing_meanwhile(demo_pat
     assert all(r.ok for r in reports), [integrity.report_lines(r, "en") for r in reports]
     final = integrity.verify(reader)
     assert final.ok and final.entries == reader.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_check_is_named_in_words(lang):
+    from i18n import catalogue
+    assert [c for c in integrity.CHECKS if f"integrity.check.{c}" not in catalogue(lang)] == []
