@@ -17,7 +17,9 @@ from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from surveys.casework import cases
 from surveys.casework import views as casework
 from surveys.core import clock
+from surveys.reports import evidence as evidence_file
 from surveys.reports import notices
+from surveys.results import integrity
 from surveys.collection import questionnaire
 from surveys.participants import registry
 from surveys.casework import reveal
@@ -276,11 +278,43 @@ with tab_steps:
     for step in evidence["steps"]:
         step_form(step)
 
+def evidence_export(chosen: int):
+    """The evidence file, made only when the button is clicked (exporting is recorded in the
+    audit log; on another thread: its own connection)."""
+    def build() -> bytes:
+        connection = ui.db()
+        try:
+            return evidence_file.evidence_pdf(connection, me, chosen, lang)
+        finally:
+            connection.close()
+    return build
+
+
+def verify_record() -> None:
+    """The discipline office checks the tamper-evident record (docs/integrity.md) on demand."""
+    st.subheader(ui.tr("integrity.page.heading"))
+    st.caption(ui.tr("integrity.page.caption"))
+    if st.button(ui.tr("integrity.page.button"), icon=":material/fact_check:", key="verify_record"):
+        report = integrity.verification_summary(db, me)
+        if report.ok:
+            head_id, head_at, _ = report.head
+            st.success(ui.tr("integrity.verified_short", id=head_id, at=ui.format_datetime(head_at),
+                             finalisations=report.finalisations), icon=":material/verified:")
+        else:
+            for line in integrity.report_lines(report, lang):
+                st.error(line)
+
+
 with tab_notice:
     st.caption(ui.tr("casework.notice_help"))
     st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, lang)),
                        data=notices.notice_html(db, me, case_id).encode("utf-8"),
                        file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
+    st.caption(ui.tr("integrity.evidence.seal_explained"))
+    st.download_button(ui.tr("integrity.evidence.download"), data=evidence_export(case_id),
+                       file_name=evidence_file.evidence_filename(case), mime="application/pdf",
+                       icon=":material/verified:", key=f"evidence_{case_id}_{lang}")
+    verify_record()
 
 with tab_reveal:
     st.caption(ui.tr("casework.reveal.explained"))

@@ -58,6 +58,7 @@ CAPABILITIES = {
     "accounts.own_password": "change its own password",
     "questionnaires.manage": "write questionnaire versions",
     "audit.view": "read and export the audit log",
+    "integrity.verify": "check the tamper-evident record: the audit chain and every finalisation's digests",
 }
 
 # DESIGN §2, role by role. Role names are the values stored in accounts and sessions.
@@ -71,7 +72,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "cases.advance", "cases.review", "appeals.view_all", "appeals.decide",
         "rater.reveal", "responses.exclude", "problems.view_all", "monthly.view", "reports.export", "calendar.view",
-        "accounts.own_password", "signals.review",
+        "accounts.own_password", "signals.review", "integrity.verify",
     }),
     ADMIN: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
@@ -79,7 +80,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "monthly.view", "reports.export", "calendar.view", "calendar.manage", "rounds.manage", "rounds.finalise",
         "annual.manage", "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage",
         "access_codes.issue", "accounts.manage",
-        "questionnaires.manage", "audit.view", "accounts.own_password",
+        "questionnaires.manage", "audit.view", "accounts.own_password", "integrity.verify",
     }),
 }
 

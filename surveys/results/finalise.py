@@ -21,6 +21,7 @@ import scoring
 from surveys.core import audit
 from surveys.casework import cases
 from surveys.core import clock
+from surveys.results import integrity
 from surveys.results import privacy
 from surveys.collection import panel_weights
 from surveys.collection import questionnaire
@@ -80,21 +81,29 @@ def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
     return groups
 
 
-def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
+def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str],
+                      as_of: int | None = None) -> pd.DataFrame:
     """One wide row per counted response (privacy.py's rule) with its rater's panel, plus an
-    empty row for every active agency without any, so that it is graded insufficient."""
+    empty row for every active agency without any, so that it is graded insufficient.
+
+    ``as_of`` (a finalisation id): the responses and agencies that finalisation
+    counted instead, as sealed in ``finalisation_inputs`` (surveys/results/integrity.py),
+    with their stored ratings — to recompute any finalisation in history."""
+    counted, params = (privacy.counted_condition("r"), [round_name]) if as_of is None else (
+        "r.id IN (SELECT response_id FROM finalisation_inputs WHERE finalisation_id = ?)", [round_name, as_of])
     rows = db.execute(
         f"""SELECT r.id, r.round, r.enterprise, e.panel, r.agency, rr.item, rr.rating
             FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
             JOIN enterprises e ON e.uscc = r.enterprise
-            WHERE r.round = ? AND {privacy.counted_condition("r")}""",
-        [round_name],
+            WHERE r.round = ? AND {counted}""",
+        params,
     ).fetchall()
     keys = ["id", "round", "enterprise", "panel", "agency"]  # panel: the rater's (§4.10)
     long = pd.DataFrame(rows, columns=[*keys, "item", "rating"])
     wide = (long.pivot(index=keys, columns="item", values="rating").reindex(columns=items).reset_index()
             if len(long) else pd.DataFrame(columns=[*keys, *items]))
-    active = [r[0] for r in db.execute("SELECT code FROM agencies WHERE active = 1")]
+    active = [r[0] for r in (db.execute("SELECT code FROM agencies WHERE active = 1") if as_of is None else db.execute(
+        "SELECT agency FROM finalisation_inputs WHERE finalisation_id = ? AND response_id IS NULL", [as_of]))]
     missing = sorted(set(active) - set(wide["agency"]))
     padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "panel": panels.ENTERPRISE,
                             "agency": missing})
@@ -106,17 +115,29 @@ def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[st
     return combined
 
 
-def graded_history(db: sqlite_utils.Database, before_round: str) -> pd.DataFrame:
-    rows = db.execute("SELECT round, agency, grade FROM current_results WHERE round < ?", [before_round]).fetchall()
+def graded_history(db: sqlite_utils.Database, before_round: str, as_of: int | None = None) -> pd.DataFrame:
+    """Earlier rounds' grades: the current ones, or ``as_of`` a finalisation id those then
+    current (each earlier round's newest finalisation before it)."""
+    if as_of is None:
+        rows = db.execute("SELECT round, agency, grade FROM current_results WHERE round < ?", [before_round])
+    else:
+        rows = db.execute(
+            """SELECT r.round, r.agency, r.grade FROM results r
+               WHERE r.round < ? AND r.finalisation_id = (SELECT max(f.id) FROM finalisations f
+                                                          WHERE f.round = r.round AND f.id < ?)""",
+            [before_round, as_of])
+    rows = rows.fetchall()
     return pd.DataFrame(rows, columns=["round", "agency", "grade"])
 
 
-def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.DataFrame, scoring.ScoringConfig, int]:
+def compute_results(db: sqlite_utils.Database, round_row: dict,
+                    as_of: int | None = None) -> tuple[pd.DataFrame, scoring.ScoringConfig, int]:
+    """Score the round; ``as_of`` a finalisation id, exactly as that finalisation did (verify)."""
     form = questionnaire.get_questionnaire(db, round_row["questionnaire_version"])
     config = scoring_config(db, round_row)
-    responses = counted_responses(db, round_row["name"], form.item_codes)
+    responses = counted_responses(db, round_row["name"], form.item_codes, as_of)
     result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
-                                  history=graded_history(db, round_row["name"]))
+                                  history=graded_history(db, round_row["name"], as_of))
     groups = responses.drop_duplicates("agency").set_index("agency")["group"]
     result["agency_group"] = result["agency"].map(groups).astype(object)
     counted = int(responses["id"].notna().sum())
@@ -180,8 +201,9 @@ def _finalise_one(db, actor: Actor, round_row: dict, reason: str) -> bool:
     if round_row["scoring_config"] is None:
         db.execute("UPDATE rounds SET scoring_config = ? WHERE name = ?",
                    [json.dumps(config.to_dict()), round_row["name"]])
+    digest = integrity.seal_finalisation(db, finalisation_id)
     audit.record(db, actor, "round.results_stored", round_row["name"], finalisation=finalisation_id,
-                 reason=reason, responses=counted)
+                 reason=reason, responses=counted, digest=digest)
     return True
 
 
