@@ -35,7 +35,7 @@ BLOCK_BYTES = 1 << 22  # pyarrow parses blocks of this size on its threads
 class FastTable:
     header: list[str]
     header_line: int
-    cells: pd.DataFrame  # columns 0..width-1, the raw text of every field
+    cells: dict[int, pd.Series]  # position 0..width-1 → the raw text of its fields (or numbers, if asked)
     lines: np.ndarray  # physical line of each row
 
 
@@ -93,7 +93,12 @@ def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _not_blank(raw: np.ndarray, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    kind = np.maximum.reduceat(_KIND[raw], starts)  # each segment runs to the next line's start
+    # A line whose first byte is text is not blank: that settles nearly every line without
+    # looking at the rest of it. The others are scanned byte by byte.
+    kind = _KIND[raw[starts]]
+    unsure = np.flatnonzero(kind != 2)
+    if len(unsure):
+        kind[unsure] = [_KIND[raw[starts[line]:ends[line]]].max(initial=0) for line in unsure]
     maybe = np.flatnonzero(kind == 1)  # only non-ASCII text besides separators: decide exactly
     for line in maybe:
         text = data[starts[line]:ends[line]].decode("utf-8")
@@ -114,11 +119,11 @@ def _body(raw: np.ndarray, data: bytes, starts: np.ndarray, records: np.ndarray)
     return raw[np.repeat(keep, lengths)].tobytes()
 
 
-def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> pd.DataFrame | None:
+def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> dict[int, pd.Series] | None:
     """The fields of ``rows`` record lines: text, or float64 at the ``numeric`` positions; None if pyarrow refuses."""
     names = [str(position) for position in range(width)]
     if not rows:
-        return pd.DataFrame({position: pd.Series([], dtype=str) for position in range(width)})
+        return {position: pd.Series([], dtype=str) for position in range(width)}
     import pyarrow as pa  # only the command line reads files: the engine itself does not need pyarrow
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
@@ -138,6 +143,11 @@ def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> pd.DataFra
         return None
     if any(pc.any(pc.is_nan(table.column(str(p)))).as_py() for p in numeric):
         return None  # a written "nan" would look blank once parsed
-    cells = table.to_pandas()
-    cells.columns = range(width)
-    return cells
+    # Column by column: a whole-table to_pandas would first stack the number columns into one block.
+    return {position: _column(table.column(name)) for position, name in enumerate(names)}
+
+
+def _column(values) -> pd.Series:
+    if values.type == "double":
+        return pd.Series(values.to_numpy(), copy=False)  # nulls become NaN
+    return values.to_pandas()  # text stays in Arrow memory (pandas' str dtype)

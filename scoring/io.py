@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from concurrent.futures import ThreadPoolExecutor
 import io
 import warnings
 import zipfile
@@ -49,7 +50,7 @@ class ResponsesFile:
 class _Table:
     header: list[str]
     header_line: int
-    cells: pd.DataFrame  # columns 0..width-1: raw text of the rows as wide as the header
+    cells: pd.DataFrame | dict[int, pd.Series]  # position → raw text of the rows as wide as the header
     lines: np.ndarray  # line in the file of each row of ``cells``
     problems: list[Problem]  # rows refused for their number of fields
     blank_columns: frozenset[int]  # positions of nameless columns with nothing in any row
@@ -81,9 +82,13 @@ def _responses(table: _Table, path: Path, config: ScoringConfig) -> ResponsesFil
     for column in CATEGORY_COLUMNS:
         # Few distinct values: categories (sorted, as the engine sorts them) make every later grouping cheap.
         frame[column] = pd.Categorical(frame[column])
-    problems += _check_keys(frame, lines) + _check_panels(frame, lines)
-    ratings, rating_problems = _ratings(frame, items, lines, config)
-    problems += rating_problems + _duplicates(frame, lines)
+    # Hashing a million rater codes (for the duplicate check) is the slowest step: Arrow does it on
+    # a second thread, without the GIL, while this one checks the rest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rater_codes = pool.submit(_codes, frame["enterprise"])
+        problems += _check_keys(frame, lines) + _check_panels(frame, lines)
+        ratings, rating_problems = _ratings(frame, items, lines, config)
+        problems += rating_problems + _duplicates(frame, lines, rater_codes.result())
     if problems:
         raise InputError(sorted(problems, key=_problem_order(table.header)))
     if frame.empty:
@@ -370,8 +375,8 @@ def _decimal_value(text: str) -> float:
         return np.nan
 
 
-def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
-    repeated = _repeated_keys(frame)
+def _duplicates(frame: pd.DataFrame, lines: np.ndarray, rater_codes: tuple[np.ndarray, int]) -> list[Problem]:
+    repeated = _repeated_keys(frame, rater_codes)
     if not repeated.any():
         return []
     first_line = pd.Series(lines, index=frame.index).groupby([frame[c] for c in KEY_COLUMNS]).transform("first")
@@ -383,13 +388,13 @@ def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     ]
 
 
-def _repeated_keys(frame: pd.DataFrame) -> np.ndarray:
+def _repeated_keys(frame: pd.DataFrame, rater_codes: tuple[np.ndarray, int]) -> np.ndarray:
     """``frame.duplicated(KEY_COLUMNS)`` on one integer per row: hashing three string columns together is slow."""
     key, distinct = np.zeros(len(frame), dtype=np.int64), 1
     for column in KEY_COLUMNS:
         values = frame[column]
         codes, count = ((values.cat.codes.to_numpy(), len(values.cat.categories)) if values.dtype == "category"
-                        else _codes(values))
+                        else rater_codes if column == "enterprise" else _codes(values))
         if distinct * count >= 2**62:  # keep the combined key inside int64: renumber what is there so far
             key, distinct = _codes(pd.Series(key))
         key, distinct = key * count + codes, distinct * count
@@ -397,6 +402,12 @@ def _repeated_keys(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of distinct values (any order), and how many there are."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa  # text read by pyarrow: encode it there, without pandas' conversions
+
+        encoded = pa.chunked_array(pa.array(values.array)).combine_chunks().dictionary_encode()
+        return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64), len(uniques)
 
