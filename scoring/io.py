@@ -323,9 +323,9 @@ def _ratings(frame, items, lines, config) -> tuple[dict[str, np.ndarray], list[P
     """Each item's ratings as floats (NaN = blank), and a problem for every cell that is not a whole level."""
     columns, problems = {}, []
     for item in items:
-        if frame[item].dtype.kind == "f":  # parsed while reading
-            values, bad = _checked_levels(frame[item].to_numpy(dtype=float, copy=True), config)
-            if bad.any():
+        if frame[item].dtype.kind == "f":  # parsed while reading: NaN is blank, the rest must be whole levels
+            values = frame[item].to_numpy(dtype=float)
+            if not _all_levels_or_blank(values, config):
                 raise _NeedText()
             columns[item] = values
             continue
@@ -353,14 +353,15 @@ def _rating_column(text: pd.Series, config: ScoringConfig) -> tuple[np.ndarray, 
     return _checked_levels(values, config, blank)
 
 
-def _checked_levels(values: np.ndarray, config: ScoringConfig, blank: np.ndarray | None = None):
-    """(values with everything but whole levels set to NaN, mask of non-blank cells that are not a whole level).
+def _all_levels_or_blank(values: np.ndarray, config: ScoringConfig) -> bool:
+    """Every value NaN (blank) or a whole level; a single pass per test, no copies (a million rows, five items)."""
+    answered = values[~np.isnan(values)]
+    return bool(len(answered) == 0 or (answered.min() >= config.lowest_level and answered.max() <= config.highest_level
+                                       and np.array_equal(answered, np.rint(answered))))
 
-    Without ``blank``, NaN means blank (numbers parsed while reading: an empty
-    cell is null, and a written "nan" is refused by the reader's caller).
-    """
-    if blank is None:
-        blank = np.isnan(values)
+
+def _checked_levels(values: np.ndarray, config: ScoringConfig, blank: np.ndarray):
+    """(values with everything but whole levels set to NaN, mask of non-blank cells that are not a whole level)."""
     whole = np.isfinite(values) & (values == np.round(values))
     in_range = (values >= config.lowest_level) & (values <= config.highest_level)
     bad = ~blank & ~(whole & in_range)
