@@ -29,6 +29,7 @@ _KIND = np.full(256, 2, dtype=np.uint8)
 _KIND[[ord(c) for c in " \t\n\v\f\r\x1c\x1d\x1e\x1f,"]] = 0
 _KIND[0x80:] = 1
 BLOCK_BYTES = 1 << 22  # pyarrow parses blocks of this size on its threads
+CHECK_BYTES = 1 << 22  # pieces for the checks done in Python and numpy
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,27 @@ def utf8_bytes(data: bytes, encodings: tuple[str, ...]) -> bytes | None:
     if data.startswith(codecs.BOM_UTF8):
         data, encodings = data[len(codecs.BOM_UTF8):], ("utf-8",)
     for encoding in encodings:
+        if encoding == "utf-8":
+            if _is_utf8(data):
+                return data
+            continue
         try:
-            text = data.decode(encoding)
+            return data.decode(encoding).encode("utf-8")
         except UnicodeDecodeError:
             continue
-        return data if encoding == "utf-8" else text.encode("utf-8")
     return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Checked piece by piece: decoding a whole big file at once would hold a second copy of it as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), CHECK_BYTES):
+            decoder.decode(data[start:start + CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_plain_csv(data: bytes, numeric: Callable[[list[str]], set[int]] | None = None) -> FastTable | None:
@@ -84,7 +100,9 @@ def read_plain_csv(data: bytes, numeric: Callable[[list[str]], set[int]] | None 
 
 def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, before ``\\n``) of every physical line; an empty tail after the last ``\\n`` is none."""
-    newlines = np.flatnonzero(raw == NEWLINE)
+    # Piece by piece, so that the comparison's temporary stays small whatever the file's size.
+    newlines = np.concatenate([np.flatnonzero(raw[start:start + CHECK_BYTES] == NEWLINE) + start
+                               for start in range(0, len(raw), CHECK_BYTES)] or [np.zeros(0, dtype=np.int64)])
     starts = np.concatenate([[0], newlines + 1])
     ends = np.concatenate([newlines, [len(raw)]])
     if starts[-1] == len(raw):
@@ -128,7 +146,8 @@ def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> dict[int, 
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
-    types = {name: pa.float64() if position in numeric else pa.string() for position, name in enumerate(names)}
+    # large_string is what pandas keeps text in: reading it so saves a conversion copy of every text column.
+    types = {name: pa.float64() if position in numeric else pa.large_string() for position, name in enumerate(names)}
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),

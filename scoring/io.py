@@ -94,7 +94,7 @@ def _responses(table: _Table, path: Path, config: ScoringConfig) -> ResponsesFil
     if frame.empty:
         raise InputError([Problem("no_rows", {"path": str(path)})])
     fixed = KEY_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in frame.columns]
-    return ResponsesFile(pd.DataFrame({**{c: frame[c] for c in fixed}, **ratings}), items, lines)
+    return ResponsesFile(pd.DataFrame({**{c: frame[c] for c in fixed}, **ratings}, copy=False), items, lines)
 
 
 def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -281,7 +281,8 @@ def _column_is_blank(table: _Table, position: int) -> bool:
 
 def _records_frame(table: _Table, positions: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
     """The rows as stripped text, one column per named column, with their lines and the refused rows' problems."""
-    frame = pd.DataFrame({name: _stripped(table.cells[position]) for name, position in positions.items()})
+    # copy=False: each column stays its own block (no stacking of a million-row float block).
+    frame = pd.DataFrame({name: _stripped(table.cells[position]) for name, position in positions.items()}, copy=False)
     return frame.reset_index(drop=True), table.lines, list(table.problems)
 
 
