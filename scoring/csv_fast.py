@@ -29,13 +29,14 @@ _KIND = np.full(256, 2, dtype=np.uint8)
 _KIND[[ord(c) for c in " \t\n\v\f\r\x1c\x1d\x1e\x1f,"]] = 0
 _KIND[0x80:] = 1
 BLOCK_BYTES = 1 << 22  # pyarrow parses blocks of this size on its threads
+CHECK_BYTES = 1 << 22  # pieces for the checks done in Python and numpy
 
 
 @dataclass(frozen=True)
 class FastTable:
     header: list[str]
     header_line: int
-    cells: pd.DataFrame  # columns 0..width-1, the raw text of every field
+    cells: dict[int, pd.Series]  # position 0..width-1 → the raw text of its fields (or numbers, if asked)
     lines: np.ndarray  # physical line of each row
 
 
@@ -46,12 +47,27 @@ def utf8_bytes(data: bytes, encodings: tuple[str, ...]) -> bytes | None:
     if data.startswith(codecs.BOM_UTF8):
         data, encodings = data[len(codecs.BOM_UTF8):], ("utf-8",)
     for encoding in encodings:
+        if encoding == "utf-8":
+            if _is_utf8(data):
+                return data
+            continue
         try:
-            text = data.decode(encoding)
+            return data.decode(encoding).encode("utf-8")
         except UnicodeDecodeError:
             continue
-        return data if encoding == "utf-8" else text.encode("utf-8")
     return None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Checked piece by piece: decoding a whole big file at once would hold a second copy of it as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), CHECK_BYTES):
+            decoder.decode(data[start:start + CHECK_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_plain_csv(data: bytes, numeric: Callable[[list[str]], set[int]] | None = None) -> FastTable | None:
@@ -84,7 +100,9 @@ def read_plain_csv(data: bytes, numeric: Callable[[list[str]], set[int]] | None 
 
 def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, before ``\\n``) of every physical line; an empty tail after the last ``\\n`` is none."""
-    newlines = np.flatnonzero(raw == NEWLINE)
+    # Piece by piece, so that the comparison's temporary stays small whatever the file's size.
+    newlines = np.concatenate([np.flatnonzero(raw[start:start + CHECK_BYTES] == NEWLINE) + start
+                               for start in range(0, len(raw), CHECK_BYTES)] or [np.zeros(0, dtype=np.int64)])
     starts = np.concatenate([[0], newlines + 1])
     ends = np.concatenate([newlines, [len(raw)]])
     if starts[-1] == len(raw):
@@ -93,7 +111,12 @@ def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _not_blank(raw: np.ndarray, data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    kind = np.maximum.reduceat(_KIND[raw], starts)  # each segment runs to the next line's start
+    # A line whose first byte is text is not blank: that settles nearly every line without
+    # looking at the rest of it. The others are scanned byte by byte.
+    kind = _KIND[raw[starts]]
+    unsure = np.flatnonzero(kind != 2)
+    if len(unsure):
+        kind[unsure] = [_KIND[raw[starts[line]:ends[line]]].max(initial=0) for line in unsure]
     maybe = np.flatnonzero(kind == 1)  # only non-ASCII text besides separators: decide exactly
     for line in maybe:
         text = data[starts[line]:ends[line]].decode("utf-8")
@@ -114,16 +137,17 @@ def _body(raw: np.ndarray, data: bytes, starts: np.ndarray, records: np.ndarray)
     return raw[np.repeat(keep, lengths)].tobytes()
 
 
-def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> pd.DataFrame | None:
+def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> dict[int, pd.Series] | None:
     """The fields of ``rows`` record lines: text, or float64 at the ``numeric`` positions; None if pyarrow refuses."""
     names = [str(position) for position in range(width)]
     if not rows:
-        return pd.DataFrame({position: pd.Series([], dtype=str) for position in range(width)})
+        return {position: pd.Series([], dtype=str) for position in range(width)}
     import pyarrow as pa  # only the command line reads files: the engine itself does not need pyarrow
     import pyarrow.compute as pc
     from pyarrow import csv as pacsv
 
-    types = {name: pa.float64() if position in numeric else pa.string() for position, name in enumerate(names)}
+    # large_string is what pandas keeps text in: reading it so saves a conversion copy of every text column.
+    types = {name: pa.float64() if position in numeric else pa.large_string() for position, name in enumerate(names)}
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
@@ -138,6 +162,11 @@ def _fields(body: bytes, width: int, rows: int, numeric: set[int]) -> pd.DataFra
         return None
     if any(pc.any(pc.is_nan(table.column(str(p)))).as_py() for p in numeric):
         return None  # a written "nan" would look blank once parsed
-    cells = table.to_pandas()
-    cells.columns = range(width)
-    return cells
+    # Column by column: a whole-table to_pandas would first stack the number columns into one block.
+    return {position: _column(table.column(name)) for position, name in enumerate(names)}
+
+
+def _column(values) -> pd.Series:
+    if values.type == "double":
+        return pd.Series(values.to_numpy(), copy=False)  # nulls become NaN
+    return values.to_pandas()  # text stays in Arrow memory (pandas' str dtype)

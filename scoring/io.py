@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from concurrent.futures import ThreadPoolExecutor
 import io
 import warnings
 import zipfile
@@ -49,7 +50,7 @@ class ResponsesFile:
 class _Table:
     header: list[str]
     header_line: int
-    cells: pd.DataFrame  # columns 0..width-1: raw text of the rows as wide as the header
+    cells: pd.DataFrame | dict[int, pd.Series]  # position → raw text of the rows as wide as the header
     lines: np.ndarray  # line in the file of each row of ``cells``
     problems: list[Problem]  # rows refused for their number of fields
     blank_columns: frozenset[int]  # positions of nameless columns with nothing in any row
@@ -81,15 +82,19 @@ def _responses(table: _Table, path: Path, config: ScoringConfig) -> ResponsesFil
     for column in CATEGORY_COLUMNS:
         # Few distinct values: categories (sorted, as the engine sorts them) make every later grouping cheap.
         frame[column] = pd.Categorical(frame[column])
-    problems += _check_keys(frame, lines) + _check_panels(frame, lines)
-    ratings, rating_problems = _ratings(frame, items, lines, config)
-    problems += rating_problems + _duplicates(frame, lines)
+    # Hashing a million rater codes (for the duplicate check) is the slowest step: Arrow does it on
+    # a second thread, without the GIL, while this one checks the rest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rater_codes = pool.submit(_codes, frame["enterprise"])
+        problems += _check_keys(frame, lines) + _check_panels(frame, lines)
+        ratings, rating_problems = _ratings(frame, items, lines, config)
+        problems += rating_problems + _duplicates(frame, lines, rater_codes.result())
     if problems:
         raise InputError(sorted(problems, key=_problem_order(table.header)))
     if frame.empty:
         raise InputError([Problem("no_rows", {"path": str(path)})])
     fixed = KEY_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in frame.columns]
-    return ResponsesFile(pd.DataFrame({**{c: frame[c] for c in fixed}, **ratings}), items, lines)
+    return ResponsesFile(pd.DataFrame({**{c: frame[c] for c in fixed}, **ratings}, copy=False), items, lines)
 
 
 def read_named_table(path: str | Path, required: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -276,7 +281,8 @@ def _column_is_blank(table: _Table, position: int) -> bool:
 
 def _records_frame(table: _Table, positions: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
     """The rows as stripped text, one column per named column, with their lines and the refused rows' problems."""
-    frame = pd.DataFrame({name: _stripped(table.cells[position]) for name, position in positions.items()})
+    # copy=False: each column stays its own block (no stacking of a million-row float block).
+    frame = pd.DataFrame({name: _stripped(table.cells[position]) for name, position in positions.items()}, copy=False)
     return frame.reset_index(drop=True), table.lines, list(table.problems)
 
 
@@ -318,9 +324,9 @@ def _ratings(frame, items, lines, config) -> tuple[dict[str, np.ndarray], list[P
     """Each item's ratings as floats (NaN = blank), and a problem for every cell that is not a whole level."""
     columns, problems = {}, []
     for item in items:
-        if frame[item].dtype.kind == "f":  # parsed while reading
-            values, bad = _checked_levels(frame[item].to_numpy(dtype=float, copy=True), config)
-            if bad.any():
+        if frame[item].dtype.kind == "f":  # parsed while reading: NaN is blank, the rest must be whole levels
+            values = frame[item].to_numpy(dtype=float)
+            if not _all_levels_or_blank(values, config):
                 raise _NeedText()
             columns[item] = values
             continue
@@ -348,14 +354,15 @@ def _rating_column(text: pd.Series, config: ScoringConfig) -> tuple[np.ndarray, 
     return _checked_levels(values, config, blank)
 
 
-def _checked_levels(values: np.ndarray, config: ScoringConfig, blank: np.ndarray | None = None):
-    """(values with everything but whole levels set to NaN, mask of non-blank cells that are not a whole level).
+def _all_levels_or_blank(values: np.ndarray, config: ScoringConfig) -> bool:
+    """Every value NaN (blank) or a whole level; a single pass per test, no copies (a million rows, five items)."""
+    answered = values[~np.isnan(values)]
+    return bool(len(answered) == 0 or (answered.min() >= config.lowest_level and answered.max() <= config.highest_level
+                                       and np.array_equal(answered, np.rint(answered))))
 
-    Without ``blank``, NaN means blank (numbers parsed while reading: an empty
-    cell is null, and a written "nan" is refused by the reader's caller).
-    """
-    if blank is None:
-        blank = np.isnan(values)
+
+def _checked_levels(values: np.ndarray, config: ScoringConfig, blank: np.ndarray):
+    """(values with everything but whole levels set to NaN, mask of non-blank cells that are not a whole level)."""
     whole = np.isfinite(values) & (values == np.round(values))
     in_range = (values >= config.lowest_level) & (values <= config.highest_level)
     bad = ~blank & ~(whole & in_range)
@@ -370,8 +377,8 @@ def _decimal_value(text: str) -> float:
         return np.nan
 
 
-def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
-    repeated = _repeated_keys(frame)
+def _duplicates(frame: pd.DataFrame, lines: np.ndarray, rater_codes: tuple[np.ndarray, int]) -> list[Problem]:
+    repeated = _repeated_keys(frame, rater_codes)
     if not repeated.any():
         return []
     first_line = pd.Series(lines, index=frame.index).groupby([frame[c] for c in KEY_COLUMNS]).transform("first")
@@ -383,13 +390,13 @@ def _duplicates(frame: pd.DataFrame, lines: np.ndarray) -> list[Problem]:
     ]
 
 
-def _repeated_keys(frame: pd.DataFrame) -> np.ndarray:
+def _repeated_keys(frame: pd.DataFrame, rater_codes: tuple[np.ndarray, int]) -> np.ndarray:
     """``frame.duplicated(KEY_COLUMNS)`` on one integer per row: hashing three string columns together is slow."""
     key, distinct = np.zeros(len(frame), dtype=np.int64), 1
     for column in KEY_COLUMNS:
         values = frame[column]
         codes, count = ((values.cat.codes.to_numpy(), len(values.cat.categories)) if values.dtype == "category"
-                        else _codes(values))
+                        else rater_codes if column == "enterprise" else _codes(values))
         if distinct * count >= 2**62:  # keep the combined key inside int64: renumber what is there so far
             key, distinct = _codes(pd.Series(key))
         key, distinct = key * count + codes, distinct * count
@@ -397,6 +404,12 @@ def _repeated_keys(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of distinct values (any order), and how many there are."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa  # text read by pyarrow: encode it there, without pandas' conversions
+
+        encoded = pa.chunked_array(pa.array(values.array)).combine_chunks().dictionary_encode()
+        return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64), len(uniques)
 
