@@ -34,6 +34,15 @@ def agency_name(agency: dict, lang: str) -> str:
     return agency["name_en"] if lang == "en" and agency.get("name_en") else agency["name_zh"]
 
 
+def group_name(code, groups: dict[str, dict], lang: str) -> str:
+    """An agency group's name in ``lang`` (DESIGN §4.9), from ``groups`` (code -> row with
+    name_zh/name_en); the code itself for a group no longer on the list, "" for none."""
+    if _missing(code) or not code:
+        return ""
+    group = groups.get(code)
+    return agency_name(group, lang) if group else str(code)
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))  # NaN: a pandas gap
 
@@ -69,3 +78,13 @@ def news_tone(grade, flag) -> str:
     if flag == "red" or grade == "good":
         return "good"
     return "neutral"
+
+
+def month_label(year: int, month: int, lang: str) -> str:
+    """A calendar month as people read it: 2026年12月 (zh) or December 2026 (en)."""
+    return t("monthly.month_label", lang, year=year, month_name=t(f"monthly.month_name.{month}", lang))
+
+
+def rate_text(share, missing: str = "—") -> str:
+    """A share as a percentage to one decimal (75.0%); ``missing`` when there is no rate."""
+    return missing if _missing(share) else f"{round_half_up(float(share) * 100):.1f}%"

@@ -54,6 +54,9 @@ PAGES = [
     # every problem, and who raised one (the page's reveal form)
     PageEntry("app_pages/discipline/problems_overview.py", "nav.problems_overview", ":material/pending_actions:",
               "follow_up", ("problems.view_all", "rater.reveal")),
+    # the month's casework: the whole county, or an agency's own line (surveys/reports/monthly.py)
+    PageEntry("app_pages/shared/monthly_bulletin.py", "nav.monthly_bulletin", ":material/calendar_view_month:",
+              "follow_up", "monthly.view"),
     PageEntry("app_pages/admin/rounds_admin.py", "nav.rounds", ":material/event:", "administration",
               "rounds.manage"),
     PageEntry("app_pages/admin/monitoring.py", "nav.monitoring", ":material/query_stats:", "administration",
@@ -64,6 +67,8 @@ PAGES = [
               "exclusions.manage"),
     PageEntry("app_pages/admin/roster_admin.py", "nav.roster", ":material/groups:", "administration",
               "roster.manage"),
+    PageEntry("app_pages/admin/groups_admin.py", "nav.groups", ":material/category:", "administration",
+              "groups.manage"),
     PageEntry("app_pages/admin/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:",
               "administration", "accounts.manage"),
     PageEntry("app_pages/admin/questionnaires_admin.py", "nav.questionnaires", ":material/quiz:", "administration",

@@ -14,6 +14,17 @@ ICON = ":material/flag_circle:"
 
 
 def _agency(step: dict) -> str:
+    text = _agency_cases(step)
+    waiting = step.get("problems") or {}
+    if waiting.get("count"):
+        key = "next_step.agency.problems_waiting_overdue" if waiting["overdue"] else "next_step.agency.problems_waiting"
+        extra = ui.tr(key, count=waiting["count"], overdue=waiting["overdue"],
+                      first_due=ui.format_date(waiting["first_due"]))
+        text = extra if step["kind"] == "nothing" else f"{text} {extra}"
+    return text
+
+
+def _agency_cases(step: dict) -> str:
     kind = step["kind"]
     if kind == "cases_waiting":
         key = "next_step.agency.cases_waiting_overdue" if step["overdue"] else "next_step.agency.cases_waiting"
@@ -21,7 +32,7 @@ def _agency(step: dict) -> str:
     if kind == "round_open":
         return ui.tr("next_step.agency.round_open", round=_round(step["round"]),
                      closes_on=ui.format_date(step["closes_on"]))
-    return ui.tr(f"next_step.agency.{kind}", **{k: v for k, v in step.items() if k != "kind"})
+    return ui.tr(f"next_step.agency.{kind}", **{k: v for k, v in step.items() if k not in ("kind", "problems")})
 
 
 def _discipline(step: dict) -> str:

@@ -13,6 +13,7 @@ import streamlit as st
 
 import i18n
 from surveys.storage import db as database
+from surveys.storage import tabular
 from surveys import startup
 from surveys.collection import autoclose
 from surveys.participants import clients
@@ -78,6 +79,13 @@ def md(text) -> str:
 def tr_md(key: str, **values) -> str:
     """``tr`` for a Markdown place: the catalogue's words as written, every text value escaped."""
     return tr(key, **{name: md(value) if isinstance(value, str) else value for name, value in values.items()})
+
+
+def table_upload(label: str, key: str):
+    """A CSV/Excel uploader whose stated limit is the one the import enforces
+    (tabular.MAX_BYTES), so the box never promises a size the app then refuses."""
+    return st.file_uploader(label, type=["csv", "xlsx"], key=key,
+                            max_upload_size=tabular.MAX_BYTES // (1024 * 1024))
 
 
 @st.cache_resource(show_spinner=False)

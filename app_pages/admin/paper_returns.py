@@ -41,7 +41,7 @@ st.subheader(ui.tr("admin_ops.paper.step_upload"))
 st.caption(ui.tr("admin_ops.paper.upload_help"))
 # a new key after each import empties the uploader
 upload_key = f"paper_upload_{st.session_state.get('paper_imports', 0)}"
-upload = st.file_uploader(ui.tr("admin_ops.paper.file"), type=["csv", "xlsx"], key=upload_key)
+upload = ui.table_upload(ui.tr("admin_ops.paper.file"), upload_key)
 replace = st.checkbox(ui.tr("admin_ops.paper.replace"), help=ui.tr("admin_ops.paper.replace_help"),
                       key=f"replace_{upload_key}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import next_step
 from app_pages import panel_support
 from app_pages import ui
@@ -101,26 +102,31 @@ def enterprises_tab() -> None:
 
 # --- agencies ---------------------------------------------------------------------
 
-def category_text(category: str) -> str:
-    return ui.tr(f"roster_admin.category.{category}") if category in roster_admin.CATEGORIES else category
+GROUPS = {g["code"]: g for g in registry.list_groups(db)}
+
+
+def group_text(code: str) -> str:
+    return labels.group_name(code, GROUPS, ui.lang())
 
 
 def agency_table(rows: list[dict]) -> None:
     st.dataframe(
         [{field("code"): r["code"], field("name_zh"): r["name_zh"], field("name_en"): r["name_en"],
-          field("category"): category_text(r["category"]), ui.tr("roster_admin.col_status"): status_text(r["active"]),
+          field("group_code"): group_text(r["group_code"]), ui.tr("roster_admin.col_status"): status_text(r["active"]),
           ui.tr("roster_admin.col_staff"): r["staff"],
           ui.tr("roster_admin.col_history"): yes_no(r["has_history"])} for r in rows],
         hide_index=True,
     )
 
 
-def category_choice(current: str | None, key: str) -> str:
-    options = list(roster_admin.CATEGORIES)
+def group_choice(current: str | None, key: str) -> str:
+    """The agency groups the administrator keeps (page 'Agency groups'), in their order."""
+    options = list(GROUPS)
     if current and current not in options:
         options.append(current)
-    return st.selectbox(field("category"), options, index=options.index(current) if current else 0,
-                        format_func=category_text, key=key)
+    names = {g: group_text(g) for g in options}  # bound now, not read later
+    return st.selectbox(field("group_code"), options, index=options.index(current) if current else 0,
+                        format_func=names.get, key=key)
 
 
 def agency_deleter(row: dict) -> None:
@@ -140,9 +146,9 @@ def agency_editor(row: dict) -> None:
         st.markdown(f"**{ui.tr('roster_admin.edit_agency', code=code)}**")
         name_zh = st.text_input(field("name_zh"), value=row["name_zh"], key=f"a_zh_{code}")
         name_en = st.text_input(field("name_en"), value=row["name_en"], key=f"a_en_{code}")
-        category = category_choice(row["category"], key=f"a_cat_{code}")
+        group = group_choice(row["group_code"], key=f"a_group_{code}")
         if st.form_submit_button(ui.tr("roster_admin.save_changes"), type="primary"):
-            run(roster_admin.update_agency, code, name_zh, name_en, category, done=ui.tr("roster_admin.saved", ident=code))
+            run(roster_admin.update_agency, code, name_zh, name_en, group, done=ui.tr("roster_admin.saved", ident=code))
     activation("agency", code, bool(row["active"]), roster_admin.set_agency_active)
     agency_deleter(row)
 
@@ -153,9 +159,9 @@ def agency_adder() -> None:
             code = st.text_input(field("code"), help=ui.tr("roster_admin.code_help"), key="new_code")
             name_zh = st.text_input(field("name_zh"), key="new_name_zh")
             name_en = st.text_input(field("name_en"), key="new_name_en")
-            category = category_choice(None, key="new_agency_category")
+            group = group_choice(None, key="new_agency_group")
             if st.form_submit_button(ui.tr("roster_admin.add_button"), type="primary", key="add_agency_submit"):
-                run(roster_admin.add_agency, code, name_zh, name_en, category,
+                run(roster_admin.add_agency, code, name_zh, name_en, group,
                     done=ui.tr("roster_admin.added", ident=code.strip().upper()))
 
 
@@ -235,7 +241,7 @@ def import_tab() -> None:
     st.caption(ui.tr("panels.roster.columns" if kind == PANEL_RATERS else f"roster.columns_{kind}"))
     # a new key after each import empties the uploader
     upload_key = f"upload_{kind}_{st.session_state.get('roster_imports', 0)}"
-    upload = st.file_uploader(ui.tr("roster.file"), type=["csv", "xlsx"], key=upload_key)
+    upload = ui.table_upload(ui.tr("roster.file"), upload_key)
     if upload is None:
         return
     data = upload.getvalue()

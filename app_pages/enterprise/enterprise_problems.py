@@ -41,6 +41,8 @@ def raise_it() -> None:
     """The form's callback: the problem is registered before the page is drawn again, so the
     confirmation takes the form's place (where the reader is) and the form is not there to
     be sent twice."""
+    if not ui.session_still_valid():
+        return  # callbacks run before the script: an idle session registers nothing
     values = st.session_state
     try:
         problem = problems.raise_problem(ui.db(), me, values["problem_agency"], values.get("problem_text", ""),

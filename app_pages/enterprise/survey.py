@@ -85,6 +85,8 @@ def explain(expanded: bool) -> None:
 
 
 def save_choice() -> None:
+    if not ui.session_still_valid():
+        return  # callbacks run before the script: the session's checks must come first here
     try:
         # callbacks run in the next script run's thread: open a connection there
         responses.choose_agencies(ui.db(), me, round_name, st.session_state["chosen_agencies"] or [])
@@ -139,6 +141,8 @@ def item_key(agency: str, item_code: str) -> str:
 def save_current(agency: str) -> None:
     """The save button's callback: runs before the fragment redraws, so one run stores the
     answer and shows the confirmation with the next agency."""
+    if not ui.session_still_valid():
+        return  # idle, deactivated or superseded: nothing is stored; the run shows the sign-in page
     answers = {item.code: st.session_state.get(item_key(agency, item.code)) for item in form.items}
     missing = [item.text(lang) for item in form.items if answers[item.code] is None]
     if missing:

@@ -67,8 +67,11 @@ def metric_row(board, latest: dict) -> None:
     cols[2].metric(ui.tr("results.n"), int(latest["n"]), border=True, height="stretch", delta_color="off", delta_arrow="off",
                    delta=ui.tr("dashboards.agency.rate", rate=f"{latest['response_rate']:.0%}"),
                    help=ui.tr("dashboards.agency.rate_help", active=board.active_enterprises))
-    cols[3].metric(ui.tr("results.rank"), ui.tr("dashboards.agency.rank_value", rank=int(rank),
-                                                total=board.ranked.get(latest["round"], 0)) if ranked
+    scope = board.rounds.set_index("name")["ranking_scope"].get(latest["round"], "county")
+    rank_key = "groups.agency.rank_value_in_group" if scope == "group" else "dashboards.agency.rank_value"
+    cols[3].metric(ui.tr("groups.agency.rank_in_group") if scope == "group" else ui.tr("results.rank"),
+                   ui.tr(rank_key, rank=int(rank), total=board.ranked.get(latest["round"], 0),
+                         group=labels.group_name(latest["agency_group"], board.groups, lang)) if ranked
                    else "—" if graded else labels.rank_text(None, lang),
                    border=True, height="stretch", delta_color="off", delta_arrow="off",
                    delta=labels.flag_text(latest["flag"], lang) or
@@ -117,6 +120,7 @@ except QipingError as error:
     st.stop()
 
 st.subheader(ui.md(labels.agency_name(board.agency, lang)))
+st.caption(ui.tr_md("groups.agency.group_line", group=labels.group_name(board.agency["group_code"], board.groups, lang)))
 latest = dashboards.latest_summary(board)
 if latest is None:
     st.info(ui.tr("dashboards.agency.no_results"))

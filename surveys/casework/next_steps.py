@@ -10,18 +10,35 @@ from __future__ import annotations
 from datetime import timedelta
 
 from surveys.casework import cases
+from surveys.casework import problems
 from surveys.casework import views
 from surveys.collection import monitoring
 from surveys.collection import rounds
 from surveys.core import clock
 from surveys.core.actors import Actor
-from surveys.core.permissions import requires
+from surveys.core.permissions import allowed, requires
 
 
 @requires("cases.view_own")
 def agency_next_step(db, actor: Actor) -> dict:
     """The agency's own open work: cases waiting for its report (how many, the first due,
-    how many overdue); else cases the discipline office is working on; else the open round."""
+    how many overdue); else cases the discipline office is working on; else the open round.
+    Problem tickets waiting for its answer ride along (``problems``): an enterprise's ticket
+    has its own deadline whatever the cases say."""
+    step = _agency_case_step(db, actor)
+    step["problems"] = _problems_waiting(db, actor)
+    return step
+
+
+def _problems_waiting(db, actor: Actor) -> dict:
+    if not allowed(actor, "problems.answer"):
+        return {"count": 0, "overdue": 0, "first_due": None}
+    waiting = [p for p in problems.agency_problems(db, actor) if p["status"] == problems.OPEN]
+    return {"count": len(waiting), "overdue": sum(bool(p["overdue"]) for p in waiting),
+            "first_due": min((p["due_on"] for p in waiting), default=None)}
+
+
+def _agency_case_step(db, actor: Actor) -> dict:
     mine = views.agency_cases(db, actor)
     waiting = sorted((c for c in mine if c["steps"]), key=lambda c: (c["due_on"], c["id"]))
     if waiting:

@@ -38,6 +38,9 @@ SEED = 20261122
 ENTERPRISES = 300
 PAST_QUARTERS = 8
 FRESH_ENTERPRISES = 10  # QP-DEMO-0001…0010 have not answered the open round yet
+# The county ranks within agency groups (DESIGN §4.9) from the last finished quarter on: that
+# round and the open one rank and flag per group, the earlier ones county-wide.
+GROUP_RANKED_PAST = 1
 
 # True scores per past round, oldest first. Agencies not named here drift around a level of their own.
 PATHS = {
@@ -82,8 +85,11 @@ def _vocabulary() -> dict:
 
 
 def _agencies() -> list[dict]:
+    """The demo roster, each agency in its group (DESIGN §4.9): the four enforcement agencies
+    (market supervision, ecology and environment, emergency management, transport) in 执法类."""
     with (DATA / "agencies.csv").open(encoding="utf-8") as f:
-        return [dict(row, active=1) for row in csv.DictReader(f)]
+        return [{"code": row["code"], "name_zh": row["name_zh"], "name_en": row["name_en"],
+                 "group_code": row["group"], "category": row["group"], "active": 1} for row in csv.DictReader(f)]
 
 
 def _enterprises(rng: random.Random, vocab: dict) -> list[dict]:
@@ -197,10 +203,11 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     usccs = [e["uscc"] for e in enterprises]
     for index, round_name in enumerate(dates.past_rounds):
         opens, closes = dates.windows[round_name]
+        scope = "group" if index >= len(dates.past_rounds) - GROUP_RANKED_PAST else "county"
         db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-                   " opened_at, closed_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
+                   " opened_at, closed_at, ranking_scope) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
                    [round_name, rounds.Status.CLOSED, opens.isoformat(), closes.isoformat(), _at(opens, 9), _at(opens, 9),
-                    clock.end_of_county_day(closes).isoformat(timespec="seconds")])
+                    clock.end_of_county_day(closes).isoformat(timespec="seconds"), scope])
         for agency in agencies:
             code = agency["code"]
             n = rng.randint(2, 4) if (code, index) in SPARSE else rng.randint(8, 30)
@@ -210,7 +217,7 @@ def _round_rows(db, rng, vocab, agencies, enterprises, dates: DemoDates):
     opens, closes = dates.windows[dates.open_round]
     started = min(_at(opens, 9), clock.now_iso())
     db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at,"
-               " opened_at) VALUES (?, ?, 1, ?, ?, ?, ?)",
+               " opened_at, ranking_scope) VALUES (?, ?, 1, ?, ?, ?, ?, 'group')",
                [dates.open_round, rounds.Status.OPEN, opens.isoformat(), closes.isoformat(), started, started])
     answering = usccs[FRESH_ENTERPRISES:]
     for agency in agencies:

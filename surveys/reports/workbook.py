@@ -1,7 +1,9 @@
 """The Excel workbook of a finalised round (openpyxl).
 
 Sheets: a cover (county, round, when finalised, the rules pinned to it), results,
-ranking with flags, actions with their case status, and response rates. Headers
+ranking with flags, actions with their case status, and response rates. Every agency
+row carries its group (DESIGN §4.9, as pinned with the results); a round ranked within
+groups lists its ranking group by group. Headers
 are in the reader's language. Every text cell passes through ``safe_cell``, and
 the book is saved by ``export_safety.workbook_bytes``, which checks every cell again; no enterprise is ever named: the workbook holds agency-level figures only.
 """
@@ -41,13 +43,13 @@ def _display_width(value) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _fit_columns(ws: Worksheet) -> None:
+def fit_columns(ws: Worksheet) -> None:
     for index, column in enumerate(ws.iter_cols(values_only=True), 1):
         width = max((_display_width(v) for v in column), default=8)
         ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), MAX_WIDTH)
 
 
-def _write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
+def write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
     """A header row and data rows; every value made safe, number formats by column index."""
     ws.append([safe_cell(h) for h in headers])
     for cell in ws[1]:
@@ -59,10 +61,10 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: d
             cell.number_format = number_format
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    _fit_columns(ws)
+    fit_columns(ws)
 
 
-def _colour_column(ws: Worksheet, column: int, codes: list[str | None], colours: dict[str, str]) -> None:
+def colour_column(ws: Worksheet, column: int, codes: list[str | None], colours: dict[str, str]) -> None:
     """Fill each cell of a grade or flag column with the colour that code has everywhere."""
     for row, code in enumerate(codes, 2):
         if code in colours:
@@ -78,7 +80,11 @@ def _rule_label(name: str, lang: str) -> str:
     return t(key, lang) if key in catalogue(lang) else name
 
 
-def _rule_value(value, lang: str):
+def _rule_value(value, lang: str, name: str = ""):
+    if name == "ranking_scope":
+        return t(f"groups.scope.{value}", lang)
+    if isinstance(value, dict):  # e.g. the panel weights: one cell, "enterprise = 1.0, …"
+        return ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in value.items())
     if isinstance(value, bool):
         return t("reports.yes" if value else "reports.no", lang)
     if isinstance(value, dict):  # the panel weights (§4.10): "企业 50，两代表一委员 25"; a cell takes no dict
@@ -110,7 +116,7 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
         [t("reports.cover.generated_at", lang), local_datetime(clock.now_iso())],
         [],
         [t("reports.cover.rules", lang)],
-        *([_rule_label(name, lang), _rule_value(value, lang)] for name, value in report.config.items()),
+        *([_rule_label(name, lang), _rule_value(value, lang, name)] for name, value in report.config.items()),
         [],
         [t("reports.cover.privacy", lang)],
     ]
@@ -127,27 +133,31 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
 
 
 def _results(ws: Worksheet, report: RoundReport, lang: str) -> None:
-    headers = [t(k, lang) for k in ("reports.col.agency_code", "results.agency", "results.n", "results.score",
-                                    "reports.col.ci_low", "reports.col.ci_high", "results.grade",
+    headers = [t(k, lang) for k in ("reports.col.agency_code", "results.agency", "groups.group", "results.n",
+                                    "results.score", "reports.col.ci_low", "reports.col.ci_high", "results.grade",
                                     "reports.col.uncertain", "results.action", "results.flag", "results.rank")]
     ordered = sorted(report.results, key=lambda r: r["agency"])
-    rows = [[r["agency"], report.agency_name(r["agency"], lang), r["n"], r["score"], r["ci_low"], r["ci_high"],
+    rows = [[r["agency"], report.agency_name(r["agency"], lang), report.group_name(r["agency_group"], lang), r["n"],
+             r["score"], r["ci_low"], r["ci_high"],
              term("grades", r["grade"], lang), t("reports.yes" if r["uncertain"] else "reports.no", lang),
              term("actions", r["action"], lang), term("flags", r["flag"], lang), r["rank"]] for r in ordered]
-    _write_table(ws, headers, rows, {3: SCORE_FORMAT, 4: SCORE_FORMAT, 5: SCORE_FORMAT})
-    _colour_column(ws, 6, [r["grade"] for r in ordered], GRADE_COLOURS)
-    _colour_column(ws, 9, [r["flag"] for r in ordered], FLAG_COLOURS)
+    write_table(ws, headers, rows, {4: SCORE_FORMAT, 5: SCORE_FORMAT, 6: SCORE_FORMAT})
+    colour_column(ws, 7, [r["grade"] for r in ordered], GRADE_COLOURS)
+    colour_column(ws, 10, [r["flag"] for r in ordered], FLAG_COLOURS)
 
 
 def _ranking(ws: Worksheet, report: RoundReport, lang: str) -> None:
-    headers = [t(k, lang) for k in ("results.rank", "results.agency", "results.score", "results.interval",
-                                    "results.grade", "results.flag", "results.n")]
-    rows = [[r["rank"], report.agency_name(r["agency"], lang), r["score"],
-             labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang), term("flags", r["flag"], lang), r["n"]]
-            for r in report.results]
-    _write_table(ws, headers, rows, {2: SCORE_FORMAT})
-    _colour_column(ws, 4, [r["grade"] for r in report.results], GRADE_COLOURS)
-    _colour_column(ws, 5, [r["flag"] for r in report.results], FLAG_COLOURS)
+    """Best first; a round ranked within groups group by group, its ranks counted within each."""
+    rank_header = "groups.rank_in_group" if report.per_group else "results.rank"
+    headers = [t(k, lang) for k in ("groups.group", rank_header, "results.agency", "results.score",
+                                    "results.interval", "results.grade", "results.flag", "results.n")]
+    ordered = [r for _, part in report.results_by_group() for r in part] if report.per_group else report.results
+    rows = [[report.group_name(r["agency_group"], lang), r["rank"], report.agency_name(r["agency"], lang), r["score"],
+             labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang),
+             term("flags", r["flag"], lang), r["n"]] for r in ordered]
+    write_table(ws, headers, rows, {3: SCORE_FORMAT})
+    colour_column(ws, 5, [r["grade"] for r in ordered], GRADE_COLOURS)
+    colour_column(ws, 6, [r["flag"] for r in ordered], FLAG_COLOURS)
 
 
 def _actions(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -158,7 +168,7 @@ def _actions(ws: Worksheet, report: RoundReport, lang: str) -> None:
              local_datetime(c["due_on"]), local_datetime(c["closed_at"])] for c in report.cases]
     if not rows:
         rows = [[t("reports.no_actions", lang)]]
-    _write_table(ws, headers, rows, {4: DATETIME_FORMAT, 5: DATE_FORMAT, 6: DATETIME_FORMAT})
+    write_table(ws, headers, rows, {4: DATETIME_FORMAT, 5: DATE_FORMAT, 6: DATETIME_FORMAT})
 
 
 def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -166,7 +176,7 @@ def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
                                     "reports.col.counted", "reports.col.active_enterprises", "reports.col.share")]
     rows = [[report.agency_name(r["agency"], lang), r["responses"], r["excluded"], r["counted"],
              r["active_enterprises"], r["share"]] for r in report.response_rates]
-    _write_table(ws, headers, rows, {5: PERCENT_FORMAT})
+    write_table(ws, headers, rows, {5: PERCENT_FORMAT})
     # the county's overall rate, below the table (and outside its filter)
     o = report.overall
     ws.append([])
@@ -178,7 +188,7 @@ def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
     ws.append([safe_cell(t("reports.county_total", lang)), o["enterprises_answered"], o["active_enterprises"],
                o["share"], o["responses"]])
     ws.cell(row=ws.max_row, column=4).number_format = PERCENT_FORMAT
-    _fit_columns(ws)
+    fit_columns(ws)
 
 
 def build_workbook(report: RoundReport, lang: str) -> bytes:

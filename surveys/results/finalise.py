@@ -31,7 +31,8 @@ from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
 from surveys.participants import panels
 
-RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
+RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank",
+                 "agency_group"]
 
 
 def pinned_config(round_row: dict) -> dict | None:
@@ -42,14 +43,36 @@ def pinned_config(round_row: dict) -> dict | None:
 
 def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
     """The round's pinned rules, or for a first finalisation the county's current rules with the
-    panel weights the administrator set for the round (DESIGN §4.10; surveys/collection/panel_weights.py)."""
+    ranking scope (DESIGN §4.9) and panel weights (§4.10; surveys/collection/panel_weights.py) the
+    administrator set for the round, pinned together."""
     pinned = pinned_config(round_row)
     if pinned:
         return scoring.ScoringConfig.from_dict(pinned)
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
     county = scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
+    changes = {}
+    scope = round_row.get("ranking_scope")
+    if scope:
+        changes["ranking_scope"] = scope
     weights = panel_weights.round_weights(db, round_row["name"])
-    return dataclasses.replace(county, panel_weights=weights) if weights else county
+    if weights:
+        changes["panel_weights"] = weights
+    return dataclasses.replace(county, **changes) if changes else county
+
+
+def ranking_scope(db: sqlite_utils.Database, round_row: dict) -> str:
+    """'county' or 'group': how the round ranks and flags (pinned once it is finalised)."""
+    return scoring_config(db, round_row).ranking_scope
+
+
+def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
+    """Each agency's group for scoring a round: the group pinned with the round's stored results,
+    so that a re-finalisation ranks the groups the round was finalised with; for an agency
+    without a stored result (a first finalisation), the group it is in now."""
+    groups = dict(db.execute("SELECT code, group_code FROM agencies").fetchall())
+    groups.update(db.execute("SELECT agency, agency_group FROM current_results"
+                             " WHERE round = ? AND agency_group IS NOT NULL", [round_name]).fetchall())
+    return groups
 
 
 def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
@@ -74,6 +97,7 @@ def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[st
     combined = pd.concat(frames, ignore_index=True) if frames else wide
     for item in items:
         combined[item] = pd.to_numeric(combined[item], errors="coerce").astype(float)
+    combined["group"] = combined["agency"].map(round_groups(db, round_name)).astype(object)
     return combined
 
 
@@ -88,6 +112,8 @@ def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.Data
     responses = counted_responses(db, round_row["name"], form.item_codes)
     result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
                                   history=graded_history(db, round_row["name"]))
+    groups = responses.drop_duplicates("agency").set_index("agency")["group"]
+    result["agency_group"] = result["agency"].map(groups).astype(object)
     counted = int(responses["id"].notna().sum())
     return result, config, counted
 

@@ -195,3 +195,23 @@ def test_the_demo_on_every_interface_serves_nothing_unless_allowed(county, monke
     at = demo_app(monkeypatch, county, public="1")  # the operator said so
     assert banner(at) and not at.error
     assert at.title[0].value == SIGN_IN_TITLE and "qiping-admin" in at.dataframe[0].value.to_string()
+
+
+def test_a_save_pressed_after_the_idle_time_out_stores_nothing_and_signs_out(county, monkeypatch, loopback):
+    # Streamlit runs a button's callback before the script (and before the survey's fragment),
+    # so the save callback itself must check the session, or an idle session could still write.
+    monkeypatch.setenv("QIPING_SESSION_MINUTES", "5")
+    clock.freeze(T0)
+    at = open_link("QP-DEMO-0001")
+    at.pills(key="chosen_agencies").set_value(["FGW"]).run()
+    at.button(key="start_rating").click().run()
+    for radio in at.radio:
+        radio.set_value(4)
+    at.text_area[0].input("离开十分钟后才按保存")
+    clock.freeze(T0 + timedelta(minutes=10))
+    next(b for b in at.button if b.label == i18n.t("survey.save")).click().run()
+    assert not at.exception
+    assert not signed_in(at) and any("长时间未操作" in i.value for i in at.info)
+    from surveys.storage.db import connect
+    conn = connect(county)
+    assert conn.execute("SELECT count(*) FROM responses WHERE comment = ?", ["离开十分钟后才按保存"]).fetchone()[0] == 0

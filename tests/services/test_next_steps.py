@@ -2,9 +2,11 @@
 computed from the demo county's data (tests/conftest.py pins the clock to 2026-11-20)."""
 from datetime import date
 
+from app_pages import next_step as next_step_page
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR
 from surveys.casework import cases
 from surveys.casework import next_steps
+from surveys.casework import problems
 from surveys.casework import views as casework
 from surveys.collection import monitoring
 from surveys.collection import rounds
@@ -38,8 +40,28 @@ def test_an_agency_without_cases_is_pointed_at_the_open_round(demo_copy):
     with_cases = {r["agency"] for r in demo_copy.query("SELECT DISTINCT agency FROM cases")}
     code = next(r["code"] for r in demo_copy.query("SELECT code FROM agencies") if r["code"] not in with_cases)
     current = rounds.open_round(demo_copy)
-    assert next_steps.agency_next_step(demo_copy, agency(code)) == {
+    step = next_steps.agency_next_step(demo_copy, agency(code))
+    assert {k: v for k, v in step.items() if k != "problems"} == {
         "kind": "round_open", "round": current["name"], "closes_on": current["closes_on"]}
+
+
+def test_the_agency_is_told_of_problem_tickets_waiting_for_its_answer(demo_copy):
+    agencies = [r["code"] for r in demo_copy.query("SELECT code FROM agencies")]
+    told = {}
+    for code in agencies:
+        who = agency(code)
+        waiting = [p for p in problems.agency_problems(demo_copy, who) if p["status"] == problems.OPEN]
+        told[code] = next_steps.agency_next_step(demo_copy, who)["problems"]
+        assert told[code]["count"] == len(waiting)
+        assert told[code]["overdue"] == sum(bool(p["overdue"]) for p in waiting)
+        assert told[code]["first_due"] == min((p["due_on"] for p in waiting), default=None)
+    assert any(t["count"] for t in told.values()), "the demo county has open tickets to tell of"
+
+
+def test_the_agency_line_names_waiting_tickets_even_when_no_case_waits():
+    step = {"kind": "nothing", "problems": {"count": 2, "overdue": 1, "first_due": "2026-11-18"}}
+    text = next_step_page._agency(step)
+    assert "2" in text and "企业反映的问题" in text and "目前没有" not in text
 
 
 def test_the_discipline_office_counts_the_referrals_it_must_decide(demo_copy):

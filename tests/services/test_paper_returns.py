@@ -8,6 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from surveys.storage import tabular
+
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, dump, enterprise_actor, make_world, open_page
 from surveys.core import audit
 from surveys.core import clock
@@ -386,3 +388,7 @@ def test_page_previews_confirms_and_imports(page, demo_path):
     assert database.execute("SELECT source FROM responses WHERE enterprise = ? AND round = '2026Q4'",
                             [uscc]).fetchone()[0] == "paper"
     database.close()
+
+
+def test_the_uploader_states_the_limit_the_import_enforces(page):
+    assert page.file_uploader[0].proto.max_upload_size_mb == tabular.MAX_BYTES // (1024 * 1024)

@@ -1,3 +1,0 @@
--- Migration 8 is another branch's (issue 14, agency groups). This empty file only keeps the
--- numbers without a gap so that migration 9 runs on the panels branch alone: when the branch
--- that owns 8 is merged, delete this file and keep theirs. Never ship both.
