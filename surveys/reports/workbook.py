@@ -83,8 +83,6 @@ def _rule_label(name: str, lang: str) -> str:
 def _rule_value(value, lang: str, name: str = ""):
     if name == "ranking_scope":
         return t(f"groups.scope.{value}", lang)
-    if isinstance(value, dict):  # e.g. the panel weights: one cell, "enterprise = 1.0, …"
-        return ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in value.items())
     if isinstance(value, bool):
         return t("reports.yes" if value else "reports.no", lang)
     if isinstance(value, dict):  # the panel weights (§4.10): "企业 50，两代表一委员 25"; a cell takes no dict

@@ -1,6 +1,7 @@
 """Rater panels in finalisation and on the dashboards (DESIGN §4.10, §6): the panel column reaches
 scoring, the weights are pinned, a small round's result matches the rule worked by hand, and no
 panel's figure resting on fewer than three counted responses reaches an agency."""
+import dataclasses
 import json
 
 import pandas as pd
@@ -183,8 +184,11 @@ def test_the_demo_weighs_panels_in_its_last_rounds_and_keeps_its_story(demo_copy
     assert weighted[last] == weighted["2026Q4"] == ("enterprise", "representative", "supervisor")
     assert all(weighted[name] == ("enterprise",) for name in demo.past_rounds(demo_copy)[:-1])
     wide = finalise.counted_responses(demo_copy, last, ITEMS)
+    # the round's own rules (its ranking scope too), enterprises alone
+    rules = dataclasses.replace(finalise.scoring_config(demo_copy, rounds.get_round(demo_copy, last)),
+                                panel_weights={"enterprise": 1.0})
     alone = scoring.grade_rounds(wide[wide["panel"] == "enterprise"].drop(columns=["panel"]), ITEMS, None,
-                                 scoring.DEFAULT_CONFIG, history=finalise.graded_history(demo_copy, last))
+                                 rules, history=finalise.graded_history(demo_copy, last))
     stored = pd.DataFrame(finalise.current_results(demo_copy, last))
     story = ["agency", "grade", "action", "flag"]
     assert alone[story].astype(object).where(alone[story].notna(), None).sort_values("agency").values.tolist() == \
