@@ -37,6 +37,7 @@ from surveys.core.actors import Actor
 from surveys.core.errors import InvalidInput, NotFound
 from surveys.core.permissions import requires
 from surveys.results import finalise
+from surveys.results import privacy
 from surveys.storage.db import write_transaction
 
 OPEN, CLOSED = "open", "closed"
@@ -55,7 +56,7 @@ def _answers(db, round_name: str) -> pd.DataFrame:
         f"""SELECT r.id AS response, r.round, r.agency, r.enterprise, r.source, r.created_at AS saved_at,
                    r.opened_at, rr.item, rr.rating
             FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
-            WHERE r.round IN ({marks}) AND r.id NOT IN (SELECT response_id FROM exclusions)""", wanted))
+            WHERE r.round IN ({marks}) AND {privacy.counted_condition("r")}""", wanted))
     if not rows:
         return pd.DataFrame(columns=["response", "round", "agency", "enterprise", "source", "saved_at", "opened_at"])
     long = pd.DataFrame(rows)

@@ -60,6 +60,9 @@ from surveys.collection import questionnaire_admin
 from surveys.participants import registry
 from surveys.collection import rounds
 from surveys.reports import workbook  # noqa: E402
+from surveys.reports import annual_report  # noqa: E402
+from surveys.reports import monthly_documents  # noqa: E402
+from surveys.core import clock  # noqa: E402
 from surveys.storage.export_safety import is_dangerous  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,7 +149,20 @@ EXPORTS = {
     "audit_view.export_xlsx": (lambda db: audit_view.export_xlsx(db, ADMIN_ACTOR), "xlsx"),
     "workbook.round_workbook": (lambda db: workbook.round_workbook(db, ADMIN_ACTOR, finalised_round(db), "zh"), "xlsx"),
     "reminders.sms_csv": (lambda db: reminder_csv(db), "csv"),
+    "annual_report.annual_workbook": (lambda db: annual_report.annual_workbook(db, ADMIN_ACTOR, finished_year(db), "zh"),
+                                      "xlsx"),
+    "monthly_documents.monthly_workbook": (
+        lambda db: monthly_documents.monthly_workbook(db, ADMIN_ACTOR, *county_month(), "zh"), "xlsx"),
 }
+
+
+def finished_year(db) -> int:
+    return db.execute("SELECT max(year) FROM annual_years").fetchone()[0]
+
+
+def county_month() -> tuple[int, int]:
+    today = clock.today()
+    return today.year, today.month
 
 
 def reminder_csv(db) -> bytes:
@@ -165,7 +181,8 @@ def test_every_export_neutralises_every_cell(demo_db, name):
 def test_every_download_in_the_app_is_one_of_the_tested_exports_or_not_a_spreadsheet():
     """A new CSV or XLSX download must join EXPORTS above; other downloads say their type."""
     exported = {name.split(".")[-1] for name in EXPORTS}
-    passed_on = {"reports.py": "round_workbook"}  # a page that builds its bytes first and hands them on
+    passed_on = {"reports.py": "round_workbook", "annual_support.py": "annual_workbook",
+                 "monthly_bulletin.py": "monthly_workbook"}  # a page that builds its bytes first and hands them on
     unchecked = []
     for page in sorted((ROOT / "app_pages").rglob("*.py")):
         if page.name in passed_on:
