@@ -76,3 +76,19 @@ def hide_thin_result(db, result: dict) -> dict:
     if enough(counted_in(db, result["round"], result["agency"])):
         return result
     return {**result, **{name: None for name in FIGURES if name in result}}
+
+
+# the standard rates (surveys/reports/rates.py) that rest on the ratings of responses, and what they count
+RESPONSE_RATES = ("good", "bad")
+
+
+def hide_thin_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """An agency's rates (scoring/rates.py's table) with 好评率 and 差评率 blanked in every period
+    whose counted responses are below the minimum: one or two raters' answers would show through.
+    Recompute any change after this, so that no change is taken from a blanked figure."""
+    rates = rates.copy()
+    thin = ~rates["responses"].map(enough).astype(bool)
+    if thin.any():
+        rates[list(RESPONSE_RATES)] = rates[list(RESPONSE_RATES)].astype(float)
+        rates.loc[thin, list(RESPONSE_RATES)] = math.nan
+    return rates
