@@ -69,3 +69,15 @@ def news_tone(grade, flag) -> str:
     if flag == "red" or grade == "good":
         return "good"
     return "neutral"
+
+
+def rate_text(rate, change=None, missing: str = "—") -> str:
+    """A standard rate (a share, 0–1) as a percentage with one decimal, half up, and its change
+    from the previous period in percentage points when there is one: "66.7% (+16.7)"."""
+    if _missing(rate):
+        return missing
+    text = f"{round_half_up(float(rate) * 100):.1f}%"
+    if not _missing(change):
+        points = round_half_up(float(change) * 100)
+        text += f" ({'+' if points >= 0 else '−'}{abs(points):.1f})"
+    return text

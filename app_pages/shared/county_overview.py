@@ -12,7 +12,10 @@ import charts
 import labels
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import rates_view
 from app_pages import ui
+from scoring import rates as standard
+from surveys.reports import rates as rate_service
 from surveys.results import dashboards
 from surveys.participants import registry
 from surveys.core.errors import QipingError
@@ -58,12 +61,33 @@ def category_label(code: str) -> str:
     return code if text == key else text
 
 
+def standard_rates() -> None:
+    """The standard rates of one period: the county first, then groups, then each agency, each with its
+    change from the previous period (surveys/reports/rates.py; docs/rates.md)."""
+    with st.container(key="standard_rates"):
+        kind = rates_view.period_kind("overview_rates_kind")
+        frame = support.data(db, rate_service.county_rates, kind)
+        periods = sorted(frame["period"].unique(), reverse=True)
+        period = st.selectbox(ui.tr("loop.rates.period"), periods, key=f"overview_rates_period_{kind}",
+                              format_func=rates_view.period_formatter(kind)) if periods else None
+        chosen = frame[frame["period"] == period].copy()
+        order = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
+        chosen = chosen.sort_values(["scope", "unit"], key=lambda c: c.map(order) if c.name == "scope" else c)
+        names = {a["code"]: labels.agency_name(a, lang) for a in overview.agencies.to_dict("records")}
+
+        def unit_name(row) -> str:
+            return ui.tr("loop.rates.county") if row["scope"] == standard.COUNTY else names.get(row["unit"], row["unit"])
+
+        rates_view.show(chosen, unit_name, kind, key="overview_rates_table", with_period=False)
+
+
 finalised = list(overview.rounds.loc[~overview.rounds["in_progress"], "name"])[::-1]  # newest first
 for row in overview.rounds[overview.rounds["in_progress"]].to_dict("records"):
     st.info(ui.tr("dashboards.overview.in_progress", round=support.round_name(row["name"]),
                   status=ui.tr(f"rounds.status.{row['status']}")), icon=":material/hourglass_top:")
 if not finalised:
     st.info(ui.tr("dashboards.overview.no_results"))
+    standard_rates()  # tickets and ratings count before any round is finalised
     st.stop()
 
 categories = sorted(overview.agencies["category"].unique())
@@ -138,3 +162,5 @@ st.dataframe({
     ui.tr("dashboards.chart.response_rate"): [f"{r:.0%}" for r in rates["rate"]],
 }, hide_index=True, width="stretch")
 st.caption(ui.tr("dashboards.overview.rates_caption", active=overview.active_enterprises))
+
+standard_rates()

@@ -190,6 +190,8 @@ def detail_items(details: dict) -> list[tuple[str, object, bool]]:
         if name == "late":
             if value:
                 items.append(("casework.late_mark", "", False))
+        elif name == "review":  # the discipline office's review of a report: passed or redo
+            items.append((f"loop.review.{value}", "", False))
         else:
             items.append((f"casework.fields.{name}", value, name in cases.DATE_DETAILS or name == "due_on"))
     return items
