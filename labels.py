@@ -71,12 +71,17 @@ def news_tone(grade, flag) -> str:
     return "neutral"
 
 
-def rate_text(rate, change=None, missing: str = "—") -> str:
-    """A standard rate (a share, 0–1) as a percentage with one decimal, half up, and its change
-    from the previous period in percentage points when there is one: "66.7% (+16.7)"."""
-    if _missing(rate):
+def month_label(year: int, month: int, lang: str) -> str:
+    """A calendar month as people read it: 2026年12月 (zh) or December 2026 (en)."""
+    return t("monthly.month_label", lang, year=year, month_name=t(f"monthly.month_name.{month}", lang))
+
+
+def rate_text(share, missing: str = "—", change=None) -> str:
+    """A share as a percentage to one decimal, half up (75.0%); ``missing`` when there is no rate;
+    with ``change`` (a difference of shares) its percentage points after it: "66.7% (+16.7)"."""
+    if _missing(share):
         return missing
-    text = f"{round_half_up(float(rate) * 100):.1f}%"
+    text = f"{round_half_up(float(share) * 100):.1f}%"
     if not _missing(change):
         points = round_half_up(float(change) * 100)
         text += f" ({'+' if points >= 0 else '−'}{abs(points):.1f})"

@@ -54,6 +54,9 @@ PAGES = [
     # every problem, and who raised one (the page's reveal form)
     PageEntry("app_pages/discipline/problems_overview.py", "nav.problems_overview", ":material/pending_actions:",
               "follow_up", ("problems.view_all", "rater.reveal")),
+    # the month's casework: the whole county, or an agency's own line (surveys/reports/monthly.py)
+    PageEntry("app_pages/shared/monthly_bulletin.py", "nav.monthly_bulletin", ":material/calendar_view_month:",
+              "follow_up", "monthly.view"),
     PageEntry("app_pages/admin/rounds_admin.py", "nav.rounds", ":material/event:", "administration",
               "rounds.manage"),
     PageEntry("app_pages/admin/monitoring.py", "nav.monitoring", ":material/query_stats:", "administration",

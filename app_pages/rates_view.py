@@ -36,7 +36,7 @@ def table(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str,
         shown = {ui.tr("loop.rates.period"): period_text(row["period"], kind)} if with_period else {}
         shown[ui.tr("loop.rates.scope")] = unit_name(row)
         for rate in RATES:
-            shown[ui.tr(f"loop.rates.{rate}")] = labels.rate_text(row[rate], row.get(f"{rate}_change"))
+            shown[ui.tr(f"loop.rates.{rate}")] = labels.rate_text(row[rate], change=row.get(f"{rate}_change"))
         shown[ui.tr("loop.rates.default_satisfied")] = int(row["default_ratings"])
         shown[ui.tr("loop.rates.reopened")] = int(row["dissatisfied_ratings"])
         rows.append(shown)

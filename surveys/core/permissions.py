@@ -37,6 +37,8 @@ CAPABILITIES = {
     "rater.reveal": "link a response or a problem to the enterprise behind it, with a recorded reason",
     "responses.exclude": "exclude a response from every count, with a reason",
     "exclusions.manage": "choose responses to exclude and follow them to re-finalisation",
+    "monthly.view": "see the monthly bulletin of casework (only its own agency's line, rank and overdue items "
+                    "without agencies.all)",
     "reports.export": "download round reports, workbooks and bulletins",
     "calendar.view": "be warned about, and read, the working-day calendar",
     "calendar.manage": "enter a year's official working-day calendar",
@@ -60,18 +62,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ENTERPRISE: frozenset({"responses.submit", "responses.view_own", "problems.raise"}),
     AGENCY: frozenset({
         "results.view_agency", "ranking.view", "notices.view", "cases.view_own", "cases.advance",
-        "cases.answer", "appeals.lodge", "problems.answer", "accounts.own_password",
+        "cases.answer", "monthly.view", "appeals.lodge", "problems.answer", "accounts.own_password",
     }),
     DISCIPLINE: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "cases.advance", "cases.review", "appeals.view_all", "appeals.decide",
-        "rater.reveal", "responses.exclude", "problems.view_all", "reports.export", "calendar.view",
+        "rater.reveal", "responses.exclude", "problems.view_all", "monthly.view", "reports.export", "calendar.view",
         "accounts.own_password",
     }),
     ADMIN: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
-        "reports.export", "calendar.view", "calendar.manage", "deadlines.manage", "rounds.manage",
+        "monthly.view", "reports.export", "calendar.view", "calendar.manage", "deadlines.manage", "rounds.manage",
         "rounds.finalise",
         "monitoring.view", "reminders.send", "paper.import", "roster.manage", "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password",

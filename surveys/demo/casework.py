@@ -16,7 +16,11 @@ built. Then:
   reminders are spread over their first three states;
 - an appeal from the last round's fair agency whose score would rise most
   without its lowest rating, lodged inside the window and not yet decided;
-- four problem tickets in the open round: open, answered, solved, not solved.
+- four problem tickets in the open round: open, answered, solved, not solved;
+- this month's handling, so that the current month's monthly bulletin always has something on
+  time, late and overdue whatever the date: today, one overdue case of the second-to-last round is
+  answered and closed (late) and one acknowledged reminder of the last round is answered and closed
+  within its deadline (on time); the other overdue cases stay overdue.
 """
 from __future__ import annotations
 
@@ -208,3 +212,33 @@ def advance_demo_cases(db: sqlite_utils.Database) -> None:
     open_row = rounds.open_round(db)
     if open_row:
         _demo_problems(db, open_row["name"], notes)
+    _this_months_handling(db, finished, notes)
+
+
+def _close_today(db, case: dict, notes: dict, index: int) -> None:
+    """Take the case through its remaining steps today (the current month, county time)."""
+    status = case["status"]
+    with on_day(clock.today()):
+        while status != cases.CLOSED:
+            step, role = next(iter(cases.next_steps(case["action"], status).items()))
+            who = DISCIPLINE_DEMO if role == DISCIPLINE else _agency_actor(case["agency"])
+            if step == cases.CLOSED:
+                note, details = _closing_note(case["action"], notes, index), {}
+            else:
+                note, details = _step_arguments(step, clock.today(), notes, index)
+            cases.advance_case(db, who, case["id"], step, note, **details)
+            status = step
+
+
+def _this_months_handling(db, finished: list[dict], notes: dict) -> None:
+    """One case closed late and one on time today; at least one overdue case is left as it is."""
+    if len(finished) < 2:
+        return
+    overdue = [c for c in db.query("SELECT * FROM cases WHERE round = ? ORDER BY agency, id",
+                                   [finished[-2]["name"]]) if cases.is_overdue(c)]
+    if len(overdue) >= 2:
+        _close_today(db, overdue[0], notes, 0)
+    acknowledged = list(db.query("SELECT * FROM cases WHERE round = ? AND action = ? AND status = 'acknowledged'"
+                                 " ORDER BY agency, id", [finished[-1]["name"], REMINDER]))
+    if len(acknowledged) >= 2 and not cases.is_overdue(acknowledged[-1]):
+        _close_today(db, acknowledged[-1], notes, 1)

@@ -106,8 +106,8 @@ def _face(colour: str | None) -> FontFace | None:
 
 
 class BulletinPDF(FPDF):
-    def __init__(self, lang: str, footer_text: str):
-        super().__init__(orientation="P", unit="mm", format="A4")
+    def __init__(self, lang: str, footer_text: str, orientation: str = "P"):
+        super().__init__(orientation=orientation, unit="mm", format="A4")
         self.text_lang = lang
         self.footer_text = footer_text
         self.set_margins(16, 16, 16)

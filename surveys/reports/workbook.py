@@ -41,13 +41,13 @@ def _display_width(value) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _fit_columns(ws: Worksheet) -> None:
+def fit_columns(ws: Worksheet) -> None:
     for index, column in enumerate(ws.iter_cols(values_only=True), 1):
         width = max((_display_width(v) for v in column), default=8)
         ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), MAX_WIDTH)
 
 
-def _write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
+def write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: dict[int, str] | None = None) -> None:
     """A header row and data rows; every value made safe, number formats by column index."""
     ws.append([safe_cell(h) for h in headers])
     for cell in ws[1]:
@@ -59,10 +59,10 @@ def _write_table(ws: Worksheet, headers: list[str], rows: list[list], formats: d
             cell.number_format = number_format
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    _fit_columns(ws)
+    fit_columns(ws)
 
 
-def _colour_column(ws: Worksheet, column: int, codes: list[str | None], colours: dict[str, str]) -> None:
+def colour_column(ws: Worksheet, column: int, codes: list[str | None], colours: dict[str, str]) -> None:
     """Fill each cell of a grade or flag column with the colour that code has everywhere."""
     for row, code in enumerate(codes, 2):
         if code in colours:
@@ -126,9 +126,9 @@ def _results(ws: Worksheet, report: RoundReport, lang: str) -> None:
     rows = [[r["agency"], report.agency_name(r["agency"], lang), r["n"], r["score"], r["ci_low"], r["ci_high"],
              term("grades", r["grade"], lang), t("reports.yes" if r["uncertain"] else "reports.no", lang),
              term("actions", r["action"], lang), term("flags", r["flag"], lang), r["rank"]] for r in ordered]
-    _write_table(ws, headers, rows, {3: SCORE_FORMAT, 4: SCORE_FORMAT, 5: SCORE_FORMAT})
-    _colour_column(ws, 6, [r["grade"] for r in ordered], GRADE_COLOURS)
-    _colour_column(ws, 9, [r["flag"] for r in ordered], FLAG_COLOURS)
+    write_table(ws, headers, rows, {3: SCORE_FORMAT, 4: SCORE_FORMAT, 5: SCORE_FORMAT})
+    colour_column(ws, 6, [r["grade"] for r in ordered], GRADE_COLOURS)
+    colour_column(ws, 9, [r["flag"] for r in ordered], FLAG_COLOURS)
 
 
 def _ranking(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -137,9 +137,9 @@ def _ranking(ws: Worksheet, report: RoundReport, lang: str) -> None:
     rows = [[r["rank"], report.agency_name(r["agency"], lang), r["score"],
              labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang), term("flags", r["flag"], lang), r["n"]]
             for r in report.results]
-    _write_table(ws, headers, rows, {2: SCORE_FORMAT})
-    _colour_column(ws, 4, [r["grade"] for r in report.results], GRADE_COLOURS)
-    _colour_column(ws, 5, [r["flag"] for r in report.results], FLAG_COLOURS)
+    write_table(ws, headers, rows, {2: SCORE_FORMAT})
+    colour_column(ws, 4, [r["grade"] for r in report.results], GRADE_COLOURS)
+    colour_column(ws, 5, [r["flag"] for r in report.results], FLAG_COLOURS)
 
 
 def _actions(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -150,7 +150,7 @@ def _actions(ws: Worksheet, report: RoundReport, lang: str) -> None:
              local_datetime(c["due_on"]), local_datetime(c["closed_at"])] for c in report.cases]
     if not rows:
         rows = [[t("reports.no_actions", lang)]]
-    _write_table(ws, headers, rows, {4: DATETIME_FORMAT, 5: DATE_FORMAT, 6: DATETIME_FORMAT})
+    write_table(ws, headers, rows, {4: DATETIME_FORMAT, 5: DATE_FORMAT, 6: DATETIME_FORMAT})
 
 
 def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -158,7 +158,7 @@ def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
                                     "reports.col.counted", "reports.col.active_enterprises", "reports.col.share")]
     rows = [[report.agency_name(r["agency"], lang), r["responses"], r["excluded"], r["counted"],
              r["active_enterprises"], r["share"]] for r in report.response_rates]
-    _write_table(ws, headers, rows, {5: PERCENT_FORMAT})
+    write_table(ws, headers, rows, {5: PERCENT_FORMAT})
     # the county's overall rate, below the table (and outside its filter)
     o = report.overall
     ws.append([])
@@ -170,7 +170,7 @@ def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
     ws.append([safe_cell(t("reports.county_total", lang)), o["enterprises_answered"], o["active_enterprises"],
                o["share"], o["responses"]])
     ws.cell(row=ws.max_row, column=4).number_format = PERCENT_FORMAT
-    _fit_columns(ws)
+    fit_columns(ws)
 
 
 def build_workbook(report: RoundReport, lang: str) -> bytes:

@@ -64,7 +64,7 @@ PLACEHOLDERS = {"data": b"uscc,name\n", "filename": "x.csv", "ratings": {}, "age
                 "case_id": 1, "problem_id": 1, "appeal_id": 1, "response_id": 1, "number": 1, "limit": 10,
                 "statuses": None, "actions": None, "round_names": None, "base_version": 1, "version": 1,
                 "include_solved": False, "may_contact": False,
-                "year": 2026, "holidays": set(), "workdays": set()}
+                "year": 2026, "month": 11, "holidays": set(), "workdays": set()}
 
 
 def placeholder_arguments(function, owned: dict | None = None) -> dict:
