@@ -32,8 +32,12 @@ from surveys.participants import registry
 from surveys.reports import monthly_figures as figures
 from surveys.reports.round_report import county_name
 
-# a ticket's steps after which it waits for its agency (answered: for the enterprise; solved: done)
-PROBLEM_WAITING_STEPS = {"raised": True, problems.ANSWERED: False, "not_solved": True, "confirmed_solved": False}
+# a ticket's steps after which it waits for its agency (answered: for the enterprise; solved: done).
+# Issue 15: the enterprise rates an answer — 不满意 sends it back, the others close it; a contact,
+# reminder or escalation leaves it with the agency (the default). The old names stay for old records.
+PROBLEM_WAITING_STEPS = {"raised": True, problems.ANSWERED: False, "not_solved": True, "confirmed_solved": False,
+                         **{f"rated_{rating}": rating == problems.DISSATISFIED
+                            for rating in (*problems.RATINGS, problems.DEFAULT_SATISFIED)}}
 
 
 @dataclass(frozen=True)
