@@ -48,6 +48,6 @@ def show(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, 
     st.subheader(ui.tr("loop.rates.heading"))
     st.caption(ui.tr("loop.rates.caption"))
     if frame.empty:
-        st.info(ui.tr("loop.rates.none"))
+        st.caption(ui.tr("loop.rates.none"))
         return
     st.dataframe(table(frame, unit_name, kind, with_period), hide_index=True, width="stretch", key=key)

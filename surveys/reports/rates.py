@@ -123,10 +123,38 @@ def county_rates(db, actor: Actor, kind: str = ROUND) -> pd.DataFrame:
 def agency_rates(db, actor: Actor, code: str, kind: str = ROUND) -> pd.DataFrame:
     """One agency's rates, every period, as the actor may see them (see the module's note)."""
     dashboards.check_agency_access(actor, code)
-    sees_all = allowed(actor, "results.view_all")
+    return _one_agency(db, code, kind, sees_all=allowed(actor, "results.view_all"))
+
+
+def _one_agency(db, code: str, kind: str, sees_all: bool) -> pd.DataFrame:
     table = rate_table(db, kind, finalised_only=not sees_all)
     mine = table[(table["scope"] == standard.AGENCY) & (table["unit"] == code)].reset_index(drop=True)
     if sees_all:
         return mine
     base = mine[[c for c in mine.columns if not c.endswith("_change")]]
     return standard.with_change(privacy.hide_thin_rates(base))
+
+
+SCOPE_ORDER = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
+
+
+def rates_for_reader(db, actor: Actor, kind: str, period: str) -> pd.DataFrame:
+    """One period's rates as a bulletin's reader may see them, the county first, then groups, then
+    agencies: everything for those who see all results, else the reader's own agency's line (as
+    ``agency_rates``). The caller has checked the reader may open the bulletin."""
+    if allowed(actor, "results.view_all"):
+        table = rate_table(db, kind)
+    elif actor.agency_code:
+        table = _one_agency(db, actor.agency_code, kind, sees_all=False)
+    else:
+        return standard.with_change(standard.standard_rates(*_empty_frames()))
+    table = table[table["period"] == period]
+    order = table["scope"].map(SCOPE_ORDER)
+    return table.assign(_order=order).sort_values(["_order", "unit"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _empty_frames() -> tuple[pd.DataFrame, ...]:
+    return (pd.DataFrame(columns=["period", "agency", "enterprise", "responded"]),
+            pd.DataFrame(columns=["period", "agency", "score"]),
+            pd.DataFrame(columns=["period", "agency", "rectified", "on_time"]),
+            pd.DataFrame(columns=["period", "agency", "rating"]))

@@ -70,3 +70,22 @@ def test_an_agency_sees_its_own_rates_only_with_the_minimum_and_finalised_rounds
     scjg = Actor(role=AGENCY, id="scjg", name="SCJG", agency_code="SCJG")
     assert math.isnan(one(rates.agency_rates(db, scjg, "SCJG"), unit="SCJG")["good"])
     assert one(rates.agency_rates(db, DISCIPLINE_ACTOR, "SCJG"), unit="SCJG")["good"] == 1
+
+
+def test_the_monthly_bulletin_carries_the_months_rates_to_its_reader(db, county):
+    from surveys.reports import monthly, monthly_documents
+    import io
+    from openpyxl import load_workbook
+
+    problem_id = problems.raise_problem(db, county[0], "FGW", "备案慢")
+    problems.answer_problem(db, AGENCY_ACTOR, problem_id, "已办")
+    problems.rate_problem(db, county[0], problem_id, problems.BASICALLY_SATISFIED)
+    bulletin = monthly.monthly_bulletin(db, ADMIN_ACTOR, 2026, 11)
+    assert list(bulletin.rates["unit"][:1]) == ["county"]
+    assert one(bulletin.rates)["return_satisfied"] == 1 and one(bulletin.rates)["rectified"] == 1
+    own = monthly.monthly_bulletin(db, AGENCY_ACTOR, 2026, 11).rates
+    assert set(own["unit"]) == {"FGW"} and math.isnan(own.iloc[0]["good"])  # round not finalised yet
+    book = load_workbook(io.BytesIO(monthly_documents.monthly_workbook(db, ADMIN_ACTOR, 2026, 11, "zh")))
+    sheet = list(book["标准指标"].iter_rows(values_only=True))
+    assert sheet[0][0] == "范围" and sheet[1][0] == "全县"
+    assert monthly_documents.monthly_pdf(db, ADMIN_ACTOR, 2026, 11, "en").startswith(b"%PDF")
