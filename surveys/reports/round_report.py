@@ -24,6 +24,7 @@ from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
+from surveys.reports import rates
 
 COUNTY_SETTING = "county_name"
 
@@ -42,6 +43,8 @@ class RoundReport:
     response_rates: list[dict]  # per agency: responses, excluded, counted, share of active enterprises
     overall: dict  # enterprises that answered, active enterprises, share, responses
     trend: pd.DataFrame = field(repr=False)  # round, agency, score, grade for finalised rounds up to this one
+    # the round's standard rates (surveys/reports/rates.py, issue 15): county, groups, agencies, with change
+    standard_rates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def name(self) -> str:
@@ -165,6 +168,7 @@ def round_report(db: sqlite_utils.Database, actor: Actor, name: str) -> RoundRep
         response_rates=per_agency,
         overall=overall,
         trend=_trend(db, name),
+        standard_rates=rates.rates_for_reader(db, actor, rates.ROUND, name),
     )
 
 

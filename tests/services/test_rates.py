@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+import labels
+
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, FULL, make_world
 from surveys.casework import problems
 from surveys.collection import responses
@@ -89,3 +91,18 @@ def test_the_monthly_bulletin_carries_the_months_rates_to_its_reader(db, county)
     sheet = list(book["标准指标"].iter_rows(values_only=True))
     assert sheet[0][0] == "范围" and sheet[1][0] == "全县"
     assert monthly_documents.monthly_pdf(db, ADMIN_ACTOR, 2026, 11, "en").startswith(b"%PDF")
+
+
+def test_the_quarterly_bulletin_ends_with_the_rounds_standard_rates(demo_copy):
+    import re
+    from io import BytesIO
+    from pypdf import PdfReader
+    from surveys.reports import bulletin
+
+    data = bulletin.round_bulletin(demo_copy, ADMIN_ACTOR, "2026Q3", "zh")
+    text = re.sub(r"[\s\x00]+", "", "".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages))
+    assert "五、标准指标（好差评）" in text
+    tail = text.split("五、标准指标（好差评）", 1)[1]
+    assert "全县" in tail and "回访满意率" in tail and "参评率" in tail
+    county = one(rates.county_rates(demo_copy, ADMIN_ACTOR), unit="county", period="2026Q3")
+    assert labels.rate_text(county["good"], change=county["good_change"]) in tail
