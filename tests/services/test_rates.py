@@ -105,4 +105,4 @@ def test_the_quarterly_bulletin_ends_with_the_rounds_standard_rates(demo_copy):
     tail = text.split("五、标准指标（好差评）", 1)[1]
     assert "全县" in tail and "回访满意率" in tail and "参评率" in tail
     county = one(rates.county_rates(demo_copy, ADMIN_ACTOR), unit="county", period="2026Q3")
-    assert labels.rate_text(county["good"], change=county["good_change"]) in tail
+    assert labels.rate_text(county["good"], change=county["good_change"]).replace(" ", "") in tail
