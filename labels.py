@@ -86,3 +86,12 @@ def rate_text(share, missing: str = "—", change=None) -> str:
         points = round_half_up(float(change) * 100)
         text += f" ({'+' if points >= 0 else '−'}{abs(points):.1f})"
     return text
+
+
+def points_text(change, missing: str = "") -> str:
+    """A change of a rate in percentage points, signed, one decimal, half up: "+16.7 pp" (ASCII
+    signs: a metric reads its arrow from them); ``missing`` when there is none."""
+    if _missing(change):
+        return missing
+    points = round_half_up(float(change) * 100)
+    return f"{points:+.1f} pp"

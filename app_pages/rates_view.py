@@ -43,11 +43,26 @@ def table(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str,
     return pd.DataFrame(rows)
 
 
+HEADLINE = ("participation", "good", "bad", "rectified", "on_time", "return_satisfied")
+
+
+def headline(row: pd.Series, key: str) -> None:
+    """The rates of one line (the county's, or the agency's latest) as metrics, each with its change."""
+    with st.container(key=f"{key}_headline", horizontal=True):
+        for rate in HEADLINE:
+            delta = labels.points_text(row.get(f"{rate}_change")) or None
+            st.metric(ui.tr(f"loop.rates.{rate}"), labels.rate_text(row[rate]), delta=delta, border=True,
+                      delta_color="inverse" if rate == "bad" else "normal")
+
+
 def show(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, key: str,
-         with_period: bool = True) -> None:
+         with_period: bool = True, first_as_headline: bool = False) -> None:
+    """The heading, then (``first_as_headline``) the first line's rates as metrics, then the table."""
     st.subheader(ui.tr("loop.rates.heading"))
     st.caption(ui.tr("loop.rates.caption"))
     if frame.empty:
         st.caption(ui.tr("loop.rates.none"))
         return
+    if first_as_headline:
+        headline(frame.iloc[0], key)
     st.dataframe(table(frame, unit_name, kind, with_period), hide_index=True, width="stretch", key=key)

@@ -78,7 +78,8 @@ def standard_rates() -> None:
         def unit_name(row) -> str:
             return ui.tr("loop.rates.county") if row["scope"] == standard.COUNTY else names.get(row["unit"], row["unit"])
 
-        rates_view.show(chosen, unit_name, kind, key="overview_rates_table", with_period=False)
+        rates_view.show(chosen, unit_name, kind, key="overview_rates_table", with_period=False,
+                        first_as_headline=True)  # the county's line
 
 
 finalised = list(overview.rounds.loc[~overview.rounds["in_progress"], "name"])[::-1]  # newest first

@@ -78,3 +78,12 @@ def test_change_is_from_the_previous_period_that_has_the_rate():
 def test_empty_frames_give_an_empty_table():
     empty = [f.iloc[0:0] for f in frames()]
     assert standard_rates(*empty).empty
+
+
+def test_rates_and_their_changes_read_as_percentages_half_up():
+    import labels
+
+    assert labels.rate_text(2 / 3) == "66.7%" and labels.rate_text(float("nan")) == "—"
+    assert labels.rate_text(0.5, change=0.1665) == "50.0% (+16.7)"
+    assert labels.rate_text(0.5, change=-0.0005) == "50.0% (−0.1)"
+    assert labels.points_text(-0.065) == "-6.5 pp" and labels.points_text(None) == ""
