@@ -88,7 +88,7 @@ days = deadlines.all_deadlines(db)
 
 
 for ticket in tickets:
-    with st.container(border=True):
+    with st.container(border=True, key=f"ticket_{ticket['id']}"):  # one ticket, findable by its number
         status = ui.tr(f"casework.problems.status.{ticket['status']}")
         heading = ui.tr("casework.agency_problems.heading", problem=ticket["id"],
                         round=labels.round_label(ticket["round"], lang), status=status)

@@ -117,7 +117,7 @@ mine = problems.my_problems(db, me)
 if not mine:
     st.caption(ui.tr("casework.enterprise_problems.none"))
 for ticket in mine:
-    with st.container(border=True):
+    with st.container(border=True, key=f"ticket_{ticket['id']}"):  # one ticket, findable by its number
         heading = ui.tr_md("casework.enterprise_problems.heading", problem=ticket["id"],
                         agency=agencies.get(ticket["agency"], ticket["agency"]),
                         status=ui.tr(f"casework.problems.status.{ticket['status']}"))
