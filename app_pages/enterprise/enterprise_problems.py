@@ -1,5 +1,5 @@
 """Enterprise: report a concrete problem to an agency it rated this quarter, follow
-the agency's answer, and rate it (满意 / 基本满意 / 不满意, with a comment): 不满意 sends it
+the agency's answer, and rate it (satisfied / basically / dissatisfied, with a comment): dissatisfied sends it
 back to the agency with a new deadline (登记销号, issue 15)."""
 from __future__ import annotations
 

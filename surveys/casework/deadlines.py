@@ -1,9 +1,9 @@
 """The county's deadlines, in working days (issue 15 item 2): one place for every step's limit.
 
 Each deadline is a county setting (table ``settings``); the defaults follow the national
-好差评 practice: the agency contacts the enterprise within 1 working day, fixes a simple
+good-and-bad-rating (hao cha ping) practice: the agency contacts the enterprise within 1 working day, fixes a simple
 problem within 5 and a complex one within 15 (counted from the day the problem was raised).
-The enterprise has 5 working days to rate an answer before it counts as 默认满意. A case's
+The enterprise has 5 working days to rate an answer before it counts as satisfied by default. A case's
 agency step is due 15 working days after it opens. An overdue step is first reminded to the
 agency; if it is still overdue ``escalation_grace`` working days after the reminder, it is
 escalated to the discipline office.

@@ -10,7 +10,7 @@ clears both marks (the step's history keeps them). A case waiting for the discip
 not escalated: the office's own next-step line already counts its overdue cases.
 
 The check runs in the background in every app process (surveys/collection/autoclose.py, the same
-loop that closes rounds) and also closes unrated answers as 默认满意 (``problems.close_unrated``).
+loop that closes rounds) and also closes unrated answers as satisfied by default (``problems.close_unrated``).
 Each check is one write transaction, so several processes running it at once remind and escalate
 each step exactly once; every reminder and escalation is audited as the system's.
 """

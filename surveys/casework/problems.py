@@ -8,11 +8,11 @@ enterprise within 1 working day, and fix the problem within 5 (simple) or 15
 contacts (``contact_problem``); until then, and when it answers without a
 separate contact (an answer is a contact), the complex deadline stands.
 
-The agency answers; the enterprise rates the answer (``rate_problem``): 满意 or
-基本满意 close the ticket (solved); 不满意 reopens it with a new deadline counted
+The agency answers; the enterprise rates the answer (``rate_problem``): satisfied or
+basically satisfied close the ticket (solved); dissatisfied reopens it with a new deadline counted
 from that day (simple or complex as before) and counts against the agency
 (``times_not_solved``, and in the rates). An answer the enterprise does not rate
-within the set working days closes as 默认满意, recorded as such by the system
+within the set working days closes as satisfied by default, recorded as such by the system
 (``close_unrated``). Every rating keeps the answer it judged and whether that
 answer was late. A ticket still waiting for the agency after a deadline is
 overdue; the background check reminds the agency, then escalates it to the

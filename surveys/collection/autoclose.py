@@ -6,7 +6,7 @@ once: ``rounds.close_overdue_rounds`` closes inside one write transaction, so
 each round is closed, and audited, exactly once.
 
 The same loop runs the closed loop's own checks (surveys/casework/escalation.py): unrated
-answers close as 默认满意, overdue agency steps are reminded and then escalated — each in one
+answers close as satisfied by default, overdue agency steps are reminded and then escalated — each in one
 write transaction, so several processes do each exactly once.
 """
 from __future__ import annotations

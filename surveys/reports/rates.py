@@ -3,7 +3,7 @@ computed by scoring/rates.py, per agency, group and county, per round or month, 
 the previous period. Definitions: scoring/rates.py and docs/rates.md.
 
 Who sees what. The administrator and the discipline office see every scope and every period. An
-agency sees its own rates only; the response-based ones (参评率, 好评率, 差评率) only from finalised
+agency sees its own rates only; the response-based ones (participation, good, bad) only from finalised
 rounds (as its dashboard: no numbers while a round is in progress) and only where enough responses
 count (surveys/results/privacy.py, §6). The ticket-based rates are about tickets the agency already
 sees one by one on its problems page, so the minimum does not blank them.
