@@ -15,7 +15,7 @@ from scoring.rates import RATES
 def period_kind(key: str) -> str:
     """By round (quarter) or by month: the reader's choice, by round unless changed."""
     kinds = {"round": ui.tr("loop.rates.by_round"), "month": ui.tr("loop.rates.by_month")}
-    return st.segmented_control(ui.tr("loop.rates.period"), list(kinds), format_func=kinds.get,
+    return st.segmented_control(ui.tr("loop.rates.period_kind"), list(kinds), format_func=kinds.get,
                                 default="round", key=key) or "round"
 
 
@@ -55,11 +55,17 @@ def headline(row: pd.Series, key: str) -> None:
                       delta_color="inverse" if rate == "bad" else "normal")
 
 
-def show(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, key: str,
-         with_period: bool = True, first_as_headline: bool = False) -> None:
-    """The heading, then (``first_as_headline``) the first line's rates as metrics, then the table."""
+def heading() -> None:
     st.subheader(ui.tr("loop.rates.heading"))
     st.caption(ui.tr("loop.rates.caption"))
+
+
+def show(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, key: str,
+         with_period: bool = True, first_as_headline: bool = False, with_heading: bool = True) -> None:
+    """The heading (unless the page drew it above its own controls), then (``first_as_headline``)
+    the first line's rates as metrics, then the table."""
+    if with_heading:
+        heading()
     if frame.empty:
         st.caption(ui.tr("loop.rates.none"))
         return

@@ -65,6 +65,7 @@ def standard_rates() -> None:
     """The standard rates of one period: the county first, then groups, then each agency, each with its
     change from the previous period (surveys/reports/rates.py; docs/rates.md)."""
     with st.container(key="standard_rates"):
+        rates_view.heading()
         kind = rates_view.period_kind("overview_rates_kind")
         frame = support.data(db, rate_service.county_rates, kind)
         periods = sorted(frame["period"].unique(), reverse=True)
@@ -79,7 +80,7 @@ def standard_rates() -> None:
             return ui.tr("loop.rates.county") if row["scope"] == standard.COUNTY else names.get(row["unit"], row["unit"])
 
         rates_view.show(chosen, unit_name, kind, key="overview_rates_table", with_period=False,
-                        first_as_headline=True)  # the county's line
+                        first_as_headline=True, with_heading=False)  # the county's line first
 
 
 finalised = list(overview.rounds.loc[~overview.rounds["in_progress"], "name"])[::-1]  # newest first

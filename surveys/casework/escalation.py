@@ -75,7 +75,7 @@ def _mark_problem(db, ticket: dict, mark: str, step: str, today: date) -> None:
     column = "reminded_on" if mark == REMINDED else "escalated_on"
     db.execute(f"UPDATE problems SET {column} = ? WHERE id = ?", [today.isoformat(), ticket["id"]])
     db.execute("INSERT INTO problem_events (problem_id, at, actor_role, actor, step, note, late)"
-               " VALUES (?, ?, ?, ?, ?, '', 1)",
+               " VALUES (?, ?, ?, ?, ?, '', 0)",  # the step names the lateness; the mark is for the agency's own steps
                [ticket["id"], clock.now_iso(), SYSTEM.role, SYSTEM.audit_name, f"{mark}_{step}"])
     audit.record(db, SYSTEM, f"problem.{mark}", f"problem/{ticket['id']}", step=step, due_on=ticket["due_on"])
 

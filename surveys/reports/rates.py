@@ -138,10 +138,11 @@ def _one_agency(db, code: str, kind: str, sees_all: bool) -> pd.DataFrame:
 SCOPE_ORDER = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
 
 
+@requires("results.view_agency")
 def rates_for_reader(db, actor: Actor, kind: str, period: str) -> pd.DataFrame:
     """One period's rates as a bulletin's reader may see them, the county first, then groups, then
     agencies: everything for those who see all results, else the reader's own agency's line (as
-    ``agency_rates``). The caller has checked the reader may open the bulletin."""
+    ``agency_rates``). For the bulletins; every reader of one may open an agency's results."""
     if allowed(actor, "results.view_all"):
         table = rate_table(db, kind)
     elif actor.agency_code:
