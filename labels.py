@@ -34,6 +34,15 @@ def agency_name(agency: dict, lang: str) -> str:
     return agency["name_en"] if lang == "en" and agency.get("name_en") else agency["name_zh"]
 
 
+def group_name(code, groups: dict[str, dict], lang: str) -> str:
+    """An agency group's name in ``lang`` (DESIGN §4.9), from ``groups`` (code -> row with
+    name_zh/name_en); the code itself for a group no longer on the list, "" for none."""
+    if _missing(code) or not code:
+        return ""
+    group = groups.get(code)
+    return agency_name(group, lang) if group else str(code)
+
+
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))  # NaN: a pandas gap
 

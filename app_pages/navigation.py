@@ -40,6 +40,8 @@ PAGES = [
     # the ranking with one's own agency marked; the county overview ranks for those acting on every agency
     PageEntry("app_pages/agency/ranking.py", "nav.ranking", ":material/leaderboard:", "results",
               ("ranking.view", "!agencies.all")),
+    # the year's assessment: one's own agency's year for an agency, every agency's for the county
+    PageEntry("app_pages/shared/annual.py", "nav.annual", ":material/workspace_premium:", "results", "ranking.view"),
     PageEntry("app_pages/shared/reports.py", "nav.reports", ":material/description:", "results", "reports.export"),
     PageEntry("app_pages/agency/agency_cases.py", "nav.agency_cases", ":material/assignment:", "follow_up",
               "cases.view_own"),
@@ -54,11 +56,15 @@ PAGES = [
     # every problem, and who raised one (the page's reveal form)
     PageEntry("app_pages/discipline/problems_overview.py", "nav.problems_overview", ":material/pending_actions:",
               "follow_up", ("problems.view_all", "rater.reveal")),
+    # coaching and stuffing signals: the discipline office only, never an agency or the administrator
+    PageEntry("app_pages/discipline/signals.py", "nav.signals", ":material/policy:", "follow_up", "signals.review"),
     # the month's casework: the whole county, or an agency's own line (surveys/reports/monthly.py)
     PageEntry("app_pages/shared/monthly_bulletin.py", "nav.monthly_bulletin", ":material/calendar_view_month:",
               "follow_up", "monthly.view"),
     PageEntry("app_pages/admin/rounds_admin.py", "nav.rounds", ":material/event:", "administration",
               "rounds.manage"),
+    PageEntry("app_pages/admin/annual_admin.py", "nav.annual_admin", ":material/fact_check:", "administration",
+              "annual.manage"),
     PageEntry("app_pages/admin/monitoring.py", "nav.monitoring", ":material/query_stats:", "administration",
               "monitoring.view"),
     PageEntry("app_pages/admin/paper_returns.py", "nav.paper_returns", ":material/upload_file:", "administration",
@@ -67,6 +73,8 @@ PAGES = [
               "exclusions.manage"),
     PageEntry("app_pages/admin/roster_admin.py", "nav.roster", ":material/groups:", "administration",
               "roster.manage"),
+    PageEntry("app_pages/admin/groups_admin.py", "nav.groups", ":material/category:", "administration",
+              "groups.manage"),
     PageEntry("app_pages/admin/accounts_admin.py", "nav.accounts_admin", ":material/manage_accounts:",
               "administration", "accounts.manage"),
     PageEntry("app_pages/admin/questionnaires_admin.py", "nav.questionnaires", ":material/quiz:", "administration",

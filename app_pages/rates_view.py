@@ -10,7 +10,20 @@ import streamlit as st
 
 import labels
 from app_pages import ui
-from scoring.rates import RATES
+from scoring.rates import COUNTY, GROUP, RATES
+
+def unit_namer(agency_names: dict[str, str], groups: dict[str, dict]) -> Callable[[pd.Series], str]:
+    """A line's name: the county, a group (DESIGN §4.9) or an agency, in the reader's language."""
+    lang = ui.lang()
+
+    def name(row: pd.Series) -> str:
+        if row["scope"] == COUNTY:
+            return ui.tr("loop.rates.county")
+        if row["scope"] == GROUP:
+            return ui.tr("loop.rates.group", group=labels.group_name(row["unit"], groups, lang))
+        return agency_names.get(row["unit"], row["unit"])
+    return name
+
 
 def period_kind(key: str) -> str:
     """By round (quarter) or by month: the reader's choice, by round unless changed."""

@@ -19,6 +19,7 @@ import bench_fairness  # noqa: E402
 import bench_import_limits  # noqa: E402
 import bench_reminders  # noqa: E402
 import bench_save_ratings  # noqa: E402
+import bench_scoring_cli_speed  # noqa: E402
 import bench_scoring_speed  # noqa: E402
 import bench_sign_in  # noqa: E402
 
@@ -26,6 +27,8 @@ import bench_sign_in  # noqa: E402
 def benchmarks(quick: bool):
     yield "save ratings", lambda: bench_save_ratings.main(runs=50 if quick else 200)
     yield "scoring speed", lambda: bench_scoring_speed.main(quick=quick, verbose=False)
+    yield "scoring command line", lambda: bench_scoring_cli_speed.main(rows=200_000 if quick else 1_000_000,
+                                                                       verbose=False)
     yield "sign-in timing", lambda: bench_sign_in.main(runs=20 if quick else 40, verbose=False)
     yield "fairness", lambda: [r for r in bench_fairness.main(quick=quick, verbose=False)
                                 if r["name"].endswith(("n=5", "n=8", "n=10", "n=20", "n=40"))]

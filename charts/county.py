@@ -36,19 +36,25 @@ def _cell_text(grade: str, score, n, lang: str) -> str:
 def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
     """Agencies (rows, best of the latest round first) × rounds (columns), each cell
     coloured by its grade and labelled with its score; a round with too few responses
-    is a pale cell labelled as such.
+    is a pale cell labelled as such. With ``group_label`` (the agency group, DESIGN §4.9)
+    and more than one group, rows come group by group, each name led by its group's.
 
-    ``results``: round, agency, name_zh, name_en, n, score, grade, action; optional rank.
+    ``results``: round, agency, name_zh, name_en, n, score, grade, action; optional rank, group_label.
     """
     if results.empty:
         return empty_chart(t("dashboards.chart.no_data", lang))
     frame = with_round_labels(with_agency_labels(results, lang), lang)
+    grouped = "group_label" in frame and frame["group_label"].nunique() > 1
+    if grouped:
+        frame["agency_label"] = [t("groups.chart.row_label", lang, group=g, agency=a)
+                                 for g, a in zip(frame["group_label"], frame["agency_label"])]
     frame["cell"] = [_cell_text(g, s, n, lang) for g, s, n in zip(frame["grade"], frame["score"], frame["n"])]
     frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
     frame["action_text"] = [t(f"actions.{a}", lang) for a in frame["action"]]
+    order = _grouped_order(frame) if grouped else _latest_order(frame)
     base = alt.Chart(frame).encode(
         x=round_axis(frame, lang, title=False),
-        y=alt.Y("agency_label:N", sort=_latest_order(frame), title=None, axis=alt.Axis(labelLimit=260)))
+        y=alt.Y("agency_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
     cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5, cursor="pointer").add_params(
         alt.selection_point(name=PICK, fields=["agency"], on="click", clear="dblclick", empty=False)).encode(
         color=grade_colour(lang),
@@ -56,6 +62,7 @@ def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
                  alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
                  alt.Tooltip("score:Q", title=t("results.score", lang), format=".1f"),
                  alt.Tooltip("n:Q", title=t("results.n", lang)),
+                 *([alt.Tooltip("group_label:N", title=t("groups.group", lang))] if "group_label" in frame else []),
                  alt.Tooltip("grade_text:N", title=t("results.grade", lang)),
                  alt.Tooltip("action_text:N", title=t("results.action", lang))])
     text = base.mark_text(fontSize=10).encode(text="cell:N", color=text_on("grade", [POOR]))
@@ -71,16 +78,27 @@ def _latest_order(frame: pd.DataFrame) -> list[str]:
     return sorted(labels, key=lambda label: (pd.isna(latest.get(label)), -(latest.get(label) or 0), label))
 
 
-def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None) -> alt.Chart:
+def _grouped_order(frame: pd.DataFrame) -> list[str]:
+    """Rows group by group (in the order the frame's groups first appear when sorted by
+    ``group_order`` if given, else by name), within each group by the latest score."""
+    key = "group_order" if "group_order" in frame else "group_label"
+    groups = list(frame.sort_values(key).drop_duplicates("group_label")["group_label"])
+    return [label for group in groups for label in _latest_order(frame[frame["group_label"] == group])]
+
+
+def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None, group: str | None = None) -> alt.Chart:
     """One round's graded agencies, best first: bar = score in the grade's colour, the
     95% interval as a line, rank and flag written at the bar's end. ``highlight`` (an
     agency code) is outlined and its name set in bold — the reader's own agency.
+    ``group`` (a group's name, DESIGN §4.9) titles the chart as that group's ranking,
+    for a round ranked within groups.
 
     ``ranking``: agency, name_zh, name_en, rank, score, ci_low, ci_high, grade, flag.
     """
     graded = ranking[ranking["grade"] != INSUFFICIENT]
     if graded.empty:
-        return empty_chart(t("dashboards.chart.no_data", lang))
+        return empty_chart(t("groups.chart.no_data_group", lang, group=group) if group
+                           else t("dashboards.chart.no_data", lang))
     frame = with_agency_labels(graded, lang).sort_values(["rank", "agency_label"])
     flags = flag_labels(lang)
     frame["note"] = [t("dashboards.chart.rank_note", lang, rank=int(r), flag=flags.get(f, "")).strip()
@@ -110,8 +128,9 @@ def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None)
     note = base.mark_text(align="left", dx=17, fontSize=10, color=INK).encode(
         x=alt.X("ci_high:Q"), text="note:N")
     layers = alt.layer(bars, interval, flag, note).resolve_scale(color="independent")
-    return finish(layers, t("dashboards.chart.ranking_title", lang),
-                  t("dashboards.chart.ranking_subtitle", lang), height=ROW_HEIGHT * len(frame))
+    title = t("groups.chart.ranking_title", lang, group=group) if group else t("dashboards.chart.ranking_title", lang)
+    subtitle = t("groups.chart.ranking_subtitle", lang) if group else t("dashboards.chart.ranking_subtitle", lang)
+    return finish(layers, title, subtitle, height=ROW_HEIGHT * len(frame))
 
 
 def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str) -> alt.Chart:

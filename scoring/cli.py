@@ -1,7 +1,8 @@
-"""``python -m scoring``: grade a responses file, or list its anomaly signals.
+"""``python -m scoring``: grade a responses file, list its anomaly signals, or grade a year.
 
     python -m scoring grade FILE [--config FILE.toml] [--detail]
     python -m scoring anomalies FILE [--config FILE.toml]
+    python -m scoring annual RESULTS [--work FILE] [--veto FILE] [--config FILE.toml]
 
 Results go to standard output as CSV; problems go to standard error, worded
 in the language of ``QIPING_LANG`` (zh by default), and then nothing is
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from scoring.annual import YEAR_COLUMNS, grade_year
+from scoring.annual_io import known_years, read_quarterly, read_veto, read_work
 from scoring.anomalies import detect_anomalies
 from scoring.config import DEFAULT_CONFIG, ScoringConfig, weights_from_toml
 from scoring.io import read_responses
@@ -39,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         config, weights = _settings(args.config)
     except ConfigError as e:
         return _report(e.problems, args.config, lang)
+    if args.command == "annual":
+        return _annual(args, config, lang)
     try:
         loaded = read_responses(args.file, config)
         weights = _weights_for(loaded.items, weights)
@@ -74,6 +79,55 @@ def grade_csv(frame, items, weights, config: ScoringConfig, detail: bool = False
         out["rank"] = ["" if rank is None else str(rank) for rank in result["rank"]]
         out["uncertain"] = np.where(result["uncertain"], "true", "false")
     return out.to_csv(index=False, lineterminator="\n")
+
+
+def _annual(args, config: ScoringConfig, lang: str) -> int:
+    """Read the three files (reporting the problems of every one of them), then print the year's results."""
+    reports: list[tuple[list[Problem], str]] = []
+    try:
+        quarterly = read_quarterly(args.results, config)
+    except InputError as e:
+        reports.append((e.problems, args.results))
+        quarterly = None
+    known = known_years(quarterly) if quarterly is not None else None  # None: not checked against the results
+    extra = {}
+    for name, path, reader in (("work", args.work, read_work), ("veto", args.veto, read_veto)):
+        if path is None:
+            continue
+        try:
+            extra[name] = reader(path, known)
+        except InputError as e:
+            reports.append((e.problems, path))
+    if reports:
+        for problems, path in reports:
+            _report(problems, path, lang)
+        return EXIT_BAD_INPUT
+    _write_stdout(annual_csv(grade_year(quarterly, extra.get("work"), extra.get("veto"), config)))
+    return EXIT_OK
+
+
+def annual_csv(year: pd.DataFrame) -> str:
+    """The CSV of the annual command: ``YEAR_COLUMNS``, empty fields for missing values."""
+    out = pd.DataFrame(
+        {
+            "year": year["year"],
+            "agency": year["agency"],
+            "quarters": year["quarters"],
+            "survey_score": _one_decimal(year["survey_score"]),
+            "work_score": [_as_written(v) for v in year["work_score"].to_numpy(dtype=float)],
+            "score": _one_decimal(year["score"]),
+            "grade": year["grade"],
+            "rank": ["" if rank is None else str(rank) for rank in year["rank"]],
+        }
+    )
+    return out[YEAR_COLUMNS].to_csv(index=False, lineterminator="\n")
+
+
+def _as_written(value: float) -> str:
+    """A work score as entered (88 → 88.0, 88.25 → 88.25); empty when there is none."""
+    if np.isnan(value):
+        return ""
+    return f"{value:.1f}" if round(value, 1) == value else repr(float(value))
 
 
 def _one_decimal(values: pd.Series) -> list[str]:
@@ -155,4 +209,9 @@ def _parser(lang: str) -> argparse.ArgumentParser:
         command.add_argument("--config")
         if name == "grade":
             command.add_argument("--detail", action="store_true")
+    annual = commands.add_parser("annual")
+    annual.add_argument("results")
+    annual.add_argument("--work")
+    annual.add_argument("--veto")
+    annual.add_argument("--config")
     return parser

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from scoring.problems import ConfigError, Problem
+
+# §4.10 rater panels. Every rater belongs to one; a response without a panel is an enterprise's.
+ENTERPRISE, REPRESENTATIVE, SUPERVISOR = "enterprise", "representative", "supervisor"  # 两代表一委员, 行风监督员
+PANELS = (ENTERPRISE, REPRESENTATIVE, SUPERVISOR)
+# §4.9: rank and flag county-wide (the default) or within each agency group.
+COUNTY, GROUP = "county", "group"
+RANKING_SCOPES = (COUNTY, GROUP)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,15 @@ class ScoringConfig:
     anomaly_identical_min_agencies: int = 5  # same answers given to this many agencies
     anomaly_burst_min_responses: int = 5  # identical answers within one agency-round
     anomaly_burst_min_share: float = 0.5  # ...making up at least this share of it
+    # §4.10: each panel's weight; a panel without a (positive) weight counts nowhere.
+    # Enterprises alone by default, which is exactly rule 3.
+    panel_weights: dict[str, float] = field(default_factory=lambda: {ENTERPRISE: 1.0})
+    # §4.10: a panel's score counts only with this many responses (when more than one panel is weighted).
+    min_panel_responses: int = 3
+    # §4.9: "county" ranks and flags county-wide, "group" within each agency group.
+    ranking_scope: str = COUNTY
+    # §4.11: a in a × survey score + (1 − a) × work-assessment score.
+    annual_survey_weight: float = 0.7
 
     def __post_init__(self):
         problems = _check_types(self)
@@ -47,9 +63,23 @@ class ScoringConfig:
         for f in fields(self):  # 80 and 80.0 must pin to the same JSON
             if _type_name(f.type) == "float":
                 object.__setattr__(self, f.name, float(getattr(self, f.name)))
+        problems = _check_panel_weights(self.panel_weights)
+        if problems:
+            raise ConfigError(problems)
+        # A copy of plain floats in PANELS order: the caller's dict cannot change a frozen config later.
+        weights = {panel: float(self.panel_weights[panel]) for panel in PANELS if panel in self.panel_weights}
+        object.__setattr__(self, "panel_weights", weights)
         problems = _check_values(self)
         if problems:
             raise ConfigError(problems)
+
+    def __hash__(self):  # the dict field is not hashable; hash its items instead
+        return hash(tuple((f.name, _hashable(getattr(self, f.name))) for f in fields(self)))
+
+    @property
+    def weighted_panels(self) -> tuple[str, ...]:
+        """The panels that count (§4.10): those with a positive weight, in ``PANELS`` order."""
+        return tuple(panel for panel, weight in self.panel_weights.items() if weight > 0)
 
     @property
     def max_score(self) -> float:
@@ -74,9 +104,15 @@ class ScoringConfig:
 
         A ``[weights]`` table (item → weight) may sit in the same file for the
         command line; it is read by ``weights_from_toml``, not here.
+        A ``[panel_weights]`` table may sit beside ``[scoring]`` (or inside it as
+        ``[scoring.panel_weights]``, but not both).
         """
         table = _read_toml(path)
-        settings = table.get("scoring", {k: v for k, v in table.items() if k != "weights"})
+        settings = dict(table.get("scoring", {k: v for k, v in table.items() if k != "weights"}))
+        if "scoring" in table and "panel_weights" in table:
+            if "panel_weights" in settings:
+                raise ConfigError([Problem("config_twice", {"setting": "panel_weights"})])
+            settings["panel_weights"] = table["panel_weights"]
         return cls.from_dict(settings)
 
 
@@ -103,6 +139,10 @@ def _read_toml(path: str | Path) -> dict:
 
 def _has_type(value, type_name) -> bool:
     type_name = _type_name(type_name)
+    if type_name == "table":
+        return isinstance(value, dict)
+    if type_name == "str":
+        return isinstance(value, str)
     if type_name == "bool":
         return isinstance(value, bool)
     if type_name == "int":
@@ -112,7 +152,26 @@ def _has_type(value, type_name) -> bool:
 
 def _type_name(annotation) -> str:
     # Annotations are strings under ``from __future__ import annotations``.
-    return annotation if isinstance(annotation, str) else annotation.__name__
+    name = annotation if isinstance(annotation, str) else annotation.__name__
+    return "table" if name.startswith("dict") else name
+
+
+def _hashable(value):
+    return tuple(value.items()) if isinstance(value, dict) else value
+
+
+def _check_panel_weights(weights: dict) -> list[Problem]:
+    """Known panels, each with a finite weight ≥ 0, and at least one weight above 0."""
+    problems = [Problem("config_unknown_panel", {"panel": panel, "panels": ", ".join(PANELS)})
+                for panel in weights if panel not in PANELS]
+    problems += [
+        Problem("config_bad_panel_weight", {"panel": panel, "value": weight})
+        for panel, weight in weights.items()
+        if panel in PANELS and not (_has_type(weight, "float") and math.isfinite(weight) and weight >= 0)
+    ]
+    if not problems and not any(weight > 0 for weight in weights.values()):
+        problems.append(Problem("config_no_panel_weight", {}))
+    return problems
 
 
 def _check_types(c: ScoringConfig) -> list[Problem]:
@@ -138,6 +197,9 @@ def _check_values(c: ScoringConfig) -> list[Problem]:
         ("anomaly_identical_min_agencies", c.anomaly_identical_min_agencies >= 2, ">= 2"),
         ("anomaly_burst_min_responses", c.anomaly_burst_min_responses >= 2, ">= 2"),
         ("anomaly_burst_min_share", 0 < c.anomaly_burst_min_share <= 1, "0 < x <= 1"),
+        ("min_panel_responses", c.min_panel_responses >= 1, ">= 1"),
+        ("ranking_scope", c.ranking_scope in RANKING_SCOPES, " | ".join(RANKING_SCOPES)),
+        ("annual_survey_weight", 0 <= c.annual_survey_weight <= 1, "0 ... 1"),
     ]
     return [
         Problem("config_out_of_range", {"setting": key, "value": getattr(c, key), "expected": expected})

@@ -6,7 +6,9 @@ Ranking: graded agencies (not insufficient) of a round, ordered by
 3. the width of the interval, narrower first (same reason), taken to 0.001 points
    so that float noise cannot decide it.
 Agencies equal on all three share a rank (competition ranking, 1-2-2-4). Flags
-never depend on the agency code or on row order.
+never depend on the agency code or on row order. With ``ranking_scope = "group"``
+and a ``group`` column (§4.9), everything here happens within each (round,
+group) instead of within each round (``scoring.groups.ranking_partition``).
 
 * red: rank within the top ``flag_top_n`` (3), counted from the top; a tie at
   the boundary gives red to everyone in the tie, so there may be more than 3.
@@ -26,6 +28,7 @@ import pandas as pd
 
 from scoring.config import DEFAULT_CONFIG, ScoringConfig
 from scoring.grades import FAIR, INSUFFICIENT, POOR
+from scoring.groups import ranking_partition
 
 RED, YELLOW, BLUE = "red", "yellow", "blue"
 WIDTH_DECIMALS = 3
@@ -41,7 +44,7 @@ def assign_ranks(graded_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG
     ranks = np.full(len(graded_df), None, dtype=object)
     graded = (graded_df["grade"] != INSUFFICIENT).to_numpy()
     if graded.any():
-        ranks[graded] = [int(r) for r in _competition_rank(*_rank_keys(graded_df[graded]), best_first=True)]
+        ranks[graded] = [int(r) for r in _competition_rank(*_rank_keys(graded_df[graded], config), best_first=True)]
     return pd.Series(ranks, index=graded_df.index, name="rank", dtype=object)
 
 
@@ -51,7 +54,7 @@ def assign_flags(graded_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG
     graded = (graded_df["grade"] != INSUFFICIENT).to_numpy()
     if graded.any():
         rows = graded_df[graded]
-        keys = _rank_keys(rows)
+        keys = _rank_keys(rows, config)
         top_rank = _competition_rank(*keys, best_first=True)
         bottom_rank = _competition_rank(*keys, best_first=False)
         missed_bar = rows["grade"].isin([FAIR, POOR]).to_numpy()
@@ -63,19 +66,18 @@ def assign_flags(graded_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFIG
     return pd.Series(flags, index=graded_df.index, name="flag", dtype=object)  # object keeps None
 
 
-def _rank_keys(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(round code, score, n, interval width) — higher score, more n, narrower width rank first."""
+def _rank_keys(rows: pd.DataFrame, config: ScoringConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ranking partition code, score, n, interval width) — higher score, more n, narrower width rank first."""
     if {"ci_low", "ci_high"} <= set(rows.columns):
         width = np.round((rows["ci_high"] - rows["ci_low"]).to_numpy(dtype=float), WIDTH_DECIMALS)
         width = np.where(np.isnan(width), np.inf, width)  # no interval: least firm
     else:
         width = np.zeros(len(rows))
-    round_code = pd.factorize(rows["round"])[0]
-    return round_code, rows["score"].to_numpy(dtype=float), rows["n"].to_numpy(dtype=float), width
+    return ranking_partition(rows, config), rows["score"].to_numpy(dtype=float), rows["n"].to_numpy(dtype=float), width
 
 
 def _competition_rank(round_code, score, n, width, best_first: bool) -> np.ndarray:
-    """1-based rank within each round, counted from the best (or the worst); ties share the lower number."""
+    """1-based rank within each partition (round, or round and group), counted from the best (or the worst); ties share the lower number."""
     sign = 1.0 if best_first else -1.0
     sort_keys = np.column_stack([-sign * score, -sign * n, sign * width])
     order = np.lexsort((sort_keys[:, 2], sort_keys[:, 1], sort_keys[:, 0], round_code))

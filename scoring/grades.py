@@ -15,14 +15,16 @@ def assign_grades(scores_df: pd.DataFrame, config: ScoringConfig = DEFAULT_CONFI
 
     The grade uses the rounded ``score``, the one people see (§4.3): 79.95
     rounds to 80.0 and is good. Fewer than ``min_responses`` responses is
-    insufficient whatever the score.
+    insufficient whatever the score, and so is a missing score (§4.10: no
+    panel reached its minimum).
 
     With ``config.poor_only_if_interval_below_fair`` a score below the fair
     threshold is graded poor only when the interval's upper bound is below the
     threshold too; otherwise fair (see ``poor_is_uncertain``).
     """
     score = scores_df["score"].to_numpy(dtype=float)
-    enough = scores_df["n"].to_numpy() >= config.min_responses
+    # §4.10: enough responses but no panel with enough of its own leaves no score: insufficient too.
+    enough = (scores_df["n"].to_numpy() >= config.min_responses) & ~np.isnan(score)
     below_fair = score < config.fair_threshold
     if config.poor_only_if_interval_below_fair:
         below_fair &= ~poor_is_uncertain(scores_df, config).to_numpy()

@@ -7,6 +7,7 @@ from scoring.actions import assign_actions
 from scoring.config import DEFAULT_CONFIG, ScoringConfig
 from scoring.flags import assign_flags, assign_ranks
 from scoring.grades import assign_grades, poor_is_uncertain
+from scoring.groups import agency_groups
 from scoring.scores import agency_round_scores
 
 RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
@@ -30,14 +31,22 @@ def grade_rounds(
     score below the fair threshold whose interval reaches it (see
     ``poor_is_uncertain``); ``rank`` is the published ranking within the round
     (1 = best, None for insufficient; see ``assign_ranks``).
+
+    Optional columns of ``responses``: ``panel`` (§4.10, see ``scoring.panels``)
+    and ``group`` (§4.9, the agency's group code). With a ``group`` column the
+    result ends with a ``group`` column, and ``config.ranking_scope == "group"``
+    ranks and flags within each (round, group).
     """
+    groups = agency_groups(responses)
     result = agency_round_scores(responses, items, weights, config)
+    if groups is not None:
+        result = result.merge(groups, on=["round", "agency"], how="left", validate="one_to_one")
     result["grade"] = assign_grades(result, config)
     result["uncertain"] = poor_is_uncertain(result, config)
     result["action"] = _actions_with_history(result, history, config)
     result["flag"] = assign_flags(result, config)
     result["rank"] = assign_ranks(result, config)
-    return result[RESULT_COLUMNS]
+    return result[RESULT_COLUMNS + (["group"] if groups is not None else [])]
 
 
 def _actions_with_history(result: pd.DataFrame, history: pd.DataFrame | None, config: ScoringConfig) -> pd.Series:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
-from scoring.config import DEFAULT_CONFIG, ScoringConfig
+from scoring.config import DEFAULT_CONFIG, PANELS, ScoringConfig
 from scoring.exact import exact_group_mean
+from scoring.panels import combine_panels, panel_codes
 from scoring.rounding import SCALE, tenths_half_up, tenths_half_up_exact
 from scoring.tdist import t_quantile
 
@@ -49,31 +51,66 @@ def agency_round_scores(
 ) -> pd.DataFrame:
     """One row per (round, agency) present in ``responses``, sorted by round then agency.
 
-    Columns: ``n`` responses with at least one answered item; ``mean`` of their
-    scores, unrounded; ``score``, the mean rounded half up to one decimal (NaN
-    when n is 0); ``ci_low``/``ci_high``, the two-sided t-interval of the mean
-    at ``config.confidence``, clipped to the score range (NaN when n < 2).
+    Columns: ``n`` responses with at least one answered item (of the weighted
+    panels, §4.10); ``mean`` of their scores, unrounded (with several counted
+    panels, the weight-normalised mean of the panel means); ``score``, the mean
+    rounded half up to one decimal (NaN when nothing counts); ``ci_low``/``ci_high``,
+    the two-sided t-interval of the mean at ``config.confidence``, clipped to the
+    score range (NaN when n < 2). An optional ``panel`` column names each
+    response's panel (see ``scoring.panels``); without it every response is an
+    enterprise's and this is rule 3 exactly.
     """
-    columns = item_columns(responses, items)
-    item_weights = item_weight_array(items, weights)
-    if len(responses) == 0:
+    cells = _cell_stats(responses, items, weights, config)
+    if cells is None:
         return _empty_scores()
-    groups, scores = _groups_and_scores(responses, columns, item_weights, items, config)
-    n, mean, sum_sq, present = _group_sums(groups.codes, scores, groups.size)
-    present = np.flatnonzero(present)
-    n, mean, sum_sq = n[present], mean[present], sum_sq[present]
-    score = _rounded_scores(mean, n, present, groups.codes, columns, item_weights, config)
-    ci_low, ci_high = _t_interval(n, mean, sum_sq, config)
-    n_agencies = len(groups.agencies)
+    combination = combine_panels(cells.n, cells.mean, config)
+    present = cells.present.any(axis=1)
+    keep = np.flatnonzero(present)
+    score = _rounded_combined(combination, cells, keep, config)
+    ci_low, ci_high = _combined_interval(combination, cells, keep, config)
+    rounds, agencies = cells.labels(keep)
     return pd.DataFrame(
         {
-            "round": groups.rounds.take(present // n_agencies).to_numpy(),
-            "agency": groups.agencies.take(present % n_agencies).to_numpy(),
-            "n": n,
-            "mean": mean,
+            "round": rounds,
+            "agency": agencies,
+            "n": combination.n[keep],
+            "mean": combination.mean[keep],
             "score": score,
             "ci_low": ci_low,
             "ci_high": ci_high,
+        }
+    )
+
+
+def panel_scores(
+    responses: pd.DataFrame,
+    items: list[str],
+    weights: dict[str, float] | None = None,
+    config: ScoringConfig = DEFAULT_CONFIG,
+) -> pd.DataFrame:
+    """Each panel's own result per (round, agency): columns ``round, agency, panel, n, score``.
+
+    One row for every panel present in the data for that (round, agency),
+    weighted or not, sorted by round, agency and ``PANELS`` order. ``score`` is
+    the panel's mean response score rounded half up to one decimal (NaN when
+    n is 0). Privacy minimums are the caller's business: this only computes.
+    """
+    cells = _cell_stats(responses, items, weights, config)
+    if cells is None:
+        return pd.DataFrame({"round": pd.Series(dtype=object), "agency": pd.Series(dtype=object),
+                             "panel": pd.Series(dtype=object), "n": pd.Series(dtype=np.int64),
+                             "score": pd.Series(dtype=float)})
+    group, panel = np.nonzero(cells.present)  # row-major: by group, then panel order
+    cell_ids = group * cells.n_panels + panel
+    tenths = _exact_tenths(cells, cells.mean.ravel()[cell_ids], cells.n.ravel()[cell_ids], cell_ids)
+    rounds, agencies = cells.labels(group)
+    return pd.DataFrame(
+        {
+            "round": rounds,
+            "agency": agencies,
+            "panel": np.asarray(PANELS, dtype=object)[panel],
+            "n": cells.n.ravel()[cell_ids].astype(np.int64),
+            "score": tenths,
         }
     )
 
@@ -226,18 +263,114 @@ def _group_sums(codes, scores, size) -> tuple[np.ndarray, np.ndarray, np.ndarray
 # --- rounding and interval -------------------------------------------------------------
 
 
-def _rounded_scores(mean, n, group_ids, codes, columns, item_weights, config) -> np.ndarray:
-    """Means rounded half up to one decimal; the few near a half are recomputed exactly."""
+@dataclass(frozen=True)
+class _Cells:
+    """Counted responses per (round, agency, panel) cell; arrays are (groups × panels)."""
+
+    groups: "_Groups"
+    n_panels: int
+    codes: np.ndarray  # per row: group code * n_panels + panel code
+    columns: list[np.ndarray]
+    item_weights: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    sum_sq: np.ndarray
+    present: np.ndarray  # the cell has rows, counted or not
+    config: ScoringConfig
+
+    def labels(self, group_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_agencies = len(self.groups.agencies)
+        return (self.groups.rounds.take(group_ids // n_agencies).to_numpy(),
+                self.groups.agencies.take(group_ids % n_agencies).to_numpy())
+
+
+def _cell_stats(responses, items, weights, config) -> _Cells | None:
+    columns = item_columns(responses, items)
+    item_weights = item_weight_array(items, weights)
+    if len(responses) == 0:
+        return None
+    panel = panel_codes(responses)
+    groups, scores = _groups_and_scores(responses, columns, item_weights, items, config)
+    # Without a panel column every response is an enterprise's: one panel, and the codes stay as they were.
+    n_panels = 1 if panel is None else len(PANELS)
+    codes = groups.codes if panel is None else groups.codes * n_panels + panel
+    n, mean, sum_sq, present = _group_sums(codes, scores, groups.size * n_panels)
+    shape = (groups.size, n_panels)
+    return _Cells(groups, n_panels, codes, columns, item_weights, n.reshape(shape), mean.reshape(shape),
+                  sum_sq.reshape(shape), present.reshape(shape), config)
+
+
+def _rounded_combined(combination, cells: _Cells, keep: np.ndarray, config) -> np.ndarray:
+    """The combined means of groups ``keep`` rounded half up; those near a half are recomputed exactly."""
+    mean = combination.mean[keep]
+    tenths, unsure = tenths_half_up(mean)
+    for position in np.flatnonzero(unsure & ~np.isnan(mean)):
+        group = keep[position]
+        panels = np.flatnonzero(combination.counted[group])
+        cell_ids = group * cells.n_panels + panels
+        exact = _exact_cell_means(cells, cell_ids)
+        panel_weights = [Fraction(repr(config.panel_weights[PANELS[p]])) for p in panels]
+        value = sum(w * m for w, m in zip(panel_weights, exact)) / sum(panel_weights)
+        tenths[position] = tenths_half_up_exact(value)
+    return np.where(np.isnan(mean), np.nan, tenths / SCALE)
+
+
+def _exact_tenths(cells: _Cells, mean: np.ndarray, n: np.ndarray, cell_ids: np.ndarray) -> np.ndarray:
+    """Cell means rounded half up to one decimal (NaN where n is 0), exact near a half."""
     tenths, unsure = tenths_half_up(mean)
     unsure = np.flatnonzero(unsure & (n > 0))
     if unsure.size:
-        rows = np.flatnonzero(np.isin(codes, group_ids[unsure]))
-        rows = rows[np.argsort(codes[rows], kind="stable")]  # one pass, then split by group
-        starts = np.searchsorted(codes[rows], group_ids[unsure])
-        for position, group_rows in zip(unsure, np.split(rows, starts[1:])):
-            ratings = np.column_stack([column[group_rows] for column in columns])
-            tenths[position] = tenths_half_up_exact(exact_group_mean(ratings, item_weights, config))
+        exact = _exact_cell_means(cells, cell_ids[unsure])
+        tenths[unsure] = [tenths_half_up_exact(value) for value in exact]
     return np.where(n > 0, tenths / SCALE, np.nan)
+
+
+def _exact_cell_means(cells: _Cells, cell_ids: np.ndarray) -> list[Fraction]:
+    """Exact mean response score of each cell (which must have counted responses)."""
+    rows = np.flatnonzero(np.isin(cells.codes, cell_ids))
+    rows = rows[np.argsort(cells.codes[rows], kind="stable")]  # one pass, then split by cell
+    order = np.argsort(cell_ids)
+    starts = np.searchsorted(cells.codes[rows], cell_ids[order])
+    means = [None] * len(cell_ids)
+    for position, cell_rows in zip(order, np.split(rows, starts[1:])):
+        ratings = np.column_stack([column[cell_rows] for column in cells.columns])
+        means[position] = exact_group_mean(ratings, cells.item_weights, cells.config)
+    return means
+
+
+def _combined_interval(combination, cells: _Cells, keep: np.ndarray, config) -> tuple[np.ndarray, np.ndarray]:
+    """The t-interval of each kept group's mean.
+
+    One counted panel: the usual interval of its mean (rule 3, §4.8). Several:
+    the weighted mean of independent panel means has variance Σ w²·s²/n, and
+    its degrees of freedom come from Welch–Satterthwaite (rounded down).
+    """
+    single = combination.single[keep]
+    panel = combination.single_panel[keep]
+    n_one = cells.n[keep, panel]
+    sum_sq_one = cells.sum_sq[keep, panel]
+    low, high = _t_interval(np.where(single, n_one, 0), combination.mean[keep], np.where(single, sum_sq_one, 0.0), config)
+    several = np.flatnonzero(~single & ~np.isnan(combination.mean[keep]))
+    if several.size:
+        groups = keep[several]
+        n, weight = cells.n[groups].astype(float), combination.weights[groups]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            variance_of_mean = np.where(weight > 0, weight**2 * cells.sum_sq[groups] / ((n - 1) * n), 0.0)
+            total = variance_of_mean.sum(axis=1)
+            df = total**2 / np.where(weight > 0, variance_of_mean**2 / (n - 1), 0.0).sum(axis=1)
+        low[several], high[several] = _welch_interval(combination.mean[groups], total, df, config)
+    return low, high
+
+
+def _welch_interval(mean, variance, df, config) -> tuple[np.ndarray, np.ndarray]:
+    p = (1 + config.confidence) / 2
+    half_width = np.full(len(mean), np.nan)
+    for position in range(len(mean)):
+        if variance[position] == 0:
+            half_width[position] = 0.0  # every panel unanimous: no spread at all
+        elif np.isfinite(variance[position]) and np.isfinite(df[position]):
+            half_width[position] = t_quantile(p, max(1, int(df[position]))) * np.sqrt(variance[position])
+    return (np.clip(mean - half_width, 0.0, config.max_score), np.clip(mean + half_width, 0.0, config.max_score))
 
 
 def _t_interval(n, mean, sum_sq, config) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from surveys.collection import monitoring, reminders
 from surveys.core import clock, permissions
@@ -41,6 +42,7 @@ cols[2].metric(ui.tr("admin_ops.monitoring.not_answered"), progress["not_answere
 cols[3].metric(ui.tr("admin_ops.monitoring.responses"), progress["responses"],
                help=ui.tr("admin_ops.monitoring.paper_share", paper=progress["paper_responses"]))
 st.caption(ui.tr("admin_ops.monitoring.rate_explained"))
+panel_support.panel_progress_table(monitoring.panel_progress(db, me))
 
 st.subheader(ui.tr("admin_ops.monitoring.agencies_heading"))
 agencies = progress["agencies"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
+from surveys.participants import panels
 from surveys.participants import registry
 from surveys.participants import roster_admin
 from surveys.core.errors import QipingError
@@ -51,7 +54,8 @@ def activation(kind: str, ident: str, active: bool, setter) -> None:
 
 def enterprise_table(rows: list[dict]) -> None:
     st.dataframe(
-        [{field("uscc"): r["uscc"], field("name"): r["name"], field("industry"): r["industry"],
+        [{field("uscc"): r["uscc"], field("name"): r["name"],
+          ui.tr("panels.roster.col_panel"): panel_support.panel_name(r["panel"]), field("industry"): r["industry"],
           field("contact_person"): r["contact_person"], field("contact_phone"): r["contact_phone"],
           ui.tr("roster_admin.col_status"): status_text(r["active"]),
           ui.tr("roster_admin.col_has_code"): yes_no(r["has_code"])} for r in rows],
@@ -98,26 +102,31 @@ def enterprises_tab() -> None:
 
 # --- agencies ---------------------------------------------------------------------
 
-def category_text(category: str) -> str:
-    return ui.tr(f"roster_admin.category.{category}") if category in roster_admin.CATEGORIES else category
+GROUPS = {g["code"]: g for g in registry.list_groups(db)}
+
+
+def group_text(code: str) -> str:
+    return labels.group_name(code, GROUPS, ui.lang())
 
 
 def agency_table(rows: list[dict]) -> None:
     st.dataframe(
         [{field("code"): r["code"], field("name_zh"): r["name_zh"], field("name_en"): r["name_en"],
-          field("category"): category_text(r["category"]), ui.tr("roster_admin.col_status"): status_text(r["active"]),
+          field("group_code"): group_text(r["group_code"]), ui.tr("roster_admin.col_status"): status_text(r["active"]),
           ui.tr("roster_admin.col_staff"): r["staff"],
           ui.tr("roster_admin.col_history"): yes_no(r["has_history"])} for r in rows],
         hide_index=True,
     )
 
 
-def category_choice(current: str | None, key: str) -> str:
-    options = list(roster_admin.CATEGORIES)
+def group_choice(current: str | None, key: str) -> str:
+    """The agency groups the administrator keeps (page 'Agency groups'), in their order."""
+    options = list(GROUPS)
     if current and current not in options:
         options.append(current)
-    return st.selectbox(field("category"), options, index=options.index(current) if current else 0,
-                        format_func=category_text, key=key)
+    names = {g: group_text(g) for g in options}  # bound now, not read later
+    return st.selectbox(field("group_code"), options, index=options.index(current) if current else 0,
+                        format_func=names.get, key=key)
 
 
 def agency_deleter(row: dict) -> None:
@@ -137,9 +146,9 @@ def agency_editor(row: dict) -> None:
         st.markdown(f"**{ui.tr('roster_admin.edit_agency', code=code)}**")
         name_zh = st.text_input(field("name_zh"), value=row["name_zh"], key=f"a_zh_{code}")
         name_en = st.text_input(field("name_en"), value=row["name_en"], key=f"a_en_{code}")
-        category = category_choice(row["category"], key=f"a_cat_{code}")
+        group = group_choice(row["group_code"], key=f"a_group_{code}")
         if st.form_submit_button(ui.tr("roster_admin.save_changes"), type="primary"):
-            run(roster_admin.update_agency, code, name_zh, name_en, category, done=ui.tr("roster_admin.saved", ident=code))
+            run(roster_admin.update_agency, code, name_zh, name_en, group, done=ui.tr("roster_admin.saved", ident=code))
     activation("agency", code, bool(row["active"]), roster_admin.set_agency_active)
     agency_deleter(row)
 
@@ -150,9 +159,9 @@ def agency_adder() -> None:
             code = st.text_input(field("code"), help=ui.tr("roster_admin.code_help"), key="new_code")
             name_zh = st.text_input(field("name_zh"), key="new_name_zh")
             name_en = st.text_input(field("name_en"), key="new_name_en")
-            category = category_choice(None, key="new_agency_category")
+            group = group_choice(None, key="new_agency_group")
             if st.form_submit_button(ui.tr("roster_admin.add_button"), type="primary", key="add_agency_submit"):
-                run(roster_admin.add_agency, code, name_zh, name_en, category,
+                run(roster_admin.add_agency, code, name_zh, name_en, group,
                     done=ui.tr("roster_admin.added", ident=code.strip().upper()))
 
 
@@ -170,12 +179,32 @@ def agencies_tab() -> None:
 
 # --- import -----------------------------------------------------------------------
 
+PANEL_RATERS = "panel_raters"  # deputies, CPPCC members and supervisors (surveys/participants/panels.py)
+IMPORTERS = {"enterprises": registry.import_enterprises, "agencies": registry.import_agencies,
+             PANEL_RATERS: panels.import_panel_raters}
+PREVIEWERS = {"enterprises": registry.preview_enterprises, "agencies": registry.preview_agencies,
+              PANEL_RATERS: panels.preview_panel_raters}
+
+
+def kind_text(kind: str) -> str:
+    return ui.tr("panels.roster.kind") if kind == PANEL_RATERS else ui.tr(f"roster.kind_{kind}")
+
+
+def change_field(kind: str, name: str) -> str:
+    return ui.tr(f"panels.field.{name}") if kind == PANEL_RATERS else field(name)
+
+
+def change_value(name: str, value: str) -> str:
+    """A panel's code as its name; every other value as the file has it."""
+    return panel_support.panel_name(value) if name == "panel" and value else value
+
+
 def change_table(preview: registry.RosterPreview) -> list[dict]:
     """One line per changed field, old → new; an unchanged row has none."""
     status = {s: ui.tr(f"roster.change_{s}") for s in ("new", "changed")}
     return [{ui.tr("roster.col_line"): row.line, ui.tr("roster.col_key"): row.key, ui.tr("roster.col_name"): row.name,
-             ui.tr("roster.col_change"): status[row.status], ui.tr("roster.col_field"): field(name),
-             ui.tr("roster.col_old"): old, ui.tr("roster.col_new"): new}
+             ui.tr("roster.col_change"): status[row.status], ui.tr("roster.col_field"): change_field(preview.kind, name),
+             ui.tr("roster.col_old"): change_value(name, old), ui.tr("roster.col_new"): change_value(name, new)}
             for row in preview.rows for name, old, new in row.changes]
 
 
@@ -185,7 +214,7 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
     for column, status in zip(cols, ("new", "changed", "unchanged")):
         column.metric(ui.tr(f"roster.count_{status}"), preview.count(status))
     if preview.kept:
-        kept = ui.tr("roster.list_separator").join(field(f) for f in preview.kept)
+        kept = ui.tr("roster.list_separator").join(change_field(preview.kind, f) for f in preview.kept)
         st.info(ui.tr("roster.kept_columns", fields=kept))
     changes = change_table(preview)
     if not changes:
@@ -195,7 +224,7 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
     if st.checkbox(ui.tr("roster.confirm", count=preview.count("new") + preview.count("changed")),
                    key=f"confirm_{upload_key}"):
         if st.button(ui.tr("roster.import_button"), type="primary", key=f"import_{upload_key}"):
-            importer = registry.import_enterprises if kind == "enterprises" else registry.import_agencies
+            importer = IMPORTERS[kind]
             try:
                 result = importer(db, me, data, name)
             except QipingError as error:
@@ -208,16 +237,15 @@ def show_preview(kind: str, preview: registry.RosterPreview, data: bytes, name: 
 
 def import_tab() -> None:
     st.caption(ui.tr("roster.import_help"))
-    kind = st.radio(ui.tr("roster.kind"), ["enterprises", "agencies"], horizontal=True,
-                    format_func=lambda k: ui.tr(f"roster.kind_{k}"))
-    st.caption(ui.tr(f"roster.columns_{kind}"))
+    kind = st.radio(ui.tr("roster.kind"), list(IMPORTERS), horizontal=True, format_func=kind_text)
+    st.caption(ui.tr("panels.roster.columns" if kind == PANEL_RATERS else f"roster.columns_{kind}"))
     # a new key after each import empties the uploader
     upload_key = f"upload_{kind}_{st.session_state.get('roster_imports', 0)}"
     upload = ui.table_upload(ui.tr("roster.file"), upload_key)
     if upload is None:
         return
     data = upload.getvalue()
-    previewer = registry.preview_enterprises if kind == "enterprises" else registry.preview_agencies
+    previewer = PREVIEWERS[kind]
     try:
         with st.spinner(ui.tr("roster.checking")):
             preview = previewer(db, me, data, upload.name)
@@ -233,6 +261,7 @@ counts = registry.roster_counts(db, me)
 left, right = st.columns(2)
 left.metric(ui.tr("roster.agencies"), counts["agencies"])
 right.metric(ui.tr("roster.enterprises"), counts["enterprises"])
+st.caption(ui.tr("panels.roster.counts", **panels.panel_counts(db, me)))
 
 enterprises, agencies, imports = st.tabs([ui.tr("roster_admin.tab_enterprises"), ui.tr("roster_admin.tab_agencies"),
                                           ui.tr("roster.import_heading")])

@@ -7,6 +7,7 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from surveys.casework import appeals
 from surveys.core import clock
@@ -41,6 +42,7 @@ st.dataframe(
       ui.tr("rounds.col_opens"): ui.format_date(r["opens_on"]),
       ui.tr("rounds.col_closes"): ui.format_date(r["closes_on"]),
       ui.tr("rounds.col_questionnaire"): r["questionnaire_version"] or "",
+      ui.tr("groups.scope_label"): ui.tr(f"groups.scope.{finalise.ranking_scope(db, r)}"),
       ui.tr("rounds.col_responses"): r["responses"],
       ui.tr("rounds.col_enterprises"): r["enterprises"]} for r in overview],
     hide_index=True,
@@ -61,12 +63,30 @@ def finalise_controls(r: dict, label: str) -> None:
                 run(finalise.publish_round, r["name"], done_key="finalise.published")
 
 
+def scope_choice(current: str, key: str) -> str:
+    """County-wide ranking or within each agency group (DESIGN §4.9)."""
+    names = {s: ui.tr(f"groups.scope.{s}") for s in rounds.RANKING_SCOPES}  # bound now, not read later
+    return st.radio(ui.tr("groups.scope_label"), rounds.RANKING_SCOPES, horizontal=True, key=key,
+                    index=rounds.RANKING_SCOPES.index(current), help=ui.tr("groups.scope_help"),
+                    format_func=names.get)
+
+
+def scope_editor(r: dict) -> None:
+    """A draft or open round's ranking scope, changeable until collection ends."""
+    with st.form(f"scope_{r['name']}"):
+        scope = scope_choice(r["ranking_scope"], key=f"scope_choice_{r['name']}")
+        if st.form_submit_button(ui.tr("groups.scope_set_button")):
+            run(rounds.set_ranking_scope, r["name"], scope, done_key="groups.scope_saved")
+
+
 def results_table(name: str) -> None:
     agencies = {a["code"]: a for a in registry.list_agencies(db, active_only=False)}
+    groups = {g["code"]: g for g in registry.list_groups(db)}
     results = sorted(finalise.current_results(db, name), key=lambda x: (x["rank"] is None, x["rank"] or 0))
     st.dataframe(
         [{ui.tr("results.rank"): labels.rank_text(r["rank"], lang),
           ui.tr("results.agency"): labels.agency_name(agencies[r["agency"]], lang),
+          ui.tr("groups.group"): labels.group_name(r["agency_group"], groups, lang),
           ui.tr("results.n"): r["n"], ui.tr("results.score"): r["score"],
           ui.tr("results.interval"): labels.interval_text(r["ci_low"], r["ci_high"]),
           ui.tr("results.grade"): ui.tr(f"grades.{r['grade']}"),
@@ -81,6 +101,7 @@ for r in (r for r in overview if r["status"] in rounds.COLLECTION_ENDED):
     with st.expander(ui.tr("finalise.round_expander", round=label, status=ui.tr(f"rounds.status.{r['status']}")),
                      expanded=r["status"] != Status.PUBLISHED):
         finalise_controls(r, label)
+        panel_support.pinned_weights_caption(finalise.pinned_config(r))
         if r["status"] in rounds.FINALISED:
             results_table(r["name"])
             reason = st.text_input(ui.tr("finalise.refinalise_reason"), key=f"reason_{r['name']}",
@@ -91,6 +112,7 @@ for r in (r for r in overview if r["status"] in rounds.COLLECTION_ENDED):
 for r in (r for r in overview if r["status"] in rounds.BEFORE_CLOSE):
     label = labels.round_label(r["name"], lang)
     with st.container(border=True):
+        scope_editor(r)
         if r["status"] == Status.DRAFT:
             st.markdown(f"**{ui.tr('rounds.open_heading', round=label)}**")
             st.caption(ui.tr(rounds.next_steps(r["status"])))
@@ -115,6 +137,7 @@ for r in (r for r in overview if r["status"] in rounds.BEFORE_CLOSE):
             if st.checkbox(ui.tr(confirm_key), key=f"confirm_close_{r['name']}"):
                 if st.button(ui.tr("rounds.close_button"), key=f"close_{r['name']}", type="primary"):
                     run(rounds.close_round, r["name"], done_key="rounds.closed")
+        panel_support.weights_form(r)
 
 with st.expander(ui.tr("rounds.create_heading")):
     with st.form("create_round"):
@@ -127,5 +150,6 @@ with st.expander(ui.tr("rounds.create_heading")):
         name = st.text_input(ui.tr("rounds.name"), value=quarter, help=ui.tr("rounds.name_help"))
         opens = st.date_input(ui.tr("rounds.opens_on"), value=max(today, first))
         closes = st.date_input(ui.tr("rounds.closes_on"), value=last)
+        scope = scope_choice("county", key="new_round_scope")
         if st.form_submit_button(ui.tr("rounds.create_button"), type="primary"):
-            run(rounds.create_round, name, opens, closes, done_key="rounds.created")
+            run(rounds.create_round, name, opens, closes, scope, done_key="rounds.created")

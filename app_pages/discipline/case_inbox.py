@@ -10,13 +10,16 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import panel_support
 from app_pages import ui
 from app_pages.reveal_form import reveal_form, short_comment
 from charts.palette import GRADE_COLOURS, GRADE_ORDER, LEVEL_COLOURS
 from surveys.casework import cases
 from surveys.casework import views as casework
 from surveys.core import clock
+from surveys.reports import evidence as evidence_file
 from surveys.reports import notices
+from surveys.results import integrity
 from surveys.collection import questionnaire
 from surveys.participants import registry
 from surveys.casework import reveal
@@ -192,6 +195,7 @@ with tab_evidence:
     chart = trend_chart(evidence["trend"])
     if chart is not None:
         st.altair_chart(chart, width="stretch")
+    panel_support.panel_scores_table(evidence["panels"], result.get("score"))  # every panel's, unhidden
     st.markdown(f"**{ui.tr('casework.evidence.distribution')}**")
     st.altair_chart(distribution_chart(evidence["distribution"]), width="stretch")
     counts_table = pd.DataFrame(evidence["distribution"]).pivot(index="item", columns="level", values="count")
@@ -272,6 +276,11 @@ def step_form(step: str) -> None:
             details["attendees"] = st.text_input(ui.tr("casework.fields.attendees"), max_chars=cases.MAX_TEXT)
         if step == "outcome_recorded":
             details["outcome"] = st.text_area(ui.tr("casework.fields.outcome"), max_chars=cases.MAX_TEXT)
+            # the finding the year's veto reads (DESIGN §4.11); left unchosen, no finding is recorded
+            details[cases.FAULT_FOUND] = st.radio(
+                ui.tr("annual.finding.label"), [True, False], index=None, horizontal=True,
+                format_func=lambda found: ui.tr("annual.finding.yes" if found else "annual.finding.no"),
+                help=ui.tr("annual.finding.help"))
         note_label = ui.tr("casework.fields.interview_notes") if step == "held" else ui.tr("casework.fields.note")
         note = st.text_area(note_label, max_chars=cases.MAX_TEXT)
         confirmed = st.checkbox(ui.tr("casework.confirm_step")) if step == cases.CLOSED else True
@@ -297,11 +306,43 @@ with tab_steps:
     for step in evidence["steps"]:
         step_form(step)
 
+def evidence_export(chosen: int):
+    """The evidence file, made only when the button is clicked (exporting is recorded in the
+    audit log; on another thread: its own connection)."""
+    def build() -> bytes:
+        connection = ui.db()
+        try:
+            return evidence_file.evidence_pdf(connection, me, chosen, lang)
+        finally:
+            connection.close()
+    return build
+
+
+def verify_record() -> None:
+    """The discipline office checks the tamper-evident record (docs/integrity.md) on demand."""
+    st.subheader(ui.tr("integrity.page.heading"))
+    st.caption(ui.tr("integrity.page.caption"))
+    if st.button(ui.tr("integrity.page.button"), icon=":material/fact_check:", key="verify_record"):
+        report = integrity.verification_summary(db, me)
+        if report.ok:
+            head_id, head_at, _ = report.head
+            st.success(ui.tr("integrity.verified_short", id=head_id, at=ui.format_datetime(head_at),
+                             finalisations=report.finalisations), icon=":material/verified:")
+        else:
+            for line in integrity.report_lines(report, lang):
+                st.error(line)
+
+
 with tab_notice:
     st.caption(ui.tr("casework.notice_help"))
     st.download_button(ui.tr("casework.notice_download", title=notices.notice_title(db, me, case_id, lang)),
                        data=notices.notice_html(db, me, case_id).encode("utf-8"),
                        file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
+    st.caption(ui.tr("integrity.evidence.seal_explained"))
+    st.download_button(ui.tr("integrity.evidence.download"), data=evidence_export(case_id),
+                       file_name=evidence_file.evidence_filename(case), mime="application/pdf",
+                       icon=":material/verified:", key=f"evidence_{case_id}_{lang}")
+    verify_record()
 
 with tab_reveal:
     st.caption(ui.tr("casework.reveal.explained"))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 import labels
+from app_pages import panel_support
 from app_pages import ui
 from surveys.collection import questionnaire
 from surveys.collection import responses
 from surveys.collection import rounds
+from surveys.core import clock
 from surveys.core.errors import QipingError
 from surveys.participants import registry
 from surveys.results import privacy
@@ -70,6 +72,7 @@ def agency_label(code: str) -> str:
 ui.style(SCALE_CSS)
 st.title(ui.tr("survey.round_title", round=labels.round_label(round_name, lang)))
 st.caption(ui.tr("survey.closes", closes_on=ui.format_date(current["closes_on"])))
+panel_support.rate_as_line(db, me.id)  # a deputy or supervisor reads which panel it rates as
 
 state = responses.my_round(db, me, round_name)
 chosen = state["chosen"]
@@ -136,6 +139,16 @@ def item_key(agency: str, item_code: str) -> str:
     return f"r_{agency}_{item_code}"
 
 
+def opened_key(agency: str) -> str:
+    return f"{round_name}/{agency}"
+
+
+def note_form_opened(agency: str) -> None:
+    """Remember when this session first showed the agency's form: kept in the session, not
+    written on every rerun; it goes to the database with the save (the speed signal)."""
+    st.session_state.setdefault("form_opened", {}).setdefault(opened_key(agency), clock.now_iso())
+
+
 def save_current(agency: str) -> None:
     """The save button's callback: runs before the fragment redraws, so one run stores the
     answer and shows the confirmation with the next agency."""
@@ -150,10 +163,13 @@ def save_current(agency: str) -> None:
     conn = ui.db()
     try:
         revision = responses.save_response(conn, me, round_name, agency, answers,
-                                           st.session_state.get(f"c_{agency}", ""))
+                                           st.session_state.get(f"c_{agency}", ""),
+                                           opened_at=st.session_state.get("form_opened", {}).get(opened_key(agency)))
     except QipingError as error:
         st.session_state["save_error"] = error
         return
+    # the next showing of this form (a revision) times afresh; the stored opening stays the first
+    st.session_state.get("form_opened", {}).pop(opened_key(agency), None)
     key = "survey.saved" if revision == 1 else "survey.revised"
     st.session_state["flash"] = ui.tr_md(key, agency=agency_label(agency))
     st.session_state["survey_top_scroll"] = True
@@ -229,6 +245,7 @@ def rating_step() -> None:
         st.session_state["rating_agency"] = unrated[0] if unrated else chosen[0]
     agency = st.session_state["rating_agency"]
     earlier = saved.get(agency)
+    note_form_opened(agency)
     st.subheader(ui.tr_md("survey.phone.heading", position=chosen.index(agency) + 1, total=len(chosen),
                           agency=agency_label(agency)))
     st.caption(ui.tr("survey.mark_saved") if earlier else ui.tr("survey.mark_todo"))

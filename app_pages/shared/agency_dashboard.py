@@ -15,12 +15,14 @@ import scoring
 from app_pages import dashboard_support as support
 from app_pages import next_step
 from app_pages import rates_view
+from app_pages import panel_support
 from app_pages import ui
 from surveys.reports import rates as rate_service
 from scoring.rounding import round_half_up
 from surveys.results import dashboards
 from surveys.results import privacy
 from surveys.participants import registry
+from surveys.results import panel_results
 from surveys.core.errors import QipingError
 from surveys.core.permissions import allowed
 
@@ -67,8 +69,11 @@ def metric_row(board, latest: dict) -> None:
     cols[2].metric(ui.tr("results.n"), int(latest["n"]), border=True, height="stretch", delta_color="off", delta_arrow="off",
                    delta=ui.tr("dashboards.agency.rate", rate=f"{latest['response_rate']:.0%}"),
                    help=ui.tr("dashboards.agency.rate_help", active=board.active_enterprises))
-    cols[3].metric(ui.tr("results.rank"), ui.tr("dashboards.agency.rank_value", rank=int(rank),
-                                                total=board.ranked.get(latest["round"], 0)) if ranked
+    scope = board.rounds.set_index("name")["ranking_scope"].get(latest["round"], "county")
+    rank_key = "groups.agency.rank_value_in_group" if scope == "group" else "dashboards.agency.rank_value"
+    cols[3].metric(ui.tr("groups.agency.rank_in_group") if scope == "group" else ui.tr("results.rank"),
+                   ui.tr(rank_key, rank=int(rank), total=board.ranked.get(latest["round"], 0),
+                         group=labels.group_name(latest["agency_group"], board.groups, lang)) if ranked
                    else "—" if graded else labels.rank_text(None, lang),
                    border=True, height="stretch", delta_color="off", delta_arrow="off",
                    delta=labels.flag_text(latest["flag"], lang) or
@@ -117,12 +122,16 @@ except QipingError as error:
     st.stop()
 
 st.subheader(ui.md(labels.agency_name(board.agency, lang)))
+st.caption(ui.tr_md("groups.agency.group_line", group=labels.group_name(board.agency["group_code"], board.groups, lang)))
 latest = dashboards.latest_summary(board)
 if latest is None:
     st.info(ui.tr("dashboards.agency.no_results"))
 else:
     st.markdown(f"**{ui.tr('dashboards.agency.latest_heading', round=support.round_name(latest['round']))}**")
     metric_row(board, latest)
+    # each panel's score beside the combined one, a thin panel's blanked for agencies (§4.10, §6)
+    panel_support.panel_scores_table(support.data(db, panel_results.agency_panel_scores, code, latest["round"]),
+                                     latest["score"])
 in_progress_notes(board)
 
 specs = chart_specs(board)

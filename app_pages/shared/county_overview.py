@@ -1,7 +1,9 @@
 """The whole county on one screen (administrator, discipline office): the
 ranking of a round, every agency's grades over the rounds, how grades moved
 between two rounds, and response rates. Any agency opens its own page in one
-click (a row of the ranking table, or a cell of the grade map).
+click (a row of the ranking table, or a cell of the grade map). Agencies are
+shown with their group (DESIGN §4.9); a round that ranks within groups is shown
+one group at a time, each with its own chart and table.
 """
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import labels
 from app_pages import dashboard_support as support
 from app_pages import next_step
 from app_pages import rates_view
+from app_pages import panel_support
 from app_pages import ui
 from scoring import rates as standard
 from surveys.reports import rates as rate_service
 from surveys.results import dashboards
 from surveys.participants import registry
+from surveys.results import panel_results
 from surveys.core.errors import QipingError
 
 AGENCY_PAGE = "app_pages/shared/agency_dashboard.py"
@@ -40,11 +44,16 @@ def open_agency(code: str) -> None:
     st.switch_page(AGENCY_PAGE)
 
 
+def group_text(code) -> str:
+    return labels.group_name(code, overview.groups, lang)
+
+
 def table(frame: pd.DataFrame) -> dict:
     """The ranking table in the reader's language."""
     return {
         ui.tr("results.rank"): [labels.rank_text(r, lang) for r in frame["rank"]],
         ui.tr("results.agency"): [labels.agency_name(a, lang) for a in frame.to_dict("records")],
+        ui.tr("groups.group"): [group_text(g) for g in frame["agency_group"]],
         ui.tr("results.n"): list(frame["n"]),
         ui.tr("results.score"): list(frame["score"]),
         ui.tr("results.interval"): [labels.interval_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"])],
@@ -55,10 +64,14 @@ def table(frame: pd.DataFrame) -> dict:
     }
 
 
-def category_label(code: str) -> str:
-    key = f"dashboards.category.{code}"
-    text = ui.tr(key)
-    return code if text == key else text
+def ranking_part(part: pd.DataFrame, key: str, chart_spec: dict) -> None:
+    """One ranking (the county's, or one group's): its chart, then its table; a row opens the agency."""
+    support.show_chart(chart_spec, f"ranking_{round_name}_{key}", key=f"chart_ranking_{key}")
+    picked = st.dataframe(table(part), hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key=f"ranking_table_{key}", height=35 * (len(part) + 1) + 3,
+                          column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
+    if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
+        open_agency(part.iloc[picked.selection.rows[0]]["agency"])
 
 
 def standard_rates() -> None:
@@ -75,11 +88,7 @@ def standard_rates() -> None:
         order = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
         chosen = chosen.sort_values(["scope", "unit"], key=lambda c: c.map(order) if c.name == "scope" else c)
         names = {a["code"]: labels.agency_name(a, lang) for a in overview.agencies.to_dict("records")}
-
-        def unit_name(row) -> str:
-            return ui.tr("loop.rates.county") if row["scope"] == standard.COUNTY else names.get(row["unit"], row["unit"])
-
-        rates_view.show(chosen, unit_name, kind, key="overview_rates_table", with_period=False,
+        rates_view.show(chosen, rates_view.unit_namer(names, overview.groups), kind, key="overview_rates_table", with_period=False,
                         first_as_headline=True, with_heading=False)  # the county's line first
 
 
@@ -92,36 +101,45 @@ if not finalised:
     standard_rates()  # tickets and ratings count before any round is finalised
     st.stop()
 
-categories = sorted(overview.agencies["category"].unique())
+# groups in the administrator's order; a result is filed under the group pinned with it
+present = set(overview.results["agency_group"].dropna()) | set(overview.agencies["group_code"])
+groups = [g for g in overview.groups if g in present] + sorted(present - set(overview.groups))
 left, right = st.columns([2, 1])
-chosen_categories = left.pills(ui.tr("dashboards.overview.categories"), categories, selection_mode="multi",
-                               default=categories, format_func={c: category_label(c) for c in categories}.get,
-                               key="overview_categories")
+chosen_groups = left.pills(ui.tr("dashboards.overview.groups"), groups, selection_mode="multi",
+                           default=groups, format_func={g: group_text(g) for g in groups}.get,
+                           key="overview_groups")
 round_name = right.selectbox(ui.tr("dashboards.overview.round"), finalised, format_func=support.round_formatter(),
                              key="overview_round")
-shown = overview.agencies[overview.agencies["category"].isin(chosen_categories or categories)]
-results = overview.results.merge(shown.rename(columns={"code": "agency"}), on="agency")
+shown = overview.agencies.drop(columns=["group_code"]).rename(columns={"code": "agency"})
+results = overview.results[overview.results["agency_group"].isin(chosen_groups or groups)].merge(shown, on="agency")
+results["group_label"] = [group_text(g) for g in results["agency_group"]]
+results["group_order"] = [groups.index(g) if g in groups else len(groups) for g in results["agency_group"]]
 status = overview.rounds.set_index("name").loc[round_name, "status"]
+per_group = overview.rounds.set_index("name").loc[round_name, "ranking_scope"] == "group"
 
 # --- ranking ----------------------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.ranking_heading", round=support.round_name(round_name)))
 st.caption(ui.tr("dashboards.overview.ranking_caption", status=ui.tr(f"rounds.status.{status}")))
+st.caption(ui.tr(f"groups.overview.scope_{'group' if per_group else 'county'}"))
 ranking = dashboards.best_first(results[results["round"] == round_name])
-key_args = (tuple(sorted(chosen_categories or categories)), round_name)
+parts = dashboards.by_group(ranking, overview.groups) if per_group else [(None, ranking)]
+key_args = (tuple(sorted(chosen_groups or groups)), round_name)
 
 
 specs = support.specs(db, "overview", key_args, lambda: {
-    "ranking": charts.ranking_bars(ranking, lang),
+    **{f"ranking_{group}": charts.ranking_bars(part, lang, group=group_text(group) if group else None)
+       for group, part in parts},
     "heatmap": charts.grade_heatmap(results, lang),
     "rates": charts.response_rate_bars(overview.response_rates, lang),
 })
-support.show_chart(specs["ranking"], f"ranking_{round_name}", key="chart_ranking")
 st.caption(ui.tr("dashboards.overview.click_row"))
-picked = st.dataframe(table(ranking), hide_index=True, width="stretch", on_select="rerun",
-                      selection_mode="single-row", key="ranking_table", height=35 * (len(ranking) + 1) + 3,
-                      column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
-if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
-    open_agency(ranking.iloc[picked.selection.rows[0]]["agency"])
+for group, part in parts:
+    if group is not None:
+        st.markdown(f"**{ui.tr_md('groups.overview.group_heading', group=group_text(group), count=len(part))}**")
+    ranking_part(part, str(group), specs[f"ranking_{group}"])
+panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name),
+                                 {code: labels.agency_name(row, lang)
+                                  for code, row in overview.agencies.set_index("code").iterrows()})
 
 # --- grades over the rounds ---------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.heatmap_heading"))

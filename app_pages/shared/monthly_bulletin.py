@@ -155,8 +155,9 @@ with st.expander(ui.tr("monthly.definitions_heading")):
     st.markdown(ui.tr("monthly.definitions"))
 
 # the standard rates of the month (issue 15), after the casework figures the bulletin is built on
-rates_view.show(bulletin.rates, lambda row: ui.tr("loop.rates.county") if row["scope"] == "county"
-                else bulletin.agency_name(row["unit"], lang), "month", key="monthly_rates", with_period=False)
+rates_view.show(bulletin.rates, rates_view.unit_namer({code: bulletin.agency_name(code, lang)
+                                                      for code in bulletin.agencies}, bulletin.groups),
+                "month", key="monthly_rates", with_period=False)
 
 if allowed(me, "reports.export"):
     downloads(year, month)

@@ -62,6 +62,9 @@ if demo.demo_enabled():
             [
                 {ui.tr("signin.demo_role"): ui.tr("roles.enterprise"),
                  ui.tr("signin.demo_login"): "QP-DEMO-0001 … QP-DEMO-0300", ui.tr("signin.password"): ""},
+                *({ui.tr("signin.demo_role"): ui.tr(f"panels.name.{panel}"),
+                   ui.tr("signin.demo_login"): f"{demo.demo_panel_code(panel, 1)} … {demo.demo_panel_code(panel, count)}",
+                   ui.tr("signin.password"): ""} for panel, count in demo.PANEL_RATERS.items()),
                 {ui.tr("signin.demo_role"): ui.tr("roles.admin"),
                  ui.tr("signin.demo_login"): "admin", ui.tr("signin.password"): demo.DEMO_PASSWORDS["admin"]},
                 {ui.tr("signin.demo_role"): ui.tr("roles.discipline"),

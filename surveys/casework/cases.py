@@ -67,6 +67,11 @@ def may_take(actor: Actor, party: str) -> bool:
 NOTE_REQUIRED = {"held", "rectification_received", "plan_received", "rectification_redo", "plan_redo"}
 DETAILS_REQUIRED = {"scheduled": ("interview_on", "attendees"), "outcome_recorded": ("outcome",)}
 DATE_DETAILS = {"interview_on"}
+# A referral's outcome may carry the investigation's finding, yes or no: did it find fault?
+# The year's veto (DESIGN §4.11, surveys/results/annual.py) reads it; an outcome recorded
+# without it (before it was asked) is no finding, and vetoes nothing.
+FAULT_FOUND = "fault_found"
+FINDING_STEP = "outcome_recorded"
 # the agency's report that answers a case, by action
 REPORT_STEPS = {REMINDER: "rectification_received", INTERVIEW: "plan_received"}
 # the discipline office's review of a report (issue 15): closing records it as passed; redo sends
@@ -167,6 +172,10 @@ def _checked_details(to_status: str, note: str, details: dict) -> tuple[str, dic
             checked[name] = clean_text(value)
             if not checked[name]:
                 raise InvalidInput("casework.errors.detail_needed", field=Term(f"casework.fields.{name}"))
+    if to_status == FINDING_STEP and details.get(FAULT_FOUND) is not None:
+        if not isinstance(details[FAULT_FOUND], bool):  # "no" or 0 must never read as a finding of fault
+            raise InvalidInput("casework.errors.bad_finding", value=details[FAULT_FOUND])
+        checked[FAULT_FOUND] = details[FAULT_FOUND]
     return note, checked
 
 

@@ -23,6 +23,7 @@ import scoring
 from surveys.casework import cases
 from surveys.casework import problems
 from surveys.results import finalise
+from surveys.results import panel_results
 from surveys.results import privacy
 from surveys.collection import questionnaire
 from surveys.collection import rounds
@@ -174,6 +175,8 @@ def case_evidence(db, actor: Actor, case_id: int) -> dict:
         "distribution": _distribution(form, counted),
         "item_breakdown": _item_breakdown(form, config, counted),
         "trend": trend(db, case["agency"]),
+        # each panel's score beside the combined one (§4.10): the office sees every figure
+        "panels": panel_results.panel_rows(db, rounds.get_round(db, case["round"]), case["agency"], hide_thin=False),
         "responses": responses,
         "comments": [{"number": r["number"], "comment": r["comment"]} for r in counted if r["comment"]],
         "earlier_cases": [c for c in inbox(db, actor, agencies=[case["agency"]])

@@ -19,6 +19,7 @@ from surveys.core.actors import Actor
 from surveys.core.errors import NotFound
 from surveys.storage.export_safety import csv_bytes, xlsx_bytes
 from surveys.core.permissions import requires
+from surveys.participants import panels
 
 CALL_LIST_COLUMNS = ("uscc", "name", "industry", "contact_person", "contact_phone", "chosen",
                      "reminded_at", "reminder_channel", "reminders")
@@ -55,14 +56,16 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
 
     The overall rate is enterprises that answered at least one agency, divided
     by active enterprises; an enterprise deactivated after answering is in
-    neither, so the rate never exceeds 100 %.
+    neither, so the rate never exceeds 100 %. Deputies and supervisors are
+    counted per panel (``panel_progress``), not here.
     """
     current = _round(db, round_name)
     name = current["name"]
-    active = db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0]
+    active = db.execute("SELECT count(*) FROM enterprises WHERE active = 1 AND panel = ?",
+                        [panels.ENTERPRISE]).fetchone()[0]
     answered = db.execute(
         """SELECT count(DISTINCT r.enterprise) FROM responses r JOIN enterprises e ON e.uscc = r.enterprise
-           WHERE r.round = ? AND e.active = 1""", [name]).fetchone()[0]
+           WHERE r.round = ? AND e.active = 1 AND e.panel = ?""", [name, panels.ENTERPRISE]).fetchone()[0]
     total, paper = db.execute(
         "SELECT count(*), coalesce(sum(source = 'paper'), 0) FROM responses WHERE round = ?", [name]).fetchone()
     return {
@@ -72,6 +75,19 @@ def round_progress(db, actor: Actor, round_name: str | None = None) -> dict:
         "responses": total, "paper_responses": paper,
         "agencies": _agency_progress(db, name),
     }
+
+
+@requires("monitoring.view")
+def panel_progress(db, actor: Actor, round_name: str | None = None) -> list[dict]:
+    """Per rater panel (DESIGN §4.10), in the panels' order: active raters, those of them that
+    answered at least one agency in the round, and the rate; a panel without raters is left out."""
+    name = _round(db, round_name)["name"]
+    rows = {r["panel"]: r for r in db.query(
+        """SELECT e.panel, count(*) AS active,
+                  sum(EXISTS (SELECT 1 FROM responses r WHERE r.round = ? AND r.enterprise = e.uscc)) AS answered
+           FROM enterprises e WHERE e.active = 1 GROUP BY e.panel""", [name])}
+    return [{**rows[panel], "rate": rows[panel]["answered"] / rows[panel]["active"]}
+            for panel in panels.PANELS if panel in rows]
 
 
 LOW_RESPONSE_RATE = 0.5  # below this, closing asks the administrator to look twice

@@ -48,7 +48,7 @@ from surveys.storage.export_safety import safe_cell, workbook_bytes
 from surveys.core.permissions import requires
 from surveys.collection.responses import clean_comment, store_response
 from surveys.storage.tabular import Table, read_table
-from surveys.participants.uscc import validate_uscc
+from surveys.participants.uscc import LENGTH, normalise, validate_uscc
 
 # the command line's column names (scoring/io.py), so one file serves both
 REQUIRED_FIELDS = REQUIRED_COLUMNS
@@ -235,11 +235,13 @@ class _RowChecker:
         if not text:
             self.problem(line, "enterprise", "import.required")
             return None
-        try:
-            uscc = validate_uscc(text)
-        except InvalidInput as exc:
-            self.problem(line, "enterprise", exc.key, **exc.values)
-            return None
+        uscc = normalise(text)
+        if len(uscc) == LENGTH or uscc not in self.roster.enterprises:  # not a deputy's or supervisor's code
+            try:
+                uscc = validate_uscc(text)
+            except InvalidInput as exc:
+                self.problem(line, "enterprise", exc.key, **exc.values)
+                return None
         enterprise = self.roster.enterprises.get(uscc)
         if enterprise is None:
             self.problem(line, "enterprise", "admin_ops.paper.enterprise_unknown", uscc=uscc)

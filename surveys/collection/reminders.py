@@ -38,7 +38,7 @@ from surveys.core import audit, clock
 from surveys.core.actors import Actor
 from surveys.core.errors import InvalidInput, NotFound
 from surveys.core.permissions import requires
-from surveys.participants import hashing
+from surveys.participants import hashing, panels
 from surveys.reports import access_slips
 from surveys.storage.db import write_transaction
 from surveys.storage.export_safety import csv_bytes
@@ -64,7 +64,7 @@ def _targets(db: sqlite_utils.Database, round_name: str) -> list[dict]:
     """Active enterprises that have saved no answer, or have chosen an agency they have not
     rated; with their phone and their latest reminder in the round."""
     rows = db.query(
-        """SELECT e.uscc, e.name, e.contact_person, e.contact_phone,
+        """SELECT e.uscc, e.name, e.panel, e.contact_person, e.contact_phone,
                   (SELECT count(*) FROM responses r WHERE r.round = :round AND r.enterprise = e.uscc) AS answered,
                   (SELECT count(*) FROM survey_choices c WHERE c.round = :round AND c.enterprise = e.uscc
                      AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = c.round
@@ -125,20 +125,30 @@ class Reminder:
     code: str
     link: str
     text: str
+    panel: str = panels.ENTERPRISE  # a deputy's or supervisor's letter is worded for a person
 
 
-def reminder_text(name: str, status: str, link: str, details: access_slips.LetterDetails, lang: str) -> str:
-    """The message: who it is for, the round and its closing date, that the enterprise has not
+
+def _wording(panel: str, part: str) -> str:
+    """Catalogue prefix of a reminder's words: an enterprise is addressed as an enterprise, a deputy
+    or a supervisor (DESIGN §4.10) as a person."""
+    return f"reminders.{part}" if panel == panels.ENTERPRISE else f"panels.reminder.{part}"
+
+
+def reminder_text(name: str, status: str, link: str, details: access_slips.LetterDetails, lang: str,
+                  panel: str = panels.ENTERPRISE) -> str:
+    """The message: who it is for, the round and its closing date, that the rater has not
     (or not fully) answered, the link, that it replaces earlier codes, and whom to ask.
     Nothing about any rating."""
     parts = [t("reminders.text.heading_county", lang, county=details.county) if details.county
              else t("reminders.text.heading", lang)]
     round_label = details.round_label or ""
+    wording = _wording(panel, "text")
     if details.closes_on:
-        parts.append(t(f"reminders.text.{status}_closing", lang, name=name, round=round_label,
+        parts.append(t(f"{wording}.{status}_closing", lang, name=name, round=round_label,
                        date=clock.format_date(details.closes_on, lang)))
     else:
-        parts.append(t(f"reminders.text.{status}", lang, name=name, round=round_label))
+        parts.append(t(f"{wording}.{status}", lang, name=name, round=round_label))
     parts.append(t("reminders.text.link", lang, link=link))
     parts.append(t("reminders.text.replaces", lang))
     if details.contact:
@@ -239,7 +249,8 @@ def send_reminders(db, actor: Actor, channel: str, lang: str = DEFAULT_LANGUAGE,
         code = hashing.new_access_code()
         link = access_slips.sign_in_link(code, base)
         reminder = Reminder(row["uscc"], row["name"], row["phone"], row["status"], code, link,
-                            reminder_text(row["name"], row["status"], link, details, lang))
+                            reminder_text(row["name"], row["status"], link, details, lang, row["panel"]),
+                            row["panel"])
         prepared.append((reminder, hashing.access_code_digest(salt, code)))
         if progress is not None:
             progress(done, steps)
@@ -374,8 +385,10 @@ def _letter(reminder: Reminder, details: access_slips.LetterDetails, lang: str, 
 
     heading = (text("reminders.letter.heading_county", county=details.county) if details.county
                else text("reminders.letter.heading"))
+    intro = f"{_wording(reminder.panel, 'letter')}.{reminder.status}"
+    key_label = t(panels.key_label(reminder.uscc), lang)  # a credit code, or a deputy's or supervisor's code
     facts = [f'<p class="name">{html.escape(reminder.name)}</p>',
-             f'<p class="fact">{text("roster_admin.slip.fact", label=t("roster_admin.slip.uscc", lang), value=reminder.uscc)}</p>']
+             f'<p class="fact">{text("roster_admin.slip.fact", label=key_label, value=reminder.uscc)}</p>']
     if details.round_label:
         facts.append(f'<p class="fact">{text("roster_admin.slip.fact", label=t("roster_admin.slip.round", lang), value=details.round_label)}</p>')
     if details.closes_on:
@@ -387,7 +400,7 @@ def _letter(reminder: Reminder, details: access_slips.LetterDetails, lang: str, 
     contact = (f'<p class="contact">{text("roster_admin.slip.contact", contact=details.contact)}</p>'
                if details.contact else "")
     return (f'<section class="slip reminder" data-uscc="{html.escape(reminder.uscc)}"><h1>{heading}</h1>'
-            f'<p class="intro">{text(f"reminders.letter.{reminder.status}")}</p>'
+            f'<p class="intro">{text(intro)}</p>'
             f'<div class="middle"><div class="facts">{"".join(facts)}</div>'
             f'<figure role="img" aria-label="{text("roster_admin.slip.qr_label")}">{access_slips.qr_svg(reminder.link)}'
             f'<figcaption>{text("roster_admin.slip.scan")}</figcaption></figure></div>'

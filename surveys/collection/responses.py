@@ -12,6 +12,7 @@ only the discipline office's audited reveal turns into a name.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 
 from surveys.core import audit
 from surveys.core import clock
@@ -51,19 +52,21 @@ def _require_active_agency(db, agency: str) -> None:
 
 
 def store_response(db, round_name: str, enterprise: str, agency: str, ratings: dict[str, int],
-                   comment: str, source: str) -> tuple[int, int]:
+                   comment: str, source: str, opened_at: str | None = None) -> tuple[int, int]:
     """Insert or revise one checked response with its ratings; the caller holds the
     transaction and has checked the round, the agency and the ratings.
+    ``opened_at`` (when the form was opened) is kept from the first save only: with
+    ``created_at`` it times the first reading, which is what the speed signal asks about.
     Returns (response id, revision)."""
     now = clock.now_iso()
     response_id, revision = db.execute(
-        """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at, opened_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (round, enterprise, agency) DO UPDATE SET
              comment = excluded.comment, source = excluded.source,
              revision = revision + 1, updated_at = excluded.updated_at
            RETURNING id, revision""",
-        [round_name, enterprise, agency, comment, source, now, now],
+        [round_name, enterprise, agency, comment, source, now, now, opened_at],
     ).fetchone()
     db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
     db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
@@ -92,17 +95,34 @@ def choose_agencies(db, actor: Actor, round_name: str, agencies: list[str]) -> N
                        [round_name, actor.id, code])
 
 
+def opening_time(opened_at, now: datetime) -> str | None:
+    """``opened_at`` as stored (UTC ISO), or None when it cannot be a time the form was opened:
+    not a time with its zone, or later than the save. Timing only feeds a signal, so an
+    unusable one is dropped rather than refusing the enterprise's answer."""
+    if isinstance(opened_at, str):
+        try:
+            opened_at = datetime.fromisoformat(opened_at)
+        except ValueError:
+            return None
+    if not isinstance(opened_at, datetime) or opened_at.tzinfo is None or opened_at > now:
+        return None
+    return opened_at.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
 @requires("responses.submit")
 def save_response(db, actor: Actor, round_name: str, agency: str, ratings: dict, comment: str = "",
-                  source: str = "online") -> int:
-    """Save (or revise) the enterprise's rating of one agency; returns its revision number."""
+                  source: str = "online", opened_at: str | datetime | None = None) -> int:
+    """Save (or revise) the enterprise's rating of one agency; returns its revision number.
+    ``opened_at``: when this session first showed the agency's form (for the speed signal)."""
     comment = clean_comment(comment)
+    opened_at = opening_time(opened_at, clock.now())
     with write_transaction(db):
         current = rounds.require_open(db, round_name)
         _require_active_agency(db, agency)
         form = questionnaire.get_questionnaire(db, current["questionnaire_version"])
         checked = _check_ratings(form, ratings)
-        response_id, revision = store_response(db, round_name, actor.id, agency, checked, comment, source)
+        response_id, revision = store_response(db, round_name, actor.id, agency, checked, comment, source,
+                                              opened_at)
         action = "response.saved" if revision == 1 else "response.revised"
         audit.record(db, actor, action, round_name, revision=revision)
     return revision

@@ -42,6 +42,8 @@ COLLECTION_ENDED = (Status.CLOSED, *FINALISED)      # no more answers: appeals a
 STARTED = (*IN_PROGRESS, *FINALISED)                # everything past draft
 # Each status is reached from exactly one other: the lifecycle is a line.
 PREVIOUS = dict(zip(STATUSES[1:], STATUSES[:-1]))
+# DESIGN §4.9: a round ranks (and flags) county-wide, the default, or within each agency group.
+RANKING_SCOPES = ("county", "group")
 # What the administrator's next step does, for the rounds page (catalogue keys).
 NEXT_STEP_TEXT = {
     Status.DRAFT: "rounds.open_explained",
@@ -95,21 +97,44 @@ def _parse_date(value: str | date, field: str) -> str:
         raise InvalidInput("rounds.bad_date", field=field, value=value) from None
 
 
+def _ranking_scope(value) -> str:
+    scope = str(value or "").strip().lower()
+    if scope not in RANKING_SCOPES:
+        raise InvalidInput("groups.bad_scope", value=value, choices=" / ".join(RANKING_SCOPES))
+    return scope
+
+
 @requires("rounds.manage")
-def create_round(db, actor: Actor, name: str, opens_on, closes_on) -> None:
+def create_round(db, actor: Actor, name: str, opens_on, closes_on, ranking_scope: str = "county") -> None:
     name = name.strip().upper()
     parse_round_name(name)
     opens, closes = _parse_date(opens_on, "opens_on"), _parse_date(closes_on, "closes_on")
     if closes < opens:
         raise InvalidInput("rounds.closes_before_opens")
+    scope = _ranking_scope(ranking_scope)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM rounds WHERE name = ?", [name]).fetchone():
             raise InvalidInput("rounds.exists", name=name)
         db.execute(
-            "INSERT INTO rounds (name, status, opens_on, closes_on, created_at) VALUES (?, ?, ?, ?, ?)",
-            [name, Status.DRAFT, opens, closes, clock.now_iso()],
+            "INSERT INTO rounds (name, status, opens_on, closes_on, created_at, ranking_scope) VALUES (?, ?, ?, ?, ?, ?)",
+            [name, Status.DRAFT, opens, closes, clock.now_iso(), scope],
         )
-        audit.record(db, actor, "round.created", name, opens_on=opens, closes_on=closes)
+        audit.record(db, actor, "round.created", name, opens_on=opens, closes_on=closes, ranking_scope=scope)
+
+
+@requires("rounds.manage")
+def set_ranking_scope(db, actor: Actor, name: str, ranking_scope: str) -> None:
+    """Whether a draft or open round ranks and flags county-wide or within each agency group
+    (DESIGN §4.9). Fixed once collection ends: finalisation pins it with the round's rules."""
+    scope = _ranking_scope(ranking_scope)
+    with write_transaction(db):
+        current = get_round(db, name)
+        if current["status"] not in BEFORE_CLOSE:
+            raise InvalidInput("groups.scope_fixed", name=name, status=Term(f"rounds.status.{current['status']}"))
+        if current["ranking_scope"] == scope:
+            return
+        db.execute("UPDATE rounds SET ranking_scope = ? WHERE name = ?", [scope, current["name"]])
+        audit.record(db, actor, "round.ranking_scope", current["name"], ranking_scope=[current["ranking_scope"], scope])
 
 
 def set_status(db, actor: Actor, name: str, to_status: str, **columns) -> None:

@@ -34,6 +34,8 @@ CAPABILITIES = {
     "appeals.lodge": "appeal a rating of its own agency",
     "appeals.view_all": "see every appeal and the rounds an upheld appeal leaves to re-finalise",
     "appeals.decide": "uphold or reject an appeal",
+    "signals.review": "see coaching and stuffing signals with their anonymised evidence, and open an inquiry "
+                      "from one (signals never exclude anything)",
     "rater.reveal": "link a response or a problem to the enterprise behind it, with a recorded reason",
     "responses.exclude": "exclude a response from every count, with a reason",
     "exclusions.manage": "choose responses to exclude and follow them to re-finalisation",
@@ -45,16 +47,19 @@ CAPABILITIES = {
     "deadlines.manage": "set the county's deadlines in working days (contact, fix, rating, escalation)",
     "rounds.manage": "create, open and close rounds",
     "rounds.finalise": "finalise and publish rounds",
+    "annual.manage": "enter or import work-assessment scores; finalise and publish a year's assessment",
     "monitoring.view": "watch response rates and call non-responders",
     "reminders.send": "remind enterprises that have not answered the open round (SMS list, letters, gateway); "
                       "each reminder carries a new access code",
     "paper.import": "enter paper questionnaires",
     "roster.manage": "manage the agency and enterprise rosters",
+    "groups.manage": "keep the list of agency groups (add, rename, reorder, delete an unused one)",
     "access_codes.issue": "issue enterprises' access codes",
     "accounts.manage": "manage staff accounts",
     "accounts.own_password": "change its own password",
     "questionnaires.manage": "write questionnaire versions",
     "audit.view": "read and export the audit log",
+    "integrity.verify": "check the tamper-evident record: the audit chain and every finalisation's digests",
 }
 
 # DESIGN §2, role by role. Role names are the values stored in accounts and sessions.
@@ -68,15 +73,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "cases.advance", "cases.review", "appeals.view_all", "appeals.decide",
         "rater.reveal", "responses.exclude", "problems.view_all", "monthly.view", "reports.export", "calendar.view",
-        "accounts.own_password",
+        "accounts.own_password", "signals.review", "integrity.verify",
     }),
     ADMIN: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
-        "monthly.view", "reports.export", "calendar.view", "calendar.manage", "deadlines.manage", "rounds.manage",
-        "rounds.finalise",
-        "monitoring.view", "reminders.send", "paper.import", "roster.manage", "access_codes.issue", "accounts.manage",
-        "questionnaires.manage", "audit.view", "accounts.own_password",
+        "monthly.view", "reports.export", "calendar.view", "calendar.manage", "deadlines.manage", "rounds.manage", "rounds.finalise",
+        "annual.manage", "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage",
+        "access_codes.issue", "accounts.manage",
+        "questionnaires.manage", "audit.view", "accounts.own_password", "integrity.verify",
     }),
 }
 

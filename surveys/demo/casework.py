@@ -50,6 +50,9 @@ TIMING = {
     INTERVIEW: {"scheduled": 3, "held": 8, "plan_received": 20, "closed": 26},
     REFERRAL: {"investigation_opened": 5, "outcome_recorded": 40, "closed": 45},
 }
+# The referrals whose investigation finds fault (and so veto the agency's year, DESIGN §4.11): the
+# agency that was poor twice in a row, twice over; the other referrals' investigations find none.
+FAULT_FOUND_AGENCIES = {"SCJG"}
 # every fourth reminder's report comes in after its deadline (marked late, on record)
 LATE_REMINDER = {"acknowledged": 4, "rectification_received": 18, "closed": 21}
 
@@ -80,7 +83,15 @@ def _pick(options: list[str], index: int) -> str:
     return options[index % len(options)]
 
 
-def _step_arguments(step: str, held_on: date, notes: dict, index: int) -> tuple[str, dict]:
+def _outcome(agency: str, notes: dict, index: int) -> dict:
+    """A referral's outcome and its finding: fault found for FAULT_FOUND_AGENCIES only."""
+    n = notes["notes"]
+    if agency in FAULT_FOUND_AGENCIES:
+        return {"outcome": _pick(n["outcome"], index), cases.FAULT_FOUND: True}
+    return {"outcome": _pick(n["outcome_no_fault"], index), cases.FAULT_FOUND: False}
+
+
+def _step_arguments(step: str, held_on: date, notes: dict, index: int, agency: str) -> tuple[str, dict]:
     n = notes["notes"]
     return {
         "acknowledged": (_pick(n["acknowledged"], index), {}),
@@ -90,7 +101,7 @@ def _step_arguments(step: str, held_on: date, notes: dict, index: int) -> tuple[
         "held": (_pick(n["held"], index), {}),
         "plan_received": (_pick(n["plan"], index), {}),
         "investigation_opened": (_pick(n["investigation"], index), {}),
-        "outcome_recorded": ("", {"outcome": _pick(n["outcome"], index)}),
+        "outcome_recorded": ("", _outcome(agency, notes, index)),
     }.get(step, ("", {}))
 
 
@@ -114,7 +125,7 @@ def _take_path(db, case: dict, stop_at: str, notes: dict, index: int) -> None:
         if step == cases.CLOSED:
             note, details = _closing_note(case["action"], notes, index), {}
         else:
-            note, details = _step_arguments(step, day.get("held", opened), notes, index)
+            note, details = _step_arguments(step, day.get("held", opened), notes, index, case["agency"])
         with on_day(day[step]):
             cases.advance_case(db, who, case["id"], step, note, **details)
         status = step
@@ -228,7 +239,7 @@ def _close_today(db, case: dict, notes: dict, index: int) -> None:
             if step == cases.CLOSED:
                 note, details = _closing_note(case["action"], notes, index), {}
             else:
-                note, details = _step_arguments(step, clock.today(), notes, index)
+                note, details = _step_arguments(step, clock.today(), notes, index, case["agency"])
             cases.advance_case(db, who, case["id"], step, note, **details)
             status = step
 

@@ -39,6 +39,34 @@ def list_agencies(db: sqlite_utils.Database, active_only: bool = True) -> list[d
     return list(db.query(f"SELECT * FROM agencies {where} ORDER BY code"))
 
 
+# --- agency groups (DESIGN §4.9): read here, kept in surveys/participants/groups.py -----
+
+def list_groups(db: sqlite_utils.Database) -> list[dict]:
+    """The agency groups in the administrator's order: code, name_zh, name_en, position."""
+    return list(db.query("SELECT code, name_zh, name_en, position FROM agency_groups ORDER BY position, code"))
+
+
+def default_group(db: sqlite_utils.Database) -> str:
+    """The group a new agency joins when nobody says which: the first of the list."""
+    row = db.execute("SELECT code FROM agency_groups ORDER BY position, code LIMIT 1").fetchone()
+    return row[0] if row else "approval"
+
+
+def group_lookup(groups: list[dict]) -> dict[str, str]:
+    """Every way a person may write a group (its code, Chinese or English name, any case) -> its code."""
+    lookup = {}
+    for group in groups:
+        for spelling in (group["code"], group["name_zh"], group["name_en"]):
+            if spelling:
+                lookup.setdefault(spelling.strip().casefold(), group["code"])
+    return lookup
+
+
+def group_choices(groups: list[dict]) -> str:
+    """The groups as a refusal lists them: "approval (审批类) / enforcement (执法类) …"."""
+    return " / ".join(f"{g['code']} ({g['name_zh']})" for g in groups)
+
+
 def get_enterprise(db: sqlite_utils.Database, uscc: str) -> dict | None:
     rows = list(db.query("SELECT uscc, name, industry FROM enterprises WHERE uscc = ?", [uscc]))
     return rows[0] if rows else None
@@ -54,7 +82,7 @@ def get_enterprise(db: sqlite_utils.Database, uscc: str) -> dict | None:
 # written; the import checks the file again inside its transaction.
 
 ENTERPRISE_DEFAULTS = {"industry": "", "contact_person": "", "contact_phone": ""}
-AGENCY_DEFAULTS = {"name_en": "", "category": "approval"}
+AGENCY_DEFAULTS = {"name_en": "", "group_code": "approval"}  # group: the first of the list, see _defaults
 
 
 @dataclass(frozen=True)
@@ -150,7 +178,8 @@ def parse_enterprise_roster(table: Table) -> tuple[dict, list[tuple[int, dict]]]
     return mapping, records
 
 
-def parse_agency_roster(table: Table) -> tuple[dict, list[tuple[int, dict]]]:
+def parse_agency_roster(table: Table, groups: list[dict] | None = None) -> tuple[dict, list[tuple[int, dict]]]:
+    """The column mapping and the checked rows; ``groups`` (the stored list) checks the group column."""
     mapping = _map_columns(table, AGENCY_COLUMNS, AGENCY_REQUIRED)
     problems = ProblemList()
     seen: dict[str, int] = {}
@@ -164,11 +193,32 @@ def parse_agency_roster(table: Table) -> tuple[dict, list[tuple[int, dict]]]:
                                        (("other", seen[record["code"]]),)))
         seen.setdefault(record["code"], line)
         _check_name(line, mapping["name_zh"], record["name_zh"], problems)
-        if "category" in record and not record["category"]:
-            del record["category"]  # a category is never empty: a blank cell keeps the stored one
+        if "group_code" in record:
+            _check_group(line, mapping["group_code"], record, groups or [], problems)
     if problems:
         raise ImportRefused(problems)
     return mapping, records
+
+
+def _check_group(line: int, column: str, record: dict, groups: list[dict], problems: ProblemList) -> None:
+    """A group cell holds a group's code or name; a blank cell keeps the stored group (an agency
+    always has one), anything else is refused naming the groups there are."""
+    value = record["group_code"]
+    if not value:
+        del record["group_code"]
+        return
+    code = group_lookup(groups).get(value.casefold())
+    if code is None:
+        problems.append(RowProblem(line, column, "import.unknown_group",
+                                   (("value", value), ("choices", group_choices(groups)))))
+    else:
+        record["group_code"] = code
+
+
+def _defaults(db, roster: _Roster) -> dict:
+    if roster is AGENCY_ROSTER:
+        return {**roster.defaults, "group_code": default_group(db)}
+    return roster.defaults
 
 
 def _plan(db, roster: _Roster, mapping: dict, records: list[tuple[int, dict]]) -> RosterPreview:
@@ -179,7 +229,7 @@ def _plan(db, roster: _Roster, mapping: dict, records: list[tuple[int, dict]]) -
     for line, record in records:
         current = stored.get(record[roster.key])
         if current is None:
-            values = {**roster.defaults, **record}
+            values = {**_defaults(db, roster), **record}
             changes = tuple((f, "", values[f]) for f in roster.columns if f != roster.key and values[f])
             rows.append(RosterChange(line, record[roster.key], values[roster.name], "new", changes))
             continue
@@ -191,14 +241,19 @@ def _plan(db, roster: _Roster, mapping: dict, records: list[tuple[int, dict]]) -
 
 
 def _check_file(db, roster: _Roster, data: bytes, filename: str) -> RosterPreview:
-    parse = parse_enterprise_roster if roster is ENTERPRISE_ROSTER else parse_agency_roster
-    return _plan(db, roster, *parse(read_table(data, filename)))
+    table = read_table(data, filename)
+    parsed = parse_enterprise_roster(table) if roster is ENTERPRISE_ROSTER else \
+        parse_agency_roster(table, list_groups(db))
+    return _plan(db, roster, *parsed)
 
 
 def _apply(db, actor: Actor, roster: _Roster, preview: RosterPreview, filename: str) -> None:
+    defaults = _defaults(db, roster)
     for row in preview.rows:
         if row.status == "new":
-            record = {**roster.defaults, roster.key: row.key, **{f: new for f, _, new in row.changes}}
+            record = {**defaults, roster.key: row.key, **{f: new for f, _, new in row.changes}}
+            if roster is AGENCY_ROSTER:
+                record["category"] = record["group_code"]  # the old NOT NULL column: a copy of the group
             db[roster.kind].insert(record)
         elif row.status == "changed":
             assignments = ", ".join(f"{field} = ?" for field, _, _ in row.changes)
@@ -249,5 +304,7 @@ def import_agencies(db, actor: Actor, data: bytes, filename: str) -> dict:
 def roster_counts(db: sqlite_utils.Database, actor: Actor) -> dict:
     return {
         "agencies": db.execute("SELECT count(*) FROM agencies WHERE active = 1").fetchone()[0],
-        "enterprises": db.execute("SELECT count(*) FROM enterprises WHERE active = 1").fetchone()[0],
+        # enterprises only: deputies and supervisors are counted per panel (panels.panel_counts)
+        "enterprises": db.execute("SELECT count(*) FROM enterprises WHERE active = 1 AND panel = 'enterprise'"
+                                  ).fetchone()[0],
     }

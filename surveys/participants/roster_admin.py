@@ -20,10 +20,9 @@ from surveys.core.actors import Actor
 from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, NotFound, Term
 from surveys.core.permissions import requires
-from surveys.participants.registry import MAX_NAME
+from surveys.participants.registry import MAX_NAME, default_group, group_choices, group_lookup, list_groups
 from surveys.participants.uscc import normalise, validate_uscc
 
-CATEGORIES = ("approval", "service", "utility")
 MAX_AGENCY_CODE = 20
 MAX_PHONE = 30
 PHONE_CHARACTERS = re.compile(r"^[0-9+\-() ]*$")
@@ -58,13 +57,16 @@ def _agency_code(value) -> str:
     return code
 
 
-def _category(value, current: str | None = None) -> str:
-    category = clean_text(value, "category", required=True)
-    # an imported agency may carry a category of its own; keeping it is not a change
-    if category not in CATEGORIES and category != current:
-        raise InvalidInput("roster_admin.bad_category", field=field_term("category"),
-                           choices=" / ".join(CATEGORIES))
-    return category
+def checked_group(db, value) -> str:
+    """The code of one of the stored agency groups (DESIGN §4.9), given its code or name;
+    refused naming the groups there are."""
+    text = clean_text(value, "group_code", required=True)
+    groups = list_groups(db)
+    code = group_lookup(groups).get(text.casefold())
+    if code is None:
+        raise InvalidInput("groups.unknown_group", field=field_term("group_code"), value=text,
+                           choices=group_choices(groups))
+    return code
 
 
 def _phone(value) -> str:
@@ -101,30 +103,47 @@ def agencies_overview(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
 
 
 @requires("roster.manage")
-def add_agency(db, actor: Actor, code: str, name_zh: str, name_en: str = "", category: str = "approval") -> str:
+def add_agency(db, actor: Actor, code: str, name_zh: str, name_en: str = "", group: str | None = None) -> str:
+    """Add an agency to a group (the first of the list when none is given)."""
     record = {"code": _agency_code(code), "name_zh": clean_text(name_zh, "name_zh", required=True),
-              "name_en": clean_text(name_en, "name_en"), "category": _category(category)}
+              "name_en": clean_text(name_en, "name_en")}
     with write_transaction(db):
+        record["group_code"] = checked_group(db, group or default_group(db))
+        record["category"] = record["group_code"]  # the old NOT NULL column: a copy of the group
         existing = list(db.query("SELECT name_zh FROM agencies WHERE code = ?", [record["code"]]))
         if existing:
             raise InvalidInput("roster_admin.agency_exists", code=record["code"], name=existing[0]["name_zh"])
         db["agencies"].insert(record)
         audit.record(db, actor, "agency.added", record["code"], name_zh=record["name_zh"],
-                     name_en=record["name_en"], category=record["category"])
+                     name_en=record["name_en"], group=record["group_code"])
     return record["code"]
 
 
 @requires("roster.manage")
-def update_agency(db, actor: Actor, code: str, name_zh: str, name_en: str, category: str) -> None:
-    """Change an agency's names and category (its code is its identity and stays)."""
+def update_agency(db, actor: Actor, code: str, name_zh: str, name_en: str, group: str | None = None) -> None:
+    """Change an agency's names and group (its code is its identity and stays; no group keeps its group).
+    Results already stored keep the group the agency had when they were finalised."""
     with write_transaction(db):
         current = _get_agency(db, code)
         changes = {"name_zh": clean_text(name_zh, "name_zh", required=True),
                    "name_en": clean_text(name_en, "name_en"),
-                   "category": _category(category, current["category"])}
-        db.execute("UPDATE agencies SET name_zh = ?, name_en = ?, category = ? WHERE code = ?",
-                   [changes["name_zh"], changes["name_en"], changes["category"], current["code"]])
+                   "group_code": checked_group(db, group) if group else current["group_code"]}
+        db.execute("UPDATE agencies SET name_zh = ?, name_en = ?, group_code = ? WHERE code = ?",
+                   [changes["name_zh"], changes["name_en"], changes["group_code"], current["code"]])
         audit.record(db, actor, "agency.updated", current["code"], **_changed(current, changes))
+
+
+@requires("roster.manage")
+def set_agency_group(db, actor: Actor, code: str, group: str) -> None:
+    """Move one agency to another group (DESIGN §4.9). Rounds already finalised keep the group
+    pinned with their results; the next finalisation uses the new one."""
+    with write_transaction(db):
+        current = _get_agency(db, code)
+        group_code = checked_group(db, group)
+        if group_code == current["group_code"]:
+            return
+        db.execute("UPDATE agencies SET group_code = ? WHERE code = ?", [group_code, current["code"]])
+        audit.record(db, actor, "agency.group_changed", current["code"], group=[current["group_code"], group_code])
 
 
 @requires("roster.manage")
@@ -183,8 +202,9 @@ def _changed(before: dict, after: dict) -> dict:
 @requires("roster.manage")
 def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
                        status: str = "all") -> list[dict]:
-    """The roster, filtered by a piece of the name or the credit code, and by status
-    ('all', 'active', 'inactive'); ``has_code`` says whether an access code is issued."""
+    """The roster of raters of every panel (``panel``), filtered by a piece of the name or the credit
+    or rater code, and by status ('all', 'active', 'inactive'); ``has_code`` says whether an access
+    code is issued."""
     text = " ".join(str(query).split())
     conditions, values = [], []
     if text:
@@ -195,7 +215,7 @@ def search_enterprises(db: sqlite_utils.Database, actor: Actor, query: str = "",
         values.append(1 if status == "active" else 0)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     return list(db.query(
-        f"""SELECT uscc, name, industry, contact_person, contact_phone, active,
+        f"""SELECT uscc, name, panel, industry, contact_person, contact_phone, active,
                    access_code_hash IS NOT NULL AS has_code
             FROM enterprises {where} ORDER BY active DESC, name, uscc""", values))
 

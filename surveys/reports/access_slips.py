@@ -28,7 +28,7 @@ import labels
 from i18n import t
 from surveys.core import audit
 from surveys.core import clock
-from surveys.participants import hashing
+from surveys.participants import hashing, panels
 from surveys.reports import round_report as reports
 from surveys.collection import rounds
 from surveys.core.actors import Actor
@@ -203,7 +203,7 @@ def _facts(entry: IssuedCode, details: LetterDetails, lang: str, text) -> str:
     def fact(label_key: str, value: str) -> str:
         return f'<p class="fact">{text("roster_admin.slip.fact", label=t(label_key, lang), value=value)}</p>'
 
-    rows = [f'<p class="name">{html.escape(entry.name)}</p>', fact("roster_admin.slip.uscc", entry.uscc)]
+    rows = [f'<p class="name">{html.escape(entry.name)}</p>', fact(panels.key_label(entry.uscc), entry.uscc)]
     if details.round_label:
         rows.append(fact("roster_admin.slip.round", details.round_label))
     if details.closes_on:
@@ -217,11 +217,14 @@ def _slip(entry: IssuedCode, details: LetterDetails, lang: str, base: str) -> st
     def text(key: str, **values) -> str:
         return html.escape(t(key, lang, **values))
 
+    def worded(name: str) -> str:  # a deputy's or supervisor's slip is worded for a person (DESIGN §4.10)
+        return panels.slip_key(entry.uscc, name)
+
     link = sign_in_link(entry.code, base)
-    heading = (text("roster_admin.slip.heading_county", county=details.county) if details.county
-               else text("roster_admin.slip.heading"))
-    intro = (text("roster_admin.slip.intro_round", round=details.round_label) if details.round_label
-             else text("roster_admin.slip.intro"))
+    heading = (text(worded("heading_county"), county=details.county) if details.county
+               else text(worded("heading")))
+    intro = (text(worded("intro_round"), round=details.round_label) if details.round_label
+             else text(worded("intro")))
     contact = (f'<p class="contact">{text("roster_admin.slip.contact", contact=details.contact)}</p>'
                if details.contact else "")
     trial = f'<p class="trial">{text("roster_admin.slip.trial")}</p>' if is_loopback(base) else ""
@@ -232,7 +235,7 @@ def _slip(entry: IssuedCode, details: LetterDetails, lang: str, base: str) -> st
             f'<figcaption>{text("roster_admin.slip.scan")}</figcaption></figure></div>'
             f'<p class="how">{text("roster_admin.slip.how", base=base)}</p>'
             f'<p class="link"><a href="{html.escape(link)}">{html.escape(link)}</a></p>{trial}{contact}'
-            f'<p class="note">{text("roster_admin.slip.privacy")} {text("roster_admin.slip.keep_safe")}</p></section>')
+            f'<p class="note">{text(worded("privacy"))} {text(worded("keep_safe"))}</p></section>')
 
 
 def render_slips(issued: list[IssuedCode], details: LetterDetails | None = None, lang: str = "zh",

@@ -1,7 +1,8 @@
 """The quarterly bulletin (季度通报) of a finalised round, as a PDF (fpdf2).
 
 Title and round, a summary (grades, flags, response rate), the ranking with
-grades and flags in their colours, the actions each agency faces, and a small
+grades and flags in their colours and each agency's group (DESIGN §4.9; a round
+ranked within groups has one ranking section per group), the actions each agency faces, and a small
 trend chart per agency (Altair, rendered to PNG with vl-convert). The text is
 in the reader's language, Chinese by default, set in an embedded CJK font.
 Agency-level figures only: no enterprise is named.
@@ -46,7 +47,7 @@ DARK_FILLS = {GRADE_COLOURS[POOR], FLAG_COLOURS[RED], FLAG_COLOURS[BLUE]}  # nee
 TEXT_GREY = (90, 90, 90)
 ACTION_ORDER = FOLLOW_UPS[::-1]  # the most serious first
 # ranking table column widths (mm, summing to the A4 text width): English words need other room
-RANKING_WIDTHS = {"zh": (10, 52, 14, 14, 24, 18, 14, 32), "en": (11, 54, 19, 13, 22, 13, 18, 28)}
+RANKING_WIDTHS = {"zh": (10, 44, 18, 12, 14, 22, 16, 14, 28), "en": (11, 46, 20, 12, 13, 22, 13, 17, 24)}
 
 
 class FontNotFound(QipingError):
@@ -173,24 +174,45 @@ def _summary(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
 
 
 def _ranking(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    """The ranking: one table, or for a round ranked within groups one table per group."""
     pdf.heading(t("reports.bulletin.ranking_heading", lang))
-    headers = [t(k, lang) for k in ("results.rank", "results.agency", "results.n", "results.score",
+    if not report.per_group:
+        pdf.paragraph(t("groups.bulletin.scope_county", lang), size=9)
+        _ranking_table(pdf, report, report.results, lang)
+    else:
+        values = _rule_values(report)
+        pdf.paragraph(t("groups.bulletin.scope_group", lang, top=values["top"], bottom=values["bottom"]), size=9)
+        for group, part in report.results_by_group():
+            # a group's heading stays with its table's head and first rows
+            if pdf.get_y() + 7 + 2 * 6.2 * min(len(part) + 1, 3) > pdf.page_break_trigger:
+                pdf.add_page()
+            pdf.set_font(FAMILY, "B", 10.5)
+            pdf.cell(0, 7, t("groups.bulletin.group_heading", lang, group=report.group_name(group, lang),
+                             count=len(part)), new_x="LMARGIN", new_y="NEXT")
+            _ranking_table(pdf, report, part, lang)
+            pdf.ln(2)
+    pdf.paragraph(t("reports.bulletin.ranking_note", lang, **_rule_values(report)), size=8, grey=True)
+
+
+def _ranking_table(pdf: BulletinPDF, report: RoundReport, results: list[dict], lang: str) -> None:
+    rank_header = "groups.rank_in_group" if report.per_group else "results.rank"
+    headers = [t(k, lang) for k in (rank_header, "results.agency", "groups.group", "results.n", "results.score",
                                     "results.interval", "results.grade", "results.flag", "results.action")]
     pdf.set_font(FAMILY, "", 9)
     with pdf.table(col_widths=RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), text_align="CENTER", line_height=6.2,
                    headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
         table.row(headers)
-        for r in report.results:
+        for r in results:
             row = table.row()
             row.cell("" if r["rank"] is None else str(r["rank"]))
             row.cell(report.agency_name(r["agency"], lang), align="LEFT")
+            row.cell(report.group_name(r["agency_group"], lang))
             row.cell(str(r["n"]))
             row.cell(labels.score_text(r["score"]))
             row.cell(labels.interval_text(r["ci_low"], r["ci_high"]))
             row.cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]]))
             row.cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or "")))
             row.cell(term("actions", r["action"], lang))
-    pdf.paragraph(t("reports.bulletin.ranking_note", lang, **_rule_values(report)), size=8, grey=True)
 
 
 def _rule_values(report: RoundReport) -> dict:
@@ -277,6 +299,8 @@ def _standard_rates(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
             county = r["scope"] == standard.COUNTY
             row = table.row(style=FontFace(emphasis="BOLD") if county else None)
             row.cell(t("loop.rates.county", lang) if county else
+                     t("loop.rates.group", lang, group=report.group_name(r["unit"], lang))
+                     if r["scope"] == standard.GROUP else
                      report.agency_name(r["unit"], lang) if r["unit"] in report.agencies else str(r["unit"]),
                      align="LEFT")
             for rate in standard.RATES:

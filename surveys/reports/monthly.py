@@ -56,6 +56,7 @@ class MonthlyBulletin:
     # the standard rates of the month (surveys/reports/rates.py, issue 15): the county, groups and
     # agencies for those who see every agency, else the reader's own line
     rates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups: dict[str, dict] = field(default_factory=dict)  # agency group code -> row, to name the rates' groups
 
     @property
     def month(self) -> str:
@@ -126,7 +127,8 @@ def monthly_bulletin(db: sqlite_utils.Database, actor: Actor, year: int, month: 
         overdue = overdue[overdue["agency"] == actor.agency_code].reset_index(drop=True)
         totals = figures.county_totals(table)
     standard = rates.rates_for_reader(db, actor, rates.MONTH, f"{year:04d}-{month:02d}")
-    return MonthlyBulletin(period, county_name(db), whole, agencies, table, overdue, totals, ranked, standard)
+    groups = {g["code"]: g for g in registry.list_groups(db)}
+    return MonthlyBulletin(period, county_name(db), whole, agencies, table, overdue, totals, ranked, standard, groups)
 
 
 @requires("monthly.view")

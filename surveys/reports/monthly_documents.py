@@ -138,7 +138,11 @@ RATE_WIDTHS = (47, *(26,) * len(standard.RATES), 18, 18)  # unit, seven rates, é
 
 
 def rate_unit_text(bulletin: monthly.MonthlyBulletin, row, lang: str) -> str:
-    return t("loop.rates.county", lang) if row["scope"] == standard.COUNTY else bulletin.agency_name(row["unit"], lang)
+    if row["scope"] == standard.COUNTY:
+        return t("loop.rates.county", lang)
+    if row["scope"] == standard.GROUP:
+        return t("loop.rates.group", lang, group=labels.group_name(row["unit"], bulletin.groups, lang))
+    return bulletin.agency_name(row["unit"], lang)
 
 
 def _pdf_rates(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -> None:

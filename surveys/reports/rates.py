@@ -8,9 +8,9 @@ rounds (as its dashboard: no numbers while a round is in progress) and only wher
 count (surveys/results/privacy.py, §6). The ticket-based rates are about tickets the agency already
 sees one by one on its problems page, so the minimum does not blank them.
 
-Groups: agency groups are built on another branch (issue 14); until they exist, ``agency_groups``
-returns None and the rates are per agency and county. When groups arrive it returns the agency →
-group mapping and every group gets its rows.
+Groups (DESIGN §4.9): each agency counts in the group it belongs to now (``agencies.group_code``);
+a round's results pin the group they were ranked in, but tickets and ratings run on after a round,
+so the rates follow today's list of groups.
 """
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ PERIOD_KINDS = (ROUND, MONTH)
 
 
 def agency_groups(db) -> dict[str, str] | None:
-    """The agencies' groups (issue 14's §4.9), or None while the county has none: the hook for per-group rates."""
-    return None
+    """Each agency's group (DESIGN §4.9): agency code -> group code; None when no agency has one."""
+    mapping = {code: group for code, group in db.execute("SELECT code, group_code FROM agencies") if group}
+    return mapping or None
 
 
 def _month(stamp: str) -> str:

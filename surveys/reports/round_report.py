@@ -43,6 +43,7 @@ class RoundReport:
     response_rates: list[dict]  # per agency: responses, excluded, counted, share of active enterprises
     overall: dict  # enterprises that answered, active enterprises, share, responses
     trend: pd.DataFrame = field(repr=False)  # round, agency, score, grade for finalised rounds up to this one
+    groups: dict[str, dict] = field(default_factory=dict)  # agency group code -> row, in the administrator's order
     # the round's standard rates (surveys/reports/rates.py, issue 15): county, groups, agencies, with change
     standard_rates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -52,6 +53,22 @@ class RoundReport:
 
     def agency_name(self, code: str, lang: str) -> str:
         return labels.agency_name(self.agencies[code], lang)
+
+    @property
+    def per_group(self) -> bool:
+        """Whether the round ranked and flagged within each agency group (DESIGN §4.9), as pinned."""
+        return self.config.get("ranking_scope", "county") == "group"
+
+    def group_name(self, code: str | None, lang: str) -> str:
+        return labels.group_name(code, self.groups, lang)
+
+    def results_by_group(self) -> list[tuple[str | None, list[dict]]]:
+        """The results split by the group pinned with each, groups in the administrator's order
+        (a group no longer on the list after them), each part in ranking order."""
+        order = list(self.groups)
+        present = list(dict.fromkeys(r["agency_group"] for r in self.results))
+        present.sort(key=lambda g: (g not in order, order.index(g) if g in order else 0, str(g)))
+        return [(g, [r for r in self.results if r["agency_group"] == g]) for g in present]
 
     def grade_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(scoring.GRADES, 0)
@@ -168,6 +185,7 @@ def round_report(db: sqlite_utils.Database, actor: Actor, name: str) -> RoundRep
         response_rates=per_agency,
         overall=overall,
         trend=_trend(db, name),
+        groups={g["code"]: g for g in registry.list_groups(db)},
         standard_rates=rates.rates_for_reader(db, actor, rates.ROUND, name),
     )
 

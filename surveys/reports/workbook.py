@@ -1,7 +1,9 @@
 """The Excel workbook of a finalised round (openpyxl).
 
 Sheets: a cover (county, round, when finalised, the rules pinned to it), results,
-ranking with flags, actions with their case status, and response rates. Headers
+ranking with flags, actions with their case status, and response rates. Every agency
+row carries its group (DESIGN §4.9, as pinned with the results); a round ranked within
+groups lists its ranking group by group. Headers
 are in the reader's language. Every text cell passes through ``safe_cell``, and
 the book is saved by ``export_safety.workbook_bytes``, which checks every cell again; no enterprise is ever named: the workbook holds agency-level figures only.
 """
@@ -78,10 +80,20 @@ def _rule_label(name: str, lang: str) -> str:
     return t(key, lang) if key in catalogue(lang) else name
 
 
-def _rule_value(value, lang: str):
+def _rule_value(value, lang: str, name: str = ""):
+    if name == "ranking_scope":
+        return t(f"groups.scope.{value}", lang)
     if isinstance(value, bool):
         return t("reports.yes" if value else "reports.no", lang)
+    if isinstance(value, dict):  # the panel weights (§4.10): "企业 50，两代表一委员 25"; a cell takes no dict
+        return t("panels.weights.separator", lang).join(
+            f"{_rule_label_of_panel(key, lang)} {weight:g}" for key, weight in value.items())
     return value
+
+
+def _rule_label_of_panel(panel: str, lang: str) -> str:
+    key = f"panels.name.{panel}"
+    return t(key, lang) if key in catalogue(lang) else panel
 
 
 def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
@@ -102,7 +114,7 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
         [t("reports.cover.generated_at", lang), local_datetime(clock.now_iso())],
         [],
         [t("reports.cover.rules", lang)],
-        *([_rule_label(name, lang), _rule_value(value, lang)] for name, value in report.config.items()),
+        *([_rule_label(name, lang), _rule_value(value, lang, name)] for name, value in report.config.items()),
         [],
         [t("reports.cover.privacy", lang)],
     ]
@@ -119,27 +131,31 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
 
 
 def _results(ws: Worksheet, report: RoundReport, lang: str) -> None:
-    headers = [t(k, lang) for k in ("reports.col.agency_code", "results.agency", "results.n", "results.score",
-                                    "reports.col.ci_low", "reports.col.ci_high", "results.grade",
+    headers = [t(k, lang) for k in ("reports.col.agency_code", "results.agency", "groups.group", "results.n",
+                                    "results.score", "reports.col.ci_low", "reports.col.ci_high", "results.grade",
                                     "reports.col.uncertain", "results.action", "results.flag", "results.rank")]
     ordered = sorted(report.results, key=lambda r: r["agency"])
-    rows = [[r["agency"], report.agency_name(r["agency"], lang), r["n"], r["score"], r["ci_low"], r["ci_high"],
+    rows = [[r["agency"], report.agency_name(r["agency"], lang), report.group_name(r["agency_group"], lang), r["n"],
+             r["score"], r["ci_low"], r["ci_high"],
              term("grades", r["grade"], lang), t("reports.yes" if r["uncertain"] else "reports.no", lang),
              term("actions", r["action"], lang), term("flags", r["flag"], lang), r["rank"]] for r in ordered]
-    write_table(ws, headers, rows, {3: SCORE_FORMAT, 4: SCORE_FORMAT, 5: SCORE_FORMAT})
-    colour_column(ws, 6, [r["grade"] for r in ordered], GRADE_COLOURS)
-    colour_column(ws, 9, [r["flag"] for r in ordered], FLAG_COLOURS)
+    write_table(ws, headers, rows, {4: SCORE_FORMAT, 5: SCORE_FORMAT, 6: SCORE_FORMAT})
+    colour_column(ws, 7, [r["grade"] for r in ordered], GRADE_COLOURS)
+    colour_column(ws, 10, [r["flag"] for r in ordered], FLAG_COLOURS)
 
 
 def _ranking(ws: Worksheet, report: RoundReport, lang: str) -> None:
-    headers = [t(k, lang) for k in ("results.rank", "results.agency", "results.score", "results.interval",
-                                    "results.grade", "results.flag", "results.n")]
-    rows = [[r["rank"], report.agency_name(r["agency"], lang), r["score"],
-             labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang), term("flags", r["flag"], lang), r["n"]]
-            for r in report.results]
-    write_table(ws, headers, rows, {2: SCORE_FORMAT})
-    colour_column(ws, 4, [r["grade"] for r in report.results], GRADE_COLOURS)
-    colour_column(ws, 5, [r["flag"] for r in report.results], FLAG_COLOURS)
+    """Best first; a round ranked within groups group by group, its ranks counted within each."""
+    rank_header = "groups.rank_in_group" if report.per_group else "results.rank"
+    headers = [t(k, lang) for k in ("groups.group", rank_header, "results.agency", "results.score",
+                                    "results.interval", "results.grade", "results.flag", "results.n")]
+    ordered = [r for _, part in report.results_by_group() for r in part] if report.per_group else report.results
+    rows = [[report.group_name(r["agency_group"], lang), r["rank"], report.agency_name(r["agency"], lang), r["score"],
+             labels.interval_text(r["ci_low"], r["ci_high"]), term("grades", r["grade"], lang),
+             term("flags", r["flag"], lang), r["n"]] for r in ordered]
+    write_table(ws, headers, rows, {3: SCORE_FORMAT})
+    colour_column(ws, 5, [r["grade"] for r in ordered], GRADE_COLOURS)
+    colour_column(ws, 6, [r["flag"] for r in ordered], FLAG_COLOURS)
 
 
 def _actions(ws: Worksheet, report: RoundReport, lang: str) -> None:

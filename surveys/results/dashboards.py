@@ -38,11 +38,12 @@ from surveys.collection import rounds as rounds_lifecycle  # "rounds" names the 
 from surveys.core.actors import Actor
 from surveys.core.errors import NotFound, PermissionDenied
 from surveys.core.permissions import allowed, require, requires
+from surveys.participants import registry
 
 FINALISED, IN_PROGRESS = rounds_lifecycle.FINALISED, rounds_lifecycle.IN_PROGRESS
 CASE_DONE = cases.FINISHED
 RESULT_COLUMNS = ["round", "agency", "n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain",
-                  "action", "flag", "rank"]
+                  "action", "flag", "rank", "agency_group"]
 COUNTED = privacy.counted_condition("r")
 
 
@@ -61,7 +62,10 @@ def data_version(db: sqlite_utils.Database) -> tuple:
                   (SELECT count(*) FROM exclusions),
                   (SELECT count(*) || ':' || count(closed_at) FROM cases),
                   (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM agencies),
-                  (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM enterprises)"""
+                  (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM enterprises),
+                  (SELECT coalesce(group_concat(code || ':' || position || ':' || name_zh || ':' || name_en, ','), '')
+                   FROM agency_groups),
+                  (SELECT coalesce(group_concat(code || ':' || group_code, ','), '') FROM agencies)"""
     ).fetchone())
 
 
@@ -77,9 +81,14 @@ def check_agency_access(actor: Actor, code: str) -> None:
 def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """The agencies whose page ``actor`` may open: every one with agencies.all, else its own."""
     if not allowed(actor, "agencies.all"):
-        return list(db.query("SELECT code, name_zh, name_en, category FROM agencies WHERE code = ?",
+        return list(db.query("SELECT code, name_zh, name_en, group_code FROM agencies WHERE code = ?",
                              [actor.agency_code]))
-    return list(db.query("SELECT code, name_zh, name_en, category FROM agencies ORDER BY active DESC, code"))
+    return list(db.query("SELECT code, name_zh, name_en, group_code FROM agencies ORDER BY active DESC, code"))
+
+
+def groups_by_code(db: sqlite_utils.Database) -> dict[str, dict]:
+    """The agency groups (DESIGN §4.9) in the administrator's order: code -> code, name_zh, name_en, position."""
+    return {g["code"]: g for g in registry.list_groups(db)}
 
 
 # --- shared readers -------------------------------------------------------------
@@ -93,9 +102,10 @@ def _rounds(db) -> pd.DataFrame:
         config = finalise.scoring_config(db, row)
         row.update(good=config.good_threshold, fair=config.fair_threshold, top=config.max_score,
                    lowest_level=config.lowest_level, points_per_level=config.points_per_level,
-                   in_progress=row["status"] in IN_PROGRESS)
+                   in_progress=row["status"] in IN_PROGRESS,
+                   ranking_scope=config.ranking_scope)
     columns = ["name", "status", "questionnaire_version", "good", "fair", "top", "lowest_level",
-               "points_per_level", "in_progress"]
+               "points_per_level", "in_progress", "ranking_scope"]
     return pd.DataFrame(rows, columns=None if rows else columns)[columns]
 
 
@@ -159,14 +169,15 @@ class AgencyDashboard:
     counted: dict = field(default_factory=dict)  # round -> counted responses (visible rounds)
     open_cases: int = 0
     active_enterprises: int = 0
-    ranked: dict = field(default_factory=dict)  # round -> agencies ranked in it (rounds with ranks shown)
+    ranked: dict = field(default_factory=dict)  # round -> agencies ranked with it (county, or its group)
     item_labels: dict = field(default_factory=dict)  # item code -> {"zh": short, "en": short}
+    groups: dict = field(default_factory=dict)  # group code -> group row, in the administrator's order
 
 
 @requires("results.view_agency")
 def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> AgencyDashboard:
     check_agency_access(actor, code)
-    agency = list(db.query("SELECT code, name_zh, name_en, category, active FROM agencies WHERE code = ?", [code]))
+    agency = list(db.query("SELECT code, name_zh, name_en, group_code, active FROM agencies WHERE code = ?", [code]))
     if not agency:
         raise NotFound("errors.agency_not_found", code=code)
     rounds = _rounds(db)
@@ -183,8 +194,8 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
         items=item_means(ratings, rounds), levels=level_shares(ratings),
         comments=_comments(db, code, [r for r in visible if privacy.enough(counted.get(r, 0))]),
         counted=counted, open_cases=_open_cases(db, code), active_enterprises=active,
-        ranked=_ranked(db, set(results.loc[results["rank"].notna(), "round"])),
-        item_labels=_item_labels(db, rounds),
+        ranked=_ranked(db, results[results["rank"].notna()], rounds),
+        item_labels=_item_labels(db, rounds), groups=groups_by_code(db),
     )
 
 
@@ -253,9 +264,19 @@ def _comments(db, code: str, rounds: list[str]) -> pd.DataFrame:
     return frame.sort_values(["round", "comment"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _ranked(db, rounds: set[str]) -> dict[str, int]:
-    rows = db.execute("SELECT round, count(rank) FROM current_results GROUP BY round").fetchall()
-    return {name: n for name, n in rows if name in rounds}
+def _ranked(db, own: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, int]:
+    """How many agencies were ranked with this one in each round it has a rank in: the whole county,
+    or its group (as pinned with the results) when the round ranked within groups (DESIGN §4.9)."""
+    scope = dict(zip(rounds["name"], rounds["ranking_scope"]))
+    ranked = {}
+    for row in own.to_dict("records"):
+        if scope.get(row["round"]) == "group":
+            count = db.execute("SELECT count(rank) FROM current_results WHERE round = ? AND agency_group IS ?",
+                               [row["round"], row["agency_group"]]).fetchone()[0]
+        else:
+            count = db.execute("SELECT count(rank) FROM current_results WHERE round = ?", [row["round"]]).fetchone()[0]
+        ranked[row["round"]] = count
+    return ranked
 
 
 def _open_cases(db, code: str) -> int:
@@ -324,11 +345,12 @@ def level_frame(board: AgencyDashboard) -> pd.DataFrame:
 
 @dataclass
 class CountyOverview:
-    agencies: pd.DataFrame        # code, name_zh, name_en, category, active, open_cases
-    rounds: pd.DataFrame          # as in AgencyDashboard
-    results: pd.DataFrame         # every finalised round's results, RESULT_COLUMNS
+    agencies: pd.DataFrame        # code, name_zh, name_en, group_code, active, open_cases
+    rounds: pd.DataFrame          # as in AgencyDashboard (with each round's ranking_scope)
+    results: pd.DataFrame         # every finalised round's results, RESULT_COLUMNS (agency_group: as pinned)
     response_rates: pd.DataFrame  # round, status, in_progress, responses, enterprises, active, rate
     active_enterprises: int = 0
+    groups: dict = field(default_factory=dict)  # group code -> group row, in the administrator's order
 
 
 @requires("results.view_all")
@@ -336,15 +358,16 @@ def county_overview(db: sqlite_utils.Database, actor: Actor) -> CountyOverview:
     rounds = _rounds(db)
     active = _active_enterprises(db)
     return CountyOverview(agencies=_agencies_with_cases(db), rounds=rounds, results=_results(db),
-                          response_rates=_response_rates(db, rounds, active), active_enterprises=active)
+                          response_rates=_response_rates(db, rounds, active), active_enterprises=active,
+                          groups=groups_by_code(db))
 
 
 def _agencies_with_cases(db) -> pd.DataFrame:
     rows = db.execute(
-        """SELECT a.code, a.name_zh, a.name_en, a.category, a.active,
+        """SELECT a.code, a.name_zh, a.name_en, a.group_code, a.active,
                   (SELECT count(*) FROM cases c WHERE c.agency = a.code AND c.status NOT IN (?, ?))
            FROM agencies a ORDER BY a.code""", list(CASE_DONE)).fetchall()
-    return pd.DataFrame(rows, columns=["code", "name_zh", "name_en", "category", "active", "open_cases"])
+    return pd.DataFrame(rows, columns=["code", "name_zh", "name_en", "group_code", "active", "open_cases"])
 
 
 def _response_rates(db, rounds: pd.DataFrame, active: int) -> pd.DataFrame:
@@ -393,12 +416,26 @@ def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) 
         raise PermissionDenied("dashboards.not_published", round=round_name)
     results = _results(db)
     results = results[results["round"] == round_name]
-    agencies = pd.DataFrame(db.execute("SELECT code, name_zh, name_en, category FROM agencies").fetchall(),
-                            columns=["agency", "name_zh", "name_en", "category"])
+    agencies = pd.DataFrame(db.execute("SELECT code, name_zh, name_en FROM agencies").fetchall(),
+                            columns=["agency", "name_zh", "name_en"])
     table = results.merge(agencies, on="agency", how="left")
     if not allowed(actor, "results.view_all"):  # what publication makes public: no actions of other agencies
         table = _hide_thin_figures(db, table, actor).drop(columns=["action", "uncertain", "mean"])
     return best_first(table)
+
+
+def round_scope(db: sqlite_utils.Database, round_name: str) -> str:
+    """'county' or 'group': whether a round ranks and flags county-wide or within each group (DESIGN §4.9)."""
+    return finalise.ranking_scope(db, rounds_lifecycle.get_round(db, round_name))
+
+
+def by_group(ranking: pd.DataFrame, groups: dict[str, dict]) -> list[tuple[str | None, pd.DataFrame]]:
+    """A ranking split by the group pinned with each result, groups in the administrator's order
+    (a group no longer on the list after them), each part best first."""
+    order = list(groups)
+    present = list(dict.fromkeys(ranking["agency_group"]))
+    ordered = sorted(present, key=lambda g: (g not in order, order.index(g) if g in order else 0, str(g)))
+    return [(group, best_first(ranking[ranking["agency_group"] == group])) for group in ordered]
 
 
 def best_first(results: pd.DataFrame) -> pd.DataFrame:

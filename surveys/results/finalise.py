@@ -10,6 +10,7 @@ every later finalised round.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -20,60 +21,125 @@ import scoring
 from surveys.core import audit
 from surveys.casework import cases
 from surveys.core import clock
+from surveys.results import integrity
 from surveys.results import privacy
+from surveys.collection import panel_weights
 from surveys.collection import questionnaire
 from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
+from surveys.participants import panels
 
-RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank"]
+RESULT_FIELDS = ["n", "mean", "score", "ci_low", "ci_high", "grade", "uncertain", "action", "flag", "rank",
+                 "agency_group"]
 
 
-def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
-    """The round's pinned rules, or the county's current rules for a first finalisation."""
+def pinned_config(round_row: dict) -> dict | None:
+    """The rules a finalised round was scored with, as pinned (None before its first finalisation)."""
     pinned = round_row.get("scoring_config")
-    if pinned:
-        return scoring.ScoringConfig.from_dict(json.loads(pinned))
+    return json.loads(pinned) if pinned else None
+
+
+def county_config(db: sqlite_utils.Database) -> scoring.ScoringConfig:
+    """The county's current rules, before anything a round or a year pins."""
     row = db.execute("SELECT value FROM settings WHERE name = 'scoring_config'").fetchone()
     return scoring.ScoringConfig.from_dict(json.loads(row[0])) if row else scoring.DEFAULT_CONFIG
 
 
-def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str]) -> pd.DataFrame:
-    """One wide row per counted response (privacy.py's rule), plus an empty row
-    for every active agency without any, so that it is graded insufficient."""
+def scoring_config(db: sqlite_utils.Database, round_row: dict) -> scoring.ScoringConfig:
+    """The round's pinned rules, or for a first finalisation the county's current rules with the
+    ranking scope (DESIGN §4.9) and panel weights (§4.10; surveys/collection/panel_weights.py) the
+    administrator set for the round, pinned together."""
+    pinned = pinned_config(round_row)
+    if pinned:
+        return scoring.ScoringConfig.from_dict(pinned)
+    county = county_config(db)
+    changes = {}
+    scope = round_row.get("ranking_scope")
+    if scope:
+        changes["ranking_scope"] = scope
+    weights = panel_weights.round_weights(db, round_row["name"])
+    if weights:
+        changes["panel_weights"] = weights
+    return dataclasses.replace(county, **changes) if changes else county
+
+
+def ranking_scope(db: sqlite_utils.Database, round_row: dict) -> str:
+    """'county' or 'group': how the round ranks and flags (pinned once it is finalised)."""
+    return scoring_config(db, round_row).ranking_scope
+
+
+def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
+    """Each agency's group for scoring a round: the group pinned with the round's stored results,
+    so that a re-finalisation ranks the groups the round was finalised with; for an agency
+    without a stored result (a first finalisation), the group it is in now."""
+    groups = dict(db.execute("SELECT code, group_code FROM agencies").fetchall())
+    groups.update(db.execute("SELECT agency, agency_group FROM current_results"
+                             " WHERE round = ? AND agency_group IS NOT NULL", [round_name]).fetchall())
+    return groups
+
+
+def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str],
+                      as_of: int | None = None) -> pd.DataFrame:
+    """One wide row per counted response (privacy.py's rule) with its rater's panel, plus an
+    empty row for every active agency without any, so that it is graded insufficient.
+
+    ``as_of`` (a finalisation id): the responses and agencies that finalisation
+    counted instead, as sealed in ``finalisation_inputs`` (surveys/results/integrity.py),
+    with their stored ratings — to recompute any finalisation in history."""
+    counted, params = (privacy.counted_condition("r"), [round_name]) if as_of is None else (
+        "r.id IN (SELECT response_id FROM finalisation_inputs WHERE finalisation_id = ?)", [round_name, as_of])
     rows = db.execute(
-        f"""SELECT r.id, r.round, r.enterprise, r.agency, rr.item, rr.rating
+        f"""SELECT r.id, r.round, r.enterprise, e.panel, r.agency, rr.item, rr.rating
             FROM responses r JOIN response_ratings rr ON rr.response_id = r.id
-            WHERE r.round = ? AND {privacy.counted_condition("r")}""",
-        [round_name],
+            JOIN enterprises e ON e.uscc = r.enterprise
+            WHERE r.round = ? AND {counted}""",
+        params,
     ).fetchall()
-    long = pd.DataFrame(rows, columns=["id", "round", "enterprise", "agency", "item", "rating"])
-    wide = (long.pivot(index=["id", "round", "enterprise", "agency"], columns="item", values="rating")
-            .reindex(columns=items).reset_index() if len(long) else
-            pd.DataFrame(columns=["id", "round", "enterprise", "agency", *items]))
-    active = [r[0] for r in db.execute("SELECT code FROM agencies WHERE active = 1")]
+    keys = ["id", "round", "enterprise", "panel", "agency"]  # panel: the rater's (§4.10)
+    long = pd.DataFrame(rows, columns=[*keys, "item", "rating"])
+    wide = (long.pivot(index=keys, columns="item", values="rating").reindex(columns=items).reset_index()
+            if len(long) else pd.DataFrame(columns=[*keys, *items]))
+    active = [r[0] for r in (db.execute("SELECT code FROM agencies WHERE active = 1") if as_of is None else db.execute(
+        "SELECT agency FROM finalisation_inputs WHERE finalisation_id = ? AND response_id IS NULL", [as_of]))]
     missing = sorted(set(active) - set(wide["agency"]))
-    padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "agency": missing})
+    padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "panel": panels.ENTERPRISE,
+                            "agency": missing})
     frames = [f for f in (wide, padding) if len(f)]
     combined = pd.concat(frames, ignore_index=True) if frames else wide
     for item in items:
         combined[item] = pd.to_numeric(combined[item], errors="coerce").astype(float)
+    combined["group"] = combined["agency"].map(round_groups(db, round_name)).astype(object)
     return combined
 
 
-def graded_history(db: sqlite_utils.Database, before_round: str) -> pd.DataFrame:
-    rows = db.execute("SELECT round, agency, grade FROM current_results WHERE round < ?", [before_round]).fetchall()
+def graded_history(db: sqlite_utils.Database, before_round: str, as_of: int | None = None) -> pd.DataFrame:
+    """Earlier rounds' grades: the current ones, or ``as_of`` a finalisation id those then
+    current (each earlier round's newest finalisation before it)."""
+    if as_of is None:
+        rows = db.execute("SELECT round, agency, grade FROM current_results WHERE round < ?", [before_round])
+    else:
+        rows = db.execute(
+            """SELECT r.round, r.agency, r.grade FROM results r
+               WHERE r.round < ? AND r.finalisation_id = (SELECT max(f.id) FROM finalisations f
+                                                          WHERE f.round = r.round AND f.id < ?)""",
+            [before_round, as_of])
+    rows = rows.fetchall()
     return pd.DataFrame(rows, columns=["round", "agency", "grade"])
 
 
-def compute_results(db: sqlite_utils.Database, round_row: dict) -> tuple[pd.DataFrame, scoring.ScoringConfig, int]:
+def compute_results(db: sqlite_utils.Database, round_row: dict,
+                    as_of: int | None = None) -> tuple[pd.DataFrame, scoring.ScoringConfig, int]:
+    """Score the round; ``as_of`` a finalisation id, exactly as that finalisation did (verify)."""
     form = questionnaire.get_questionnaire(db, round_row["questionnaire_version"])
     config = scoring_config(db, round_row)
-    responses = counted_responses(db, round_row["name"], form.item_codes)
+    responses = counted_responses(db, round_row["name"], form.item_codes, as_of)
     result = scoring.grade_rounds(responses, form.item_codes, form.weights, config,
-                                  history=graded_history(db, round_row["name"]))
+                                  history=graded_history(db, round_row["name"], as_of))
+    groups = responses.drop_duplicates("agency").set_index("agency")["group"]
+    result["agency_group"] = result["agency"].map(groups).astype(object)
     counted = int(responses["id"].notna().sum())
     return result, config, counted
 
@@ -135,8 +201,9 @@ def _finalise_one(db, actor: Actor, round_row: dict, reason: str) -> bool:
     if round_row["scoring_config"] is None:
         db.execute("UPDATE rounds SET scoring_config = ? WHERE name = ?",
                    [json.dumps(config.to_dict()), round_row["name"]])
+    digest = integrity.seal_finalisation(db, finalisation_id)
     audit.record(db, actor, "round.results_stored", round_row["name"], finalisation=finalisation_id,
-                 reason=reason, responses=counted)
+                 reason=reason, responses=counted, digest=digest)
     return True
 
 

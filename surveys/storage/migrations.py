@@ -6,6 +6,7 @@ migration that has shipped: add a new file with the next number.
 """
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def load_migrations(directory: Path = SCHEMA_DIR) -> list[str]:
 
 
 MIGRATIONS: list[str] = load_migrations()
+
+# Python steps that complete a migration inside its transaction, for what SQL cannot do
+# (hashing the rows already there): "module:function", called with the database,
+# imported only when its migration runs.
+FOLLOW_UPS: dict[int, str] = {
+    12: "surveys.results.integrity:seal_existing",
+}
+
+
+def _run_follow_up(db: sqlite_utils.Database, number: int) -> None:
+    if number in FOLLOW_UPS:
+        module, function = FOLLOW_UPS[number].split(":")
+        getattr(importlib.import_module(module), function)(db)
 
 
 def _statements(script: str) -> list[str]:
@@ -50,6 +64,7 @@ def migrate(db: sqlite_utils.Database) -> int:
                 continue
             for statement in _statements(script):
                 db.conn.execute(statement)
+            _run_follow_up(db, number)
             db.conn.execute(f"PRAGMA user_version = {number}")
             db.conn.execute("COMMIT")
         except BaseException:

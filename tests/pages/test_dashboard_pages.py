@@ -49,7 +49,9 @@ def test_agency_sees_its_own_results_and_cannot_pick_another(demo_path, monkeypa
     assert "县发展改革委" in [s.value for s in at.subheader]
     assert "县市场监管局" not in texts(at)
     shown = metrics(at)
-    assert shown["等次"] == "好" and shown["排名"].endswith("/ 22")
+    # the demo's last finished round ranks within groups: FGW among the 12 approval agencies
+    assert shown["等次"] == "好" and shown["组内排名"].endswith("/ 12")
+    assert "所属分组：审批类" in [c.value for c in at.caption]
     assert "2026年第四季度尚未定级" in texts(at)
     assert "暂定数据" not in texts(at)  # no provisional figures for agencies
     assert charts_drawn(at) == 3
@@ -63,7 +65,8 @@ def test_administrator_picks_any_agency_and_sees_provisional_figures(demo_path, 
     assert not at.exception
     assert "County Market Supervision Bureau" in [s.value for s in at.subheader]
     shown = metrics(at)
-    assert shown["Grade"] == "poor" and shown["Rank"] == "22 / 22"
+    # the last finished round ranks within groups: SCJG is last of the four enforcement agencies
+    assert shown["Grade"] == "poor" and shown["Rank in group"] == "4 / 4"
     assert "Provisional" in texts(at)
 
 
@@ -86,17 +89,22 @@ def test_overview_for_the_discipline_office(demo_path, monkeypatch):
     assert at.title[0].value == "全县总览"
     assert at.selectbox(key="overview_round").value == "2026Q3"
     assert at.selectbox(key="overview_round").options[0] == "2026年第三季度"
-    ranking = at.dataframe[0].value
-    assert len(ranking) == 22 and list(ranking["排名"][:3]) == ["1", "2", "3"]  # text: "不参加排名" for the unranked
+    # the demo's last finished round ranks within groups: one table (and chart) per group, in order
+    tables = [frame.value for frame in at.dataframe[:4]]
+    assert [len(t) for t in tables] == [12, 4, 3, 3]
+    assert [set(t["分组"]) for t in tables] == [{"审批类"}, {"执法类"}, {"服务类"}, {"公用事业"}]
+    ranking = tables[0]
+    assert list(ranking["排名"][:3]) == ["1", "2", "3"]  # text: "不参加排名" for the unranked
+    assert all(t["排名"].iloc[0] == "1" for t in tables)  # each group has its own first place
     assert {"等次", "处理", "旗帜", "未办结案件"} <= set(ranking.columns)
-    assert charts_drawn(at) == 4
-    moves = at.dataframe[1].value
+    assert charts_drawn(at) == 4 + 3
+    moves = at.dataframe[4].value
     assert int(moves.to_numpy().sum()) == 22
 
 
-def test_overview_filters_by_agency_category(demo_path, monkeypatch):
+def test_overview_filters_by_agency_group(demo_path, monkeypatch):
     at = page("county_overview", demo_path, monkeypatch, ADMIN_ACTOR, lang="en")
-    at.button_group(key="overview_categories").set_value(["utility"]).run()
+    at.button_group(key="overview_groups").set_value(["utility"]).run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 3  # power, water, gas
 
@@ -127,12 +135,13 @@ def test_a_new_finalisation_shows_up_at_once(demo_path, monkeypatch):
 def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")
     assert at.selectbox(key="ranking_round").value == "2026Q3"
-    assert "ranks 22 of 22" in at.warning[0].value  # last place with a yellow flag: bad news, not a success
+    # 2026Q3 ranks within groups: last of the four enforcement agencies, with a yellow flag — bad news
+    assert at.warning[0].value.startswith("Within Enforcement: Your agency ranks 4 of 4")
     assert not at.success
-    table = at.dataframe[0].value
+    table = at.dataframe[1].value  # the enforcement group's table
     assert list(table.loc[table["Your agency"] == "yours", "Agency"]) == ["County Market Supervision Bureau"]
     assert "Action" not in table.columns
-    assert charts_drawn(at) == 1
+    assert charts_drawn(at) == 4  # one ranking per group
 
 
 def test_an_unpublished_round_is_not_in_the_agencys_ranking(demo_path, monkeypatch):

@@ -244,3 +244,58 @@ def test_refusal_through_a_real_process_has_no_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stdout == b""
     assert done.stderr.decode("utf-8") == 'responses.csv: line 2, column "efficiency": rating "abc" is not a whole number from 1 to 5 (or blank)\n'
+
+
+# --- rater panels (§4.10) ---------------------------------------------------------------------
+
+PANEL_HEADER = "round,enterprise,agency,panel,efficiency,attitude\n"
+
+
+def panel_rows(panel: str, count: int, rating: int, prefix: str) -> str:
+    return "".join(f"2026Q1,{prefix}{i},FGW,{panel},{rating},{rating}\n" for i in range(count))
+
+
+def test_panel_column_blank_means_enterprise_and_unweighted_panels_count_nowhere(capsys, tmp_path):
+    text = PANEL_HEADER + panel_rows("", 3, 5, "E") + panel_rows("enterprise", 2, 5, "F") + panel_rows("supervisor", 4, 1, "S")
+    code, out, _ = run(capsys, "grade", write(tmp_path, text))
+    assert code == 0
+    assert out == "round,agency,n,score,grade,action\n2026Q1,FGW,5,100.0,good,none\n"  # the contract columns stay
+
+
+def test_panel_weights_table_combines_panels(capsys, tmp_path):
+    text = PANEL_HEADER + panel_rows("enterprise", 5, 5, "E") + panel_rows("Representative", 3, 1, "R")
+    rules = write(tmp_path, "[panel_weights]\nenterprise = 2\nrepresentative = 1\n", "rules.toml")
+    code, out, _ = run(capsys, "grade", write(tmp_path, text), "--config", rules)
+    assert code == 0
+    assert out.splitlines()[1] == "2026Q1,FGW,8,66.7,fair,reminder"  # (2 × 100 + 1 × 0) / 3
+
+
+def test_a_panel_below_its_minimum_is_left_out(capsys, tmp_path):
+    text = PANEL_HEADER + panel_rows("enterprise", 5, 5, "E") + panel_rows("supervisor", 2, 1, "S")
+    rules = write(tmp_path, "[scoring]\n[panel_weights]\nenterprise = 1\nsupervisor = 1\n", "rules.toml")
+    code, out, _ = run(capsys, "grade", write(tmp_path, text), "--config", rules)
+    assert code == 0 and out.splitlines()[1] == "2026Q1,FGW,7,100.0,good,none"
+
+
+def test_unknown_panel_names_the_line(capsys, tmp_path):
+    text = PANEL_HEADER + panel_rows("enterprise", 1, 5, "E") + "2026Q1,X1,FGW,citizen,4,4\n"
+    err = refused(capsys, write(tmp_path, text))
+    assert err.strip() == ('responses.csv: line 3, column "panel": "citizen" is not a rater panel: use one of '
+                           'enterprise, representative, supervisor, or leave it blank (an enterprise)')
+
+
+def test_the_same_rater_code_twice_for_an_agency_is_a_duplicate_whatever_the_panel(capsys, tmp_path):
+    text = PANEL_HEADER + "2026Q1,R1,FGW,representative,4,4\n2026Q1,R1,FGW,supervisor,4,4\n"
+    assert "line 3 repeats line 2" in refused(capsys, write(tmp_path, text))
+
+
+@pytest.mark.parametrize("table, message", [
+    ("[panel_weights]\ncitizens = 1\n", '[panel_weights] names "citizens", which is not a rater panel'),
+    ("[panel_weights]\nenterprise = -1\n", 'the weight "-1" of panel "enterprise" is not a number of 0 or more'),
+    ("[panel_weights]\nenterprise = 0\n", "gives no panel a weight above 0"),
+    ("panel_weights = 1\n", 'scoring setting "panel_weights" is "1" but must be a table'),
+    ('ranking_scope = "city"\n', 'scoring setting "ranking_scope" is city, out of range: must be county | group'),
+    ("[scoring.panel_weights]\nenterprise = 1\n[panel_weights]\nenterprise = 1\n", 'is given twice'),
+])
+def test_bad_panel_settings_are_worded(capsys, tmp_path, table, message):
+    assert message in refused(capsys, EXAMPLE, "--config", write(tmp_path, table, "rules.toml"))

@@ -279,10 +279,10 @@ def test_page_rotates_all_codes_and_offers_the_sheet_once(page, demo_db):
     page.checkbox(key="confirm_rotate_all").check().run()
     page.button(key="issue_many").click().run()
     assert not page.exception
-    assert "已发放 300 个访问码。" in [s.value for s in page.success]
+    assert "已发放 320 个访问码。" in [s.value for s in page.success]  # deputies and supervisors get slips too
     assert any("无法再次显示" in w.value for w in page.warning)
     sheet = page.session_state["issued_sheet"]["html"]
-    assert sheet.count('<section class="slip"') == 300 and "2026年第四季度" in sheet
+    assert sheet.count('<section class="slip"') == 320 and "2026年第四季度" in sheet
     with pytest.raises(SignInRefused):
         accounts.sign_in_enterprise(demo_db, "QP-DEMO-0001", "c")
     first_code = sheet.split('<span class="code">')[1].split("<")[0]

@@ -151,7 +151,7 @@ def test_the_discipline_office_keeps_what_it_needs_to_reveal(db, county):
     assert (history[1]["response_id"], history[1]["enterprise"]) == tuple(marked)
 
 
-def test_the_migration_scrubs_entries_written_before(db):
+def test_the_migration_scrubs_entries_written_before(db, monkeypatch):
     """Entries in the old form, as a database from before migration 4 holds them."""
     people = make_world(db, enterprises=1)
     responses.save_response(db, people[0], "2026Q4", "FGW", {i: 3 for i in ITEMS})
@@ -173,7 +173,10 @@ def test_the_migration_scrubs_entries_written_before(db):
         db.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES ('2026-11-02T00:00:00+00:00',"
                    " ?, ?, ?, ?)", [actor, action, target, json.dumps(detail, ensure_ascii=False)])
     db.execute("PRAGMA user_version = 4")  # before the audit scrub (migration 5)
-    assert migrations.migrate(db) == len(migrations.MIGRATIONS)
+    # only migration 5 runs again: the later ones are already in this schema, and a column
+    # they add cannot be added twice
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:5])
+    assert migrations.migrate(db) == 5
     scrubbed = [(r[0], r[1], json.loads(r[2])) for r in
                 db.execute("SELECT action, target, detail FROM audit_log ORDER BY id")]
     reveal_id = db.execute("SELECT id FROM reveals").fetchone()[0]

@@ -76,6 +76,22 @@ def test_chinese_text_is_extractable(demo_copy, zh_pdf):
     assert f"其中{answered}家参加评议" in text
 
 
+def test_a_round_ranked_per_group_has_one_ranking_section_per_group(zh_pdf):
+    # the demo's 2026Q3 ranks within groups (DESIGN §4.9): a section per group, in the administrator's order
+    text = plain_text(zh_pdf)
+    assert "本轮在各部门分组内分别排名和评旗" in text and "组内排名" in text
+    headings = [text.index(f"{group}（{count}个部门）")
+                for group, count in (("审批类", 12), ("执法类", 4), ("服务类", 3), ("公用事业", 3))]
+    assert headings == sorted(headings)
+    assert text.index("县市场监管局") > headings[1]  # listed in its group's section
+
+
+def test_a_county_wide_round_has_one_ranking_with_the_group_column(demo_copy):
+    text = plain_text(bulletin.round_bulletin(demo_copy, ADMIN_ACTOR, "2026Q2", "zh"))
+    assert "本轮全县统一排名" in text and "审批类" in text and "执法类" in text
+    assert "（12个部门）" not in text
+
+
 def test_every_agency_has_a_trend_chart(demo_copy, zh_pdf):
     images = sum(len(page.images) for page in PdfReader(BytesIO(zh_pdf)).pages)
     assert images == demo_copy.execute("SELECT count(*) FROM agencies").fetchone()[0]

@@ -9,9 +9,9 @@ from surveys.participants.uscc import validate_uscc
 def test_demo_county_has_what_the_issue_promises(demo_db):
     db = demo_db
     assert db.execute("SELECT count(*) FROM agencies").fetchone()[0] == 22
-    usccs = [r[0] for r in db.execute("SELECT uscc FROM enterprises")]
+    usccs = [r[0] for r in db.execute("SELECT uscc FROM enterprises WHERE panel = 'enterprise'")]
     assert len(usccs) == 300 and all(validate_uscc(u) == u for u in usccs)
-    industries = {r[0] for r in db.execute("SELECT DISTINCT industry FROM enterprises")}
+    industries = {r[0] for r in db.execute("SELECT DISTINCT industry FROM enterprises WHERE panel = 'enterprise'")}
     assert industries == {"建材", "食品加工", "清洁能源", "医疗用品", "智能制造"}
     assert demo.past_rounds(db) == ["2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3"]
     statuses = dict(db.execute("SELECT name, status FROM rounds"))

@@ -142,16 +142,16 @@ def test_a_new_enterprise_from_a_partial_file_takes_the_defaults(db):
     assert enterprise_row(db, GOOD_1) == ("新公司", "", "", "")
 
 
-def test_an_agency_file_without_english_name_or_category_keeps_them(db):
-    lines = ["code,name_zh,name_en,category", "FGW,县发展改革委,DRC,service"]
+def test_an_agency_file_without_english_name_or_group_keeps_them(db):
+    lines = ["code,name_zh,name_en,category", "FGW,县发展改革委,DRC,service"]  # an older file's category: the group
     registry.import_agencies(db, ADMIN_ACTOR, csv_bytes(lines), "a.csv")
     assert registry.import_agencies(db, ADMIN_ACTOR, csv_bytes(["code,name_zh", "FGW,县发展和改革委员会"]), "a.csv") == {
         "added": 0, "updated": 1, "unchanged": 0}
-    registry.import_agencies(db, ADMIN_ACTOR, csv_bytes(["code,name_zh,category", "FGW,县发展和改革委员会,"]), "a.csv")
-    assert db.execute("SELECT name_zh, name_en, category FROM agencies").fetchone() == (
+    registry.import_agencies(db, ADMIN_ACTOR, csv_bytes(["code,name_zh,group", "FGW,县发展和改革委员会,"]), "a.csv")
+    assert db.execute("SELECT name_zh, name_en, group_code FROM agencies").fetchone() == (
         "县发展和改革委员会", "DRC", "service")
     registry.import_agencies(db, ADMIN_ACTOR, csv_bytes(["code,name_zh", "SCJG,县市场监管局"]), "a.csv")
-    assert db.execute("SELECT name_en, category FROM agencies WHERE code = 'SCJG'").fetchone() == ("", "approval")
+    assert db.execute("SELECT name_en, group_code FROM agencies WHERE code = 'SCJG'").fetchone() == ("", "approval")
 
 
 def test_the_preview_says_field_by_field_what_would_change_and_stores_nothing(db):

@@ -84,7 +84,7 @@ def test_report_gathers_ranked_results_cases_rates_and_trend(demo_copy):
     stored = demo_copy.execute("SELECT count(DISTINCT enterprise), count(*) FROM responses WHERE round = ?",
                                [ROUND]).fetchone()
     assert (report.overall["enterprises_answered"], report.overall["responses"]) == stored
-    assert report.overall["active_enterprises"] == 300
+    assert report.overall["active_enterprises"] == 320  # every active rater: 300 enterprises, 20 of the panels
     assert sorted(report.trend["round"].unique())[-1] == ROUND
     assert set(report.trend["round"]) <= {r["name"] for r in reports.exportable_rounds(demo_copy, ADMIN_ACTOR)}
     assert report.config["good_threshold"] == 80.0
@@ -115,9 +115,10 @@ def test_report_version_changes_with_a_refinalisation_and_a_case_step(demo_db):
 def test_workbook_has_the_five_sheets_with_chinese_headers(zh_workbook):
     assert load_workbook(BytesIO(zh_workbook)).sheetnames == SHEETS_ZH
     assert sheet_rows(zh_workbook, "结果")[0] == (
-        "部门代码", "部门", "评价数", "得分", "95% 区间下限", "95% 区间上限", "等次",
+        "部门代码", "部门", "分组", "评价数", "得分", "95% 区间下限", "95% 区间上限", "等次",
         "等次存疑（区间跨越分界线）", "处理", "旗帜", "排名")
-    assert sheet_rows(zh_workbook, "排名")[0][:2] == ("排名", "部门")
+    # the demo's 2026Q3 ranks within groups: the ranking sheet leads with the group and the rank in it
+    assert sheet_rows(zh_workbook, "排名")[0][:3] == ("分组", "组内排名", "部门")
     assert sheet_rows(zh_workbook, "处理")[0][:4] == ("案件编号", "部门", "处理", "办理状态")
     assert sheet_rows(zh_workbook, "参评率")[0] == ("部门", "评价条数", "剔除条数", "计入条数", "在册企业数", "参评率")
 
@@ -126,22 +127,31 @@ def test_workbook_in_english_when_the_page_is_english(demo_copy):
     data = workbook.round_workbook(demo_copy, ADMIN_ACTOR, ROUND, "en")
     assert load_workbook(BytesIO(data)).sheetnames == SHEETS_EN
     row = next(r for r in sheet_rows(data, "Results") if r[0] == "FGW")
-    assert row[1] == "County Development and Reform Commission" and row[6] == "good"
+    assert row[1] == "County Development and Reform Commission" and row[2] == "Approval" and row[7] == "good"
 
 
 def test_a_known_agencys_row_matches_the_stored_result(demo_copy, zh_workbook):
     stored = next(r for r in finalise.current_results(demo_copy, ROUND) if r["agency"] == "SCJG")
     row = next(r for r in sheet_rows(zh_workbook, "结果") if r[0] == "SCJG")
-    assert row[1] == "县市场监管局"
-    assert row[2] == stored["n"] and row[3] == stored["score"]
-    assert row[4] == pytest.approx(stored["ci_low"]) and row[5] == pytest.approx(stored["ci_high"])
-    assert row[6] == "差" and row[8] == "移交纪委监委" and row[10] == stored["rank"]
-    assert isinstance(row[3], float)  # numbers stay numbers, not text
-    ranking = next(r for r in sheet_rows(zh_workbook, "排名") if r[1] == "县市场监管局")
-    assert ranking[0] == stored["rank"] and ranking[5] == {"red": "红旗", "yellow": "黄旗", "blue": "蓝旗"}[
-        stored["flag"]]
+    assert row[1] == "县市场监管局" and row[2] == "执法类" == stored["agency_group"].replace("enforcement", "执法类")
+    assert row[3] == stored["n"] and row[4] == stored["score"]
+    assert row[5] == pytest.approx(stored["ci_low"]) and row[6] == pytest.approx(stored["ci_high"])
+    assert row[7] == "差" and row[9] == "移交纪委监委" and row[11] == stored["rank"]
+    assert isinstance(row[4], float)  # numbers stay numbers, not text
+    ranking = next(r for r in sheet_rows(zh_workbook, "排名") if r[2] == "县市场监管局")
+    assert ranking[0] == "执法类" and ranking[1] == stored["rank"]
+    assert ranking[6] == {"red": "红旗", "yellow": "黄旗", "blue": "蓝旗"}[stored["flag"]]
     action = next(r for r in sheet_rows(zh_workbook, "处理") if r[1] == "县市场监管局")
     assert action[2] == "移交纪委监委" and action[3] == "已移交"
+
+
+def test_a_round_ranked_per_group_lists_its_ranking_group_by_group(zh_workbook):
+    ranking = sheet_rows(zh_workbook, "排名")[1:]
+    groups = [r[0] for r in ranking]
+    assert list(dict.fromkeys(groups)) == ["审批类", "执法类", "服务类", "公用事业"]  # the administrator's order
+    assert groups == sorted(groups, key=["审批类", "执法类", "服务类", "公用事业"].index)  # each group together
+    cover = {r[0]: r[1] for r in sheet_rows(zh_workbook, "封面") if r and r[0]}
+    assert cover["排名范围"] == "分组内排名"
 
 
 def test_cover_names_the_round_and_the_pinned_rules(zh_workbook):
@@ -156,11 +166,12 @@ def test_response_rates_per_agency_and_overall(demo_copy, zh_workbook):
     rows = sheet_rows(zh_workbook, "参评率")
     fgw = next(r for r in rows if r[0] == "县发展改革委")
     count = demo_copy.execute("SELECT count(*) FROM responses WHERE round = ? AND agency = 'FGW'", [ROUND]).fetchone()[0]
-    assert fgw[1] == count and fgw[4] == 300 and fgw[5] == pytest.approx(count / 300)
+    raters = 320  # every active rater answers for the rate: 300 enterprises, 12 deputies, 8 supervisors
+    assert fgw[1] == count and fgw[4] == raters and fgw[5] == pytest.approx(count / raters)
     overall = rows[-1]
     answered = demo_copy.execute("SELECT count(DISTINCT enterprise) FROM responses WHERE round = ?",
                                  [ROUND]).fetchone()[0]
-    assert overall[:4] == ("全县", answered, 300, pytest.approx(answered / 300))
+    assert overall[:4] == ("全县", answered, raters, pytest.approx(answered / raters))
 
 
 def test_no_enterprise_identity_anywhere_in_the_file(demo_copy, zh_workbook):

@@ -26,7 +26,7 @@ def audit_rows(db, action):
 
 
 def agency(db, code):
-    return db.execute("SELECT code, name_zh, name_en, category, active FROM agencies WHERE code = ?",
+    return db.execute("SELECT code, name_zh, name_en, group_code, active FROM agencies WHERE code = ?",
                       [code]).fetchone()
 
 
@@ -37,25 +37,25 @@ def test_admin_adds_an_agency_and_it_is_offered_in_the_survey(db):
     assert agency(db, "SW") == ("SW", "县商务局", "Commerce Bureau", "service", 1)
     assert [a["code"] for a in registry.list_agencies(db)] == ["SW"]
     assert audit_rows(db, "agency.added") == [
-        ("SW", {"name_zh": "县商务局", "name_en": "Commerce Bureau", "category": "service"})]
+        ("SW", {"name_zh": "县商务局", "name_en": "Commerce Bureau", "group": "service"})]
 
 
-@pytest.mark.parametrize("code, name_zh, name_en, category, key, field", [
+@pytest.mark.parametrize("code, name_zh, name_en, group, key, field", [
     ("", "县商务局", "", "approval", "roster_admin.required", "code"),
     ("S-W", "县商务局", "", "approval", "roster_admin.bad_agency_code", "code"),
     ("A" * 21, "县商务局", "", "approval", "roster_admin.too_long", "code"),
     ("SW", "  ", "", "approval", "roster_admin.required", "name_zh"),
     ("SW", "局" * 101, "", "approval", "roster_admin.too_long", "name_zh"),
     ("SW", "县商务局", "Commerce\nBureau", "approval", "roster_admin.control_character", "name_en"),
-    ("SW", "县商务局", "", "bureau", "roster_admin.bad_category", "category"),
+    ("SW", "县商务局", "", "bureau", "groups.unknown_group", "group_code"),
 ])
-def test_bad_agency_input_names_the_field_and_stores_nothing(db, code, name_zh, name_en, category, key, field):
+def test_bad_agency_input_names_the_field_and_stores_nothing(db, code, name_zh, name_en, group, key, field):
     before = dump(db)
     with pytest.raises(InvalidInput) as caught:
-        roster_admin.add_agency(db, ADMIN_ACTOR, code, name_zh, name_en, category)
+        roster_admin.add_agency(db, ADMIN_ACTOR, code, name_zh, name_en, group)
     assert caught.value.key == key
     assert caught.value.values["field"] == Term(f"roster_admin.field.{field}")
-    label_zh = {"code": "部门代码", "name_zh": "部门名称", "name_en": "英文名称", "category": "类别"}[field]
+    label_zh = {"code": "部门代码", "name_zh": "部门名称", "name_en": "英文名称", "group_code": "分组"}[field]
     assert f"“{label_zh}”" in caught.value.message("zh")
     assert dump(db) == before
 
@@ -69,18 +69,19 @@ def test_an_agency_code_is_used_once(db, world):
     assert dump(db) == before
 
 
-def test_admin_edits_names_and_category_and_the_audit_says_what_changed(db, world):
-    roster_admin.update_agency(db, ADMIN_ACTOR, "fgw", "县发展和改革委员会", "DRC", "service")
+def test_admin_edits_names_and_group_and_the_audit_says_what_changed(db, world):
+    roster_admin.update_agency(db, ADMIN_ACTOR, "fgw", "县发展和改革委员会", "DRC", "服务类")  # a group's name does
     assert agency(db, "FGW") == ("FGW", "县发展和改革委员会", "DRC", "service", 1)
     assert audit_rows(db, "agency.updated") == [
-        ("FGW", {"name_zh": ["县发展改革委", "县发展和改革委员会"], "category": ["approval", "service"]})]
+        ("FGW", {"name_zh": ["县发展改革委", "县发展和改革委员会"], "group_code": ["approval", "service"]})]
 
 
-def test_an_imported_category_of_its_own_may_be_kept_but_not_chosen_anew(db, world):
-    db.execute("UPDATE agencies SET category = 'tax' WHERE code = 'FGW'")
-    roster_admin.update_agency(db, ADMIN_ACTOR, "FGW", "县发改委", "DRC", "tax")
-    with pytest.raises(InvalidInput):
+def test_a_group_that_does_not_exist_is_refused_naming_the_groups_there_are(db, world):
+    with pytest.raises(InvalidInput) as caught:
         roster_admin.update_agency(db, ADMIN_ACTOR, "SCJG", "县市场监管局", "", "tax")
+    assert caught.value.message("en") == (
+        "'Group' 'tax' is not one of the agency groups: approval (审批类) / enforcement (执法类) / "
+        "service (服务类) / utility (公用事业).")
 
 
 def test_editing_an_unknown_agency_is_refused(db, world):
@@ -277,7 +278,8 @@ def button(at, label):
 def test_page_explains_itself_and_lists_the_roster(page):
     assert page.title[0].value == "部门与企业名录"
     assert "有评议记录的部门和企业不能删除" in page.caption[0].value
-    assert len(page.dataframe[0].value) == 300 and len(page.dataframe[1].value) == 22
+    # the raters of every panel: 300 enterprises, 12 deputies and 8 supervisors
+    assert len(page.dataframe[0].value) == 320 and len(page.dataframe[1].value) == 22
 
 
 def test_page_searches_and_edits_an_enterprise(page, demo_db):
@@ -296,7 +298,7 @@ def test_page_refuses_a_bad_credit_code_and_names_the_problem(page, demo_db):
     by_key(page.text_input, "new_name").input("新公司")
     by_key(page.button, "add_enterprise_submit").click().run()
     assert any("校验码错误" in e.value for e in page.error)
-    assert demo_db.execute("SELECT count(*) FROM enterprises").fetchone()[0] == 300
+    assert demo_db.execute("SELECT count(*) FROM enterprises WHERE panel = 'enterprise'").fetchone()[0] == 300
 
 
 def test_page_deactivates_an_enterprise_after_confirmation(page, demo_db):

@@ -1,3 +1,3 @@
--- Migration 11 belongs to another branch (issue 14/15). This empty file only keeps the numbers
--- without a gap so that migration 14 (closed loop) runs on the loop branch alone: when the branch
--- that owns 11 is merged, delete this file and keep theirs. Never ship both.
+-- Migration 11 changes nothing. Its number was set aside for the monthly bulletin, which needed no
+-- schema after all; the migrations after it were numbered around it in parallel work, and numbers
+-- already applied somewhere are never reused.

@@ -1,3 +1,0 @@
--- Migration 8 belongs to another branch (issue 14/15). This empty file only keeps the numbers
--- without a gap so that migration 14 (closed loop) runs on the loop branch alone: when the branch
--- that owns 8 is merged, delete this file and keep theirs. Never ship both.
