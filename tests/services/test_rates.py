@@ -52,6 +52,9 @@ def test_the_loop_moves_the_county_rates(db, county):
     assert (after["participation"], after["good"], after["bad"]) == (1, pytest.approx(2 / 3), pytest.approx(1 / 3))
     county_row = one(rates.county_rates(db, ADMIN_ACTOR), unit="county")
     assert county_row["invited"] == 3 and county_row["responses"] == 4
+    # both agencies are in the default group (DESIGN §4.9): the group's line is theirs together
+    group = one(rates.county_rates(db, ADMIN_ACTOR), unit="approval")
+    assert group["scope"] == "group" and group["responses"] == 4 and group["tickets"] == 1
     by_month = rates.county_rates(db, ADMIN_ACTOR, rates.MONTH)
     assert set(by_month["period"]) == {"2026-11"} and math.isnan(one(by_month)["participation"])
 
