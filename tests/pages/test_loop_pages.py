@@ -2,7 +2,7 @@
 answer and 不满意 sends it back, the agency records its contact and sees the ticket reopened, the
 discipline inbox opens with what was escalated and reviews a report, the administrator sets the
 deadlines, and the overview and the agency's dashboard show the standard rates."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR
 from surveys.casework import cases
