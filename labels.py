@@ -85,6 +85,22 @@ def month_label(year: int, month: int, lang: str) -> str:
     return t("monthly.month_label", lang, year=year, month_name=t(f"monthly.month_name.{month}", lang))
 
 
-def rate_text(share, missing: str = "—") -> str:
-    """A share as a percentage to one decimal (75.0%); ``missing`` when there is no rate."""
-    return missing if _missing(share) else f"{round_half_up(float(share) * 100):.1f}%"
+def rate_text(share, missing: str = "—", change=None) -> str:
+    """A share as a percentage to one decimal, half up (75.0%); ``missing`` when there is no rate;
+    with ``change`` (a difference of shares) its percentage points after it: "66.7% (+16.7)"."""
+    if _missing(share):
+        return missing
+    text = f"{round_half_up(float(share) * 100):.1f}%"
+    if not _missing(change):
+        points = round_half_up(float(change) * 100)
+        text += f" ({'+' if points >= 0 else '−'}{abs(points):.1f})"
+    return text
+
+
+def points_text(change, missing: str = "") -> str:
+    """A change of a rate in percentage points, signed, one decimal, half up: "+16.7 pp" (ASCII
+    signs: a metric reads its arrow from them); ``missing`` when there is none."""
+    if _missing(change):
+        return missing
+    points = round_half_up(float(change) * 100)
+    return f"{points:+.1f} pp"

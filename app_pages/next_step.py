@@ -21,6 +21,9 @@ def _agency(step: dict) -> str:
         extra = ui.tr(key, count=waiting["count"], overdue=waiting["overdue"],
                       first_due=ui.format_date(waiting["first_due"]))
         text = extra if step["kind"] == "nothing" else f"{text} {extra}"
+    for mark, count in (step.get("overdue_marks") or {}).items():
+        if count:
+            text = f"{text} {ui.tr(f'loop.next_step.{mark}', count=count)}"
     return text
 
 
@@ -32,7 +35,8 @@ def _agency_cases(step: dict) -> str:
     if kind == "round_open":
         return ui.tr("next_step.agency.round_open", round=_round(step["round"]),
                      closes_on=ui.format_date(step["closes_on"]))
-    return ui.tr(f"next_step.agency.{kind}", **{k: v for k, v in step.items() if k not in ("kind", "problems")})
+    return ui.tr(f"next_step.agency.{kind}",
+                 **{k: v for k, v in step.items() if k not in ("kind", "problems", "overdue_marks")})
 
 
 def _discipline(step: dict) -> str:
@@ -40,6 +44,8 @@ def _discipline(step: dict) -> str:
         return ui.tr(f"next_step.discipline.{step['kind']}", open=step.get("open", 0))
     parts = [ui.tr(f"next_step.discipline.{name}", count=step[name])
              for name in ("referrals", "interviews", "reminders", "appeals") if step[name]]
+    if step.get("escalated"):  # escalated first: nobody else will chase them
+        parts.insert(0, ui.tr("loop.next_step.discipline_escalated", count=step["escalated"]))
     if step["overdue"]:
         parts.append(ui.tr("next_step.discipline.overdue", count=step["overdue"]))
     return ui.tr("next_step.discipline.decide", parts=ui.tr("list_separator").join(parts))

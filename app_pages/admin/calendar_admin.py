@@ -9,6 +9,7 @@ from app_pages import ui
 from surveys.core import clock
 from surveys.participants import registry
 from surveys.casework import calendar_admin
+from surveys.casework import deadlines
 from surveys.core import workdays
 from surveys.core.errors import QipingError
 
@@ -71,3 +72,23 @@ if draft and draft[0] == year:
             if st.button(ui.tr("calendar.save_button", year=year), type="primary"):
                 st.session_state.pop("calendar_draft", None)
                 ui.run_step(calendar_admin.enter_year, year, holidays, makeup, done=ui.tr("calendar.saved", year=year))
+
+# --- the county's deadlines in working days (issue 15): counted on the calendar above ---------
+st.divider()
+st.subheader(ui.tr("loop.deadlines.heading"))
+st.caption(ui.tr("loop.deadlines.caption"))
+current = deadlines.all_deadlines(db)
+with st.form("deadlines"):
+    chosen = {name: st.number_input(ui.tr(f"loop.deadlines.name.{name}"), value=current[name], step=1,
+                                    min_value=0 if name == "escalation_grace_working_days" else 1,
+                                    max_value=deadlines.LONGEST, key=f"deadline_{name}")
+              for name in deadlines.DEFAULTS}
+    if st.form_submit_button(ui.tr("loop.deadlines.save"), type="primary"):
+        try:
+            changed = deadlines.set_deadlines(db, me, chosen)
+        except QipingError as error:
+            ui.show_error(error)
+        else:
+            st.session_state["flash"] = (ui.tr("loop.deadlines.saved", count=len(changed)) if changed
+                                         else ui.tr("loop.deadlines.unchanged"))
+            st.rerun()

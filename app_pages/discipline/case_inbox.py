@@ -59,6 +59,25 @@ if "flash" in st.session_state:
 if "kept_flash" in st.session_state:  # where the case just closed went
     st.info(st.session_state.pop("kept_flash"), icon=":material/inventory_2:")
 
+def escalated_line(row: dict) -> str:
+    agency = agencies.get(row["agency"], row["agency"])
+    due, on = ui.format_date(row["due_on"]), ui.format_date(row["escalated_on"])
+    if row["kind"] == "problem":
+        return ui.tr("loop.inbox.escalated_problem", problem=row["id"], agency=agency, due=due, on=on,
+                     step=ui.tr(f"loop.inbox.step_{row['step']}"))
+    return ui.tr("loop.inbox.escalated_case", case=row["id"], agency=agency, due=due, on=on,
+                 status=status_text(row["status"]))
+
+
+# what the background check escalated (surveys/casework/escalation.py): first, nobody else chases it
+escalated = casework.escalations(db, me)
+with st.container(border=True, key="escalated_box"):
+    st.markdown(f"**{ui.tr('loop.inbox.escalated_heading')}**")
+    if not escalated:
+        st.caption(ui.tr("loop.inbox.escalated_none"))
+    for row in escalated:
+        st.error(escalated_line(row), icon=":material/priority_high:")
+
 counts = casework.case_counts(db, me)
 left, right = st.columns(2)
 left.metric(ui.tr("casework.inbox.open_count"), counts["open"])
@@ -95,7 +114,8 @@ if not rows:
 
 OVERDUE_ROW = "background-color: #fde0dd"  # overdue rows stand out (the mark says it in words too)
 table = pd.DataFrame([{
-        ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if r["overdue"] else "",
+        ui.tr("casework.col.overdue"): (ui.tr("casework.overdue_mark") if r["overdue"] else "")
+        + (" " + ui.tr("loop.inbox.escalated_mark") if r["escalated"] else ""),
         ui.tr("casework.col.id"): r["id"],
         ui.tr("casework.col.agency"): agencies.get(r["agency"], r["agency"]),
         ui.tr("casework.col.round"): labels.round_label(r["round"], lang),
@@ -241,7 +261,11 @@ def take_step(step: str, note: str, **details) -> None:
         st.rerun()
 
 
+REVIEW_BUTTONS = {cases.CLOSED: "loop.inbox.review_passed", **{s: "loop.inbox.review_redo" for s in cases.REDO_STEPS}}
+
+
 def step_form(step: str) -> None:
+    reviewing = case["status"] in cases.REPORT_STEPS.values()  # closing a report is its review: passed
     with st.form(f"step_{case_id}_{step}"):
         st.markdown(f"**{ui.tr('casework.step_heading', step=status_text(step))}**")
         st.caption(ui.tr(f"casework.step_help.{step}"))
@@ -260,7 +284,8 @@ def step_form(step: str) -> None:
         note_label = ui.tr("casework.fields.interview_notes") if step == "held" else ui.tr("casework.fields.note")
         note = st.text_area(note_label, max_chars=cases.MAX_TEXT)
         confirmed = st.checkbox(ui.tr("casework.confirm_step")) if step == cases.CLOSED else True
-        if st.form_submit_button(status_text(step), type="primary"):
+        button = ui.tr(REVIEW_BUTTONS[step]) if reviewing and step in REVIEW_BUTTONS else status_text(step)
+        if st.form_submit_button(button, type="primary" if step == cases.CLOSED or not reviewing else "secondary"):
             if not confirmed:
                 st.error(ui.tr("casework.confirm_needed"))
             else:
@@ -275,6 +300,9 @@ with tab_steps:
                 status_text(s) for s in waiting)))
         else:
             st.info(ui.tr("casework.no_steps"))
+    if case["status"] in cases.REPORT_STEPS.values() and evidence["steps"]:
+        st.markdown(f"**{ui.tr('loop.inbox.review_heading')}**")
+        st.caption(ui.tr("loop.inbox.review_help"))
     for step in evidence["steps"]:
         step_form(step)
 

@@ -1,5 +1,6 @@
 """Enterprise: report a concrete problem to an agency it rated this quarter, follow
-the agency's answer, and say whether the problem is solved (登记销号)."""
+the agency's answer, and rate it (satisfied / basically / dissatisfied, with a comment): dissatisfied sends it
+back to the agency with a new deadline (登记销号, issue 15)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -22,16 +23,6 @@ if "flash" in st.session_state:
     st.success(st.session_state.pop("flash"), icon=":material/check_circle:")
 
 agencies = {a["code"]: labels.agency_name(a, lang) for a in registry.list_agencies(db, active_only=False)}
-
-
-def run(step, *args, done_key: str, **values) -> None:
-    try:
-        step(db, me, *args)
-    except QipingError as error:
-        ui.show_error(error)
-    else:
-        st.session_state["flash"] = ui.tr_md(done_key, **values)
-        st.rerun()
 
 
 st.subheader(ui.tr("casework.enterprise_problems.new"))
@@ -57,6 +48,40 @@ def raise_it() -> None:
 
 def another() -> None:
     st.session_state.pop("problem_raised", None)
+
+
+def rate_it(problem_id: int) -> None:
+    """The rating form's callback: runs before the page is drawn again, so the ticket is shown
+    with its new state (closed, or back with the agency) and the form cannot be sent twice."""
+    if not ui.session_still_valid():
+        return  # callbacks run before the script: an idle session rates nothing
+    values = st.session_state
+    try:
+        problems.rate_problem(ui.db(), me, problem_id, values.get(f"rating_{problem_id}") or "",
+                              values.get(f"rating_comment_{problem_id}", ""))
+    except QipingError as error:
+        st.session_state["rating_error"] = (problem_id, error)
+    else:
+        ticket = problems.get_problem(ui.db(), problem_id)
+        st.session_state["flash"] = (ui.tr("loop.problems.rated_closed") if ticket["status"] == problems.SOLVED
+                                     else ui.tr("loop.problems.rated_reopened", due=ui.format_date(ticket["due_on"])))
+
+
+def rating_form(ticket: dict) -> None:
+    """满意 / 基本满意 / 不满意 and a comment, phone-first: one column, big choices, a full-width button."""
+    due = problems.rating_due_on(db, ticket)
+    with st.form(f"rate_{ticket['id']}"):
+        st.markdown(f"**{ui.tr('loop.problems.rate_heading')}**")
+        st.caption(ui.tr("loop.problems.rate_help", due=ui.format_date(due)))
+        st.radio(ui.tr("loop.problems.rating"), problems.RATINGS, index=None,
+                 format_func=lambda r: ui.tr(f"loop.rating.{r}"), key=f"rating_{ticket['id']}")
+        st.text_input(ui.tr("loop.problems.comment"), max_chars=problems.MAX_TEXT,
+                      key=f"rating_comment_{ticket['id']}")
+        st.form_submit_button(ui.tr("loop.problems.rate_button"), type="primary", on_click=rate_it,
+                              args=(ticket["id"],), use_container_width=True)
+    failed = st.session_state.get("rating_error")
+    if failed and failed[0] == ticket["id"]:
+        ui.show_error(st.session_state.pop("rating_error")[1])
 
 
 current = rounds.open_round(db)
@@ -92,7 +117,7 @@ mine = problems.my_problems(db, me)
 if not mine:
     st.caption(ui.tr("casework.enterprise_problems.none"))
 for ticket in mine:
-    with st.container(border=True):
+    with st.container(border=True, key=f"ticket_{ticket['id']}"):  # one ticket, findable by its number
         heading = ui.tr_md("casework.enterprise_problems.heading", problem=ticket["id"],
                         agency=agencies.get(ticket["agency"], ticket["agency"]),
                         status=ui.tr(f"casework.problems.status.{ticket['status']}"))
@@ -108,12 +133,4 @@ for ticket in mine:
             if event["note"]:
                 st.text(event["note"])
         if ticket["status"] == problems.ANSWERED:
-            with st.form(f"confirm_{ticket['id']}"):
-                note = st.text_input(ui.tr("casework.enterprise_problems.note"), max_chars=problems.MAX_TEXT)
-                solved_col, not_solved_col = st.columns(2)
-                if solved_col.form_submit_button(ui.tr("casework.enterprise_problems.solved"), type="primary"):
-                    run(problems.confirm_problem, ticket["id"], True, note,
-                        done_key="casework.enterprise_problems.closed")
-                if not_solved_col.form_submit_button(ui.tr("casework.enterprise_problems.not_solved")):
-                    run(problems.confirm_problem, ticket["id"], False, note,
-                        done_key="casework.enterprise_problems.sent_back")
+            rating_form(ticket)

@@ -14,8 +14,10 @@ import labels
 import scoring
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import rates_view
 from app_pages import panel_support
 from app_pages import ui
+from surveys.reports import rates as rate_service
 from scoring.rounding import round_half_up
 from surveys.results import dashboards
 from surveys.results import privacy
@@ -137,4 +139,10 @@ stem = f"{board.agency['code']}"
 support.show_chart(specs["trend"], f"{stem}_trend", key="chart_trend")
 support.show_chart(specs["items"], f"{stem}_items", key="chart_items")
 support.show_chart(specs["levels"], f"{stem}_levels", key="chart_levels")
+rates_view.heading()
+kind = rates_view.period_kind("agency_rates_kind")
+own_rates = support.data(db, rate_service.agency_rates, code, kind).sort_values("period", ascending=False)
+rates_view.show(own_rates, lambda row: labels.agency_name(board.agency, lang), kind, key="agency_rates_table",
+                first_as_headline=True, with_heading=False)  # the latest period first
+st.caption(ui.tr("loop.rates.agency_privacy", minimum=privacy.MIN_COUNTED))
 comments(board)

@@ -14,8 +14,11 @@ import charts
 import labels
 from app_pages import dashboard_support as support
 from app_pages import next_step
+from app_pages import rates_view
 from app_pages import panel_support
 from app_pages import ui
+from scoring import rates as standard
+from surveys.reports import rates as rate_service
 from surveys.results import dashboards
 from surveys.participants import registry
 from surveys.results import panel_results
@@ -71,12 +74,31 @@ def ranking_part(part: pd.DataFrame, key: str, chart_spec: dict) -> None:
         open_agency(part.iloc[picked.selection.rows[0]]["agency"])
 
 
+def standard_rates() -> None:
+    """The standard rates of one period: the county first, then groups, then each agency, each with its
+    change from the previous period (surveys/reports/rates.py; docs/rates.md)."""
+    with st.container(key="standard_rates"):
+        rates_view.heading()
+        kind = rates_view.period_kind("overview_rates_kind")
+        frame = support.data(db, rate_service.county_rates, kind)
+        periods = sorted(frame["period"].unique(), reverse=True)
+        period = st.selectbox(ui.tr("loop.rates.period"), periods, key=f"overview_rates_period_{kind}",
+                              format_func=rates_view.period_formatter(kind)) if periods else None
+        chosen = frame[frame["period"] == period].copy()
+        order = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
+        chosen = chosen.sort_values(["scope", "unit"], key=lambda c: c.map(order) if c.name == "scope" else c)
+        names = {a["code"]: labels.agency_name(a, lang) for a in overview.agencies.to_dict("records")}
+        rates_view.show(chosen, rates_view.unit_namer(names, overview.groups), kind, key="overview_rates_table", with_period=False,
+                        first_as_headline=True, with_heading=False)  # the county's line first
+
+
 finalised = list(overview.rounds.loc[~overview.rounds["in_progress"], "name"])[::-1]  # newest first
 for row in overview.rounds[overview.rounds["in_progress"]].to_dict("records"):
     st.info(ui.tr("dashboards.overview.in_progress", round=support.round_name(row["name"]),
                   status=ui.tr(f"rounds.status.{row['status']}")), icon=":material/hourglass_top:")
 if not finalised:
     st.info(ui.tr("dashboards.overview.no_results"))
+    standard_rates()  # tickets and ratings count before any round is finalised
     st.stop()
 
 # groups in the administrator's order; a result is filed under the group pinned with it
@@ -160,3 +182,5 @@ st.dataframe({
     ui.tr("dashboards.chart.response_rate"): [f"{r:.0%}" for r in rates["rate"]],
 }, hide_index=True, width="stretch")
 st.caption(ui.tr("dashboards.overview.rates_caption", active=overview.active_enterprises))
+
+standard_rates()

@@ -9,6 +9,7 @@ import streamlit as st
 
 import labels
 from app_pages import next_step
+from app_pages import rates_view
 from app_pages import ui
 from charts.monthly import handling_bars
 from surveys.core.errors import QipingError
@@ -152,6 +153,11 @@ else:
 
 with st.expander(ui.tr("monthly.definitions_heading")):
     st.markdown(ui.tr("monthly.definitions"))
+
+# the standard rates of the month (issue 15), after the casework figures the bulletin is built on
+rates_view.show(bulletin.rates, rates_view.unit_namer({code: bulletin.agency_name(code, lang)
+                                                      for code in bulletin.agencies}, bulletin.groups),
+                "month", key="monthly_rates", with_period=False)
 
 if allowed(me, "reports.export"):
     downloads(year, month)

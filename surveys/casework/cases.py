@@ -37,13 +37,15 @@ STATE_MACHINES: dict[str, tuple[str, dict[str, dict[str, str]]]] = {
     REMINDER: ("notice_issued", {
         "notice_issued": {"acknowledged": AGENCY},
         "acknowledged": {"rectification_received": AGENCY},
-        "rectification_received": {CLOSED: DISCIPLINE},
+        "rectification_received": {CLOSED: DISCIPLINE, "rectification_redo": DISCIPLINE},
+        "rectification_redo": {"rectification_received": AGENCY},
     }),
     INTERVIEW: ("to_schedule", {
         "to_schedule": {"scheduled": DISCIPLINE},
         "scheduled": {"held": DISCIPLINE},
         "held": {"plan_received": AGENCY},
-        "plan_received": {CLOSED: DISCIPLINE},
+        "plan_received": {CLOSED: DISCIPLINE, "plan_redo": DISCIPLINE},
+        "plan_redo": {"plan_received": AGENCY},
     }),
     REFERRAL: ("referred", {
         "referred": {"investigation_opened": DISCIPLINE},
@@ -62,7 +64,7 @@ def may_take(actor: Actor, party: str) -> bool:
 
 
 # what a step must record: a note, and/or named details
-NOTE_REQUIRED = {"held", "rectification_received", "plan_received"}
+NOTE_REQUIRED = {"held", "rectification_received", "plan_received", "rectification_redo", "plan_redo"}
 DETAILS_REQUIRED = {"scheduled": ("interview_on", "attendees"), "outcome_recorded": ("outcome",)}
 DATE_DETAILS = {"interview_on"}
 # A referral's outcome may carry the investigation's finding, yes or no: did it find fault?
@@ -72,6 +74,10 @@ FAULT_FOUND = "fault_found"
 FINDING_STEP = "outcome_recorded"
 # the agency's report that answers a case, by action
 REPORT_STEPS = {REMINDER: "rectification_received", INTERVIEW: "plan_received"}
+# the discipline office's review of a report (issue 15): closing records it as passed; redo sends
+# the report back to the agency with a new deadline. A case with a report closes only after review.
+REDO_STEPS = {"rectification_redo", "plan_redo"}
+REVIEW_PASSED, REVIEW_REDO = "passed", "redo"
 
 
 def configured_int(db, name: str, default: int) -> int:
@@ -193,12 +199,17 @@ def advance_case(db, actor: Actor, case_id: int, to_status: str, note: str = "",
         if to_status in REPORT_STEPS.values():
             checked["late"] = is_overdue(case)
         due_on = case["due_on"]
-        if to_status == "held":  # the rectification plan is due counted from the interview
+        if to_status == CLOSED and case["status"] in REPORT_STEPS.values():
+            checked["review"] = REVIEW_PASSED
+        if to_status in REDO_STEPS:
+            checked["review"] = REVIEW_REDO
+        if to_status == "held" or to_status in REDO_STEPS:  # the (new) report is due counted from today
             due_on = workdays.add_working_days(db, clock.today(), due_working_days(db)).isoformat()
             checked["due_on"] = due_on
         closed_at = clock.now_iso() if to_status == CLOSED else None
-        db.execute("UPDATE cases SET status = ?, closed_at = ?, due_on = ? WHERE id = ?",
-                   [to_status, closed_at, due_on, case_id])
+        # a step taken ends its reminder and escalation; the timeline keeps them
+        db.execute("UPDATE cases SET status = ?, closed_at = ?, due_on = ?, reminded_on = NULL, escalated_on = NULL"
+                   " WHERE id = ?", [to_status, closed_at, due_on, case_id])
         _event(db, case_id, actor, to_status, note, **checked)
         audit.record(db, actor, f"case.{to_status}", f"case/{case_id}", **checked)
 

@@ -27,7 +27,22 @@ def agency_next_step(db, actor: Actor) -> dict:
     has its own deadline whatever the cases say."""
     step = _agency_case_step(db, actor)
     step["problems"] = _problems_waiting(db, actor)
+    step["overdue_marks"] = _overdue_marks(db, actor.agency_code)
     return step
+
+
+def _overdue_marks(db, agency: str) -> dict[str, int]:
+    """The agency's overdue steps the background check has reminded, and those it has escalated
+    to the discipline office (surveys/casework/escalation.py), cases and tickets together."""
+    marks = {"reminded": 0, "escalated": 0}
+    for table, still_open in (("cases", f"status NOT IN ('{cases.CLOSED}', '{cases.WITHDRAWN}')"),
+                              ("problems", f"status = '{problems.OPEN}'")):
+        escalated, reminded = db.execute(
+            f"SELECT count(escalated_on), count(reminded_on) - count(escalated_on) FROM {table}"
+            f" WHERE agency = ? AND {still_open} AND reminded_on IS NOT NULL", [agency]).fetchone()
+        marks["escalated"] += escalated
+        marks["reminded"] += reminded
+    return marks
 
 
 def _problems_waiting(db, actor: Actor) -> dict:
@@ -56,16 +71,18 @@ def _agency_case_step(db, actor: Actor) -> dict:
 @requires("cases.review")
 def discipline_next_step(db, actor: Actor) -> dict:
     """The cases waiting for the discipline office's own step, by action (gravest first),
-    how many of them are overdue, and the appeals waiting for a decision."""
+    how many of them are overdue, the appeals waiting for a decision, and the overdue agency
+    steps escalated to it (cases and problem tickets)."""
     open_cases = [c for c in views.inbox(db, actor) if c["status"] not in cases.FINISHED]
     mine = [c for c in open_cases if cases.steps_for(actor, c)]
     pending_appeals = db.execute("SELECT count(*) FROM appeals WHERE status = 'pending'").fetchone()[0]
     by_action = {action: sum(c["action"] == action for c in mine) for action in views.SEVERITY}
-    if not mine and not pending_appeals:
+    escalated = len(views.escalations(db, actor))
+    if not mine and not pending_appeals and not escalated:
         return {"kind": "waiting_for_agencies" if open_cases else "nothing", "open": len(open_cases)}
     return {"kind": "decide", "referrals": by_action["referral"], "interviews": by_action["interview"],
             "reminders": by_action["reminder"], "overdue": sum(bool(c["overdue"]) for c in mine),
-            "appeals": pending_appeals}
+            "appeals": pending_appeals, "escalated": escalated}
 
 
 @requires("rounds.manage")

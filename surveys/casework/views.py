@@ -21,6 +21,7 @@ import pandas as pd
 from scoring.rounding import round_half_up
 import scoring
 from surveys.casework import cases
+from surveys.casework import problems
 from surveys.results import finalise
 from surveys.results import panel_results
 from surveys.results import privacy
@@ -84,7 +85,8 @@ def _result_lookup(db) -> dict[tuple[str, str], dict]:
 def _with_result(case: dict, results: dict) -> dict:
     result = results.get((case["round"], case["agency"]), {})
     return {**case, "score": result.get("score"), "grade": result.get("grade"), "n": result.get("n"),
-            "overdue": cases.is_overdue(case)}
+            "overdue": cases.is_overdue(case),
+            "escalated": bool(case.get("escalated_on")) and case["status"] not in cases.FINISHED}
 
 
 # the inbox's order: the gravest follow-up first (DESIGN §1: referral > interview > reminder)
@@ -93,15 +95,32 @@ SEVERITY = {"referral": 0, "interview": 1, "reminder": 2}
 
 @requires("cases.view_all")
 def inbox(db, actor: Actor, statuses=None, actions=None, agencies=None, round_names=None) -> list[dict]:
-    """Cases matching every given filter (None = any): open before finished, then by how grave
-    the action is (referrals, interviews, reminders — SEVERITY), overdue first within each,
-    then by due date."""
+    """Cases matching every given filter (None = any): open before finished, escalated ones
+    (surveys/casework/escalation.py) first, then by how grave the action is (referrals,
+    interviews, reminders — SEVERITY), overdue first within each, then by due date."""
     results = _result_lookup(db)
     rows = [_with_result(c, results) for c in db.query("SELECT * FROM cases ORDER BY id")]
     wanted = [(statuses, "status"), (actions, "action"), (agencies, "agency"), (round_names, "round")]
     rows = [r for r in rows if all(not chosen or r[field] in chosen for chosen, field in wanted)]
-    return sorted(rows, key=lambda r: (r["status"] in cases.FINISHED, SEVERITY.get(r["action"], len(SEVERITY)),
-                                       not r["overdue"], r["due_on"], r["id"]))
+    return sorted(rows, key=lambda r: (r["status"] in cases.FINISHED, not r["escalated"],
+                                       SEVERITY.get(r["action"], len(SEVERITY)), not r["overdue"], r["due_on"],
+                                       r["id"]))
+
+
+@requires("cases.view_all")
+def escalations(db, actor: Actor) -> list[dict]:
+    """What the background check escalated and the agency has still not done, for the top of the
+    discipline office's inbox: cases by severity, then problem tickets; the longest-escalated first
+    within each. A ticket shows its agency and step, never who raised it."""
+    rows = [{"kind": "case", "id": c["id"], "agency": c["agency"], "action": c["action"], "status": c["status"],
+             "due_on": c["due_on"], "escalated_on": c["escalated_on"], "order": SEVERITY.get(c["action"], 3)}
+            for c in db.query("SELECT * FROM cases WHERE escalated_on IS NOT NULL AND status NOT IN (?, ?)",
+                              list(cases.FINISHED))]
+    for ticket in db.query("SELECT * FROM problems WHERE escalated_on IS NOT NULL AND status = ?", [problems.OPEN]):
+        rows.append({"kind": "problem", "id": ticket["id"], "agency": ticket["agency"], "action": None,
+                     "status": ticket["status"], "step": problems.overdue_step(ticket) or problems.FIX,
+                     "due_on": ticket["due_on"], "escalated_on": ticket["escalated_on"], "order": len(SEVERITY)})
+    return sorted(rows, key=lambda r: (r["order"], r["escalated_on"], r["id"]))
 
 
 @requires("cases.view_all")
@@ -174,6 +193,8 @@ def detail_items(details: dict) -> list[tuple[str, object, bool]]:
         if name == "late":
             if value:
                 items.append(("casework.late_mark", "", False))
+        elif name == "review":  # the discipline office's review of a report: passed or redo
+            items.append((f"loop.review.{value}", "", False))
         else:
             items.append((f"casework.fields.{name}", value, name in cases.DATE_DETAILS or name == "due_on"))
     return items

@@ -4,6 +4,10 @@ Every app process starts one background thread (``start``) that checks every
 ``QIPING_AUTOCLOSE_SECONDS`` (default 60; 0 turns it off). Several processes may run it at
 once: ``rounds.close_overdue_rounds`` closes inside one write transaction, so
 each round is closed, and audited, exactly once.
+
+The same loop runs the closed loop's own checks (surveys/casework/escalation.py): unrated
+answers close as satisfied by default, overdue agency steps are reminded and then escalated — each in one
+write transaction, so several processes do each exactly once.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from surveys.storage import db as database
 from surveys.collection import rounds
+from surveys.casework import escalation
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 60
@@ -44,6 +49,7 @@ def close_due_rounds(path: str | Path) -> list[str]:
 def _every(path: str, interval: float, stop: threading.Event) -> None:
     while True:
         close_due_rounds(path)
+        escalation.check_due(path)
         if stop.wait(interval):
             return
 

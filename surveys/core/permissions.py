@@ -17,7 +17,7 @@ from surveys.core.errors import PermissionDenied
 CAPABILITIES = {
     "responses.submit": "rate the agencies it dealt with in an open round; revise until the round closes",
     "responses.view_own": "see its own past ratings",
-    "problems.raise": "raise a problem with an agency and confirm its answer",
+    "problems.raise": "raise a problem with an agency and rate its answer",
     "problems.answer": "answer the problems raised with its agency",
     "problems.view_all": "see every agency's problems",
     "results.view_agency": "open an agency's results page (only its own without agencies.all)",
@@ -44,6 +44,7 @@ CAPABILITIES = {
     "reports.export": "download round reports, workbooks and bulletins",
     "calendar.view": "be warned about, and read, the working-day calendar",
     "calendar.manage": "enter a year's official working-day calendar",
+    "deadlines.manage": "set the county's deadlines in working days (contact, fix, rating, escalation)",
     "rounds.manage": "create, open and close rounds",
     "rounds.finalise": "finalise and publish rounds",
     "annual.manage": "enter or import work-assessment scores; finalise and publish a year's assessment",
@@ -77,7 +78,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ADMIN: frozenset({
         "results.view_agency", "results.view_all", "ranking.view", "agencies.all", "notices.view",
         "cases.view_all", "appeals.view_all", "responses.exclude", "exclusions.manage", "problems.view_all",
-        "monthly.view", "reports.export", "calendar.view", "calendar.manage", "rounds.manage", "rounds.finalise",
+        "monthly.view", "reports.export", "calendar.view", "calendar.manage", "deadlines.manage", "rounds.manage", "rounds.finalise",
         "annual.manage", "monitoring.view", "reminders.send", "paper.import", "roster.manage", "groups.manage",
         "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password", "integrity.verify",

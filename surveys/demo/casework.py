@@ -189,6 +189,9 @@ def _demo_problems(db, round_name: str, notes: dict) -> None:
         raised = calendar.add_working_days(opened, 1 + index)
         with on_day(raised):
             problem_id = problems.raise_problem(db, enterprise, ticket["agency"], ticket["text"], ticket["may_contact"])
+            # the agency calls the enterprise the same day (issue 15's contact step) and keeps the
+            # complex deadline, so the demo's deadlines read as they did before the contact step
+            problems.contact_problem(db, _agency_actor(ticket["agency"]), problem_id, problems.COMPLEX)
         if "answer" in ticket:
             with on_day(calendar.add_working_days(raised, 2)):
                 problems.answer_problem(db, _agency_actor(ticket["agency"]), problem_id, ticket["answer"])

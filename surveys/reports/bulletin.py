@@ -24,6 +24,7 @@ from fpdf.fonts import FontFace
 from scoring.grades import POOR
 from scoring.flags import BLUE, RED
 from scoring.actions import FOLLOW_UPS
+from scoring import rates as standard
 import labels
 from charts.bulletin import trend_chart
 from charts.palette import FLAG_COLOURS, GRADE_COLOURS
@@ -277,6 +278,37 @@ def _trends(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
             pdf.set_xy(pdf.l_margin, top + block)
 
 
+RATE_WIDTHS = (36, *(18,) * len(standard.RATES), 9, 9)  # mm, the A4 text width: unit, seven rates, two counts
+
+
+def _standard_rates(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
+    """The round's standard rates (issue 15), the county first, each with its change from the previous round."""
+    pdf.heading(t("loop.rates.bulletin_heading", lang))
+    pdf.paragraph(t("loop.rates.bulletin_caption", lang), size=8, grey=True)
+    frame = report.standard_rates
+    if frame.empty:
+        pdf.paragraph(t("loop.rates.none", lang))
+        return
+    pdf.set_font(FAMILY, "", 6.5)
+    headers = [t("loop.rates.scope", lang), *(t(f"loop.rates.{rate}", lang) for rate in standard.RATES),
+               t("loop.rates.default_short", lang), t("loop.rates.reopened_short", lang)]
+    with pdf.table(col_widths=RATE_WIDTHS, text_align="CENTER", line_height=3.8,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
+        table.row(headers)
+        for _, r in frame.iterrows():
+            county = r["scope"] == standard.COUNTY
+            row = table.row(style=FontFace(emphasis="BOLD") if county else None)
+            row.cell(t("loop.rates.county", lang) if county else
+                     t("loop.rates.group", lang, group=report.group_name(r["unit"], lang))
+                     if r["scope"] == standard.GROUP else
+                     report.agency_name(r["unit"], lang) if r["unit"] in report.agencies else str(r["unit"]),
+                     align="LEFT")
+            for rate in standard.RATES:
+                row.cell(labels.rate_text(r[rate], change=r[f"{rate}_change"]))
+            row.cell(str(int(r["default_ratings"])))
+            row.cell(str(int(r["dissatisfied_ratings"])))
+
+
 def build_bulletin(report: RoundReport, lang: str) -> bytes:
     """The bulletin as PDF bytes, in ``lang``."""
     footer = t("reports.bulletin.footer", lang, round=labels.round_label(report.name, lang),
@@ -291,6 +323,7 @@ def build_bulletin(report: RoundReport, lang: str) -> bytes:
     _ranking(pdf, report, lang)
     _actions(pdf, report, lang)
     _trends(pdf, report, lang)
+    _standard_rates(pdf, report, lang)
     pdf.paragraph(t("reports.bulletin.privacy", lang), size=8, grey=True)
     return bytes(pdf.output())
 

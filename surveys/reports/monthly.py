@@ -16,7 +16,7 @@ Withdrawn cases (a re-finalisation no longer supports them) count nowhere.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -30,10 +30,15 @@ from surveys.core.errors import InvalidInput
 from surveys.core.permissions import allowed, requires
 from surveys.participants import registry
 from surveys.reports import monthly_figures as figures
+from surveys.reports import rates
 from surveys.reports.round_report import county_name
 
-# a ticket's steps after which it waits for its agency (answered: for the enterprise; solved: done)
-PROBLEM_WAITING_STEPS = {"raised": True, problems.ANSWERED: False, "not_solved": True, "confirmed_solved": False}
+# a ticket's steps after which it waits for its agency (answered: for the enterprise; solved: done).
+# Issue 15: the enterprise rates an answer — 不满意 sends it back, the others close it; a contact,
+# reminder or escalation leaves it with the agency (the default). The old names stay for old records.
+PROBLEM_WAITING_STEPS = {"raised": True, problems.ANSWERED: False, "not_solved": True, "confirmed_solved": False,
+                         **{f"rated_{rating}": rating == problems.DISSATISFIED
+                            for rating in (*problems.RATINGS, problems.DEFAULT_SATISFIED)}}
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,10 @@ class MonthlyBulletin:
     overdue: pd.DataFrame  # monthly_figures.overdue_list
     totals: dict  # the county's line (whole county only; else the agency's own)
     ranked: int  # how many agencies the ranking holds
+    # the standard rates of the month (surveys/reports/rates.py, issue 15): the county, groups and
+    # agencies for those who see every agency, else the reader's own line
+    rates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    groups: dict[str, dict] = field(default_factory=dict)  # agency group code -> row, to name the rates' groups
 
     @property
     def month(self) -> str:
@@ -117,7 +126,9 @@ def monthly_bulletin(db: sqlite_utils.Database, actor: Actor, year: int, month: 
         table = table[table["agency"] == actor.agency_code].reset_index(drop=True)
         overdue = overdue[overdue["agency"] == actor.agency_code].reset_index(drop=True)
         totals = figures.county_totals(table)
-    return MonthlyBulletin(period, county_name(db), whole, agencies, table, overdue, totals, ranked)
+    standard = rates.rates_for_reader(db, actor, rates.MONTH, f"{year:04d}-{month:02d}")
+    groups = {g["code"]: g for g in registry.list_groups(db)}
+    return MonthlyBulletin(period, county_name(db), whole, agencies, table, overdue, totals, ranked, standard, groups)
 
 
 @requires("monthly.view")
@@ -140,5 +151,8 @@ def bulletin_version(db: sqlite_utils.Database, actor: Actor, year: int, month: 
     and ticket step, and for the current month the county day (overdue grows with the days)."""
     last_case = db.execute("SELECT max(id) FROM case_events").fetchone()[0] or 0
     last_problem = db.execute("SELECT max(id) FROM problem_events").fetchone()[0] or 0
+    # the standard rates also rest on the responses and what is excluded
+    responses = db.execute("SELECT count(*), max(updated_at), (SELECT count(*) FROM exclusions)"
+                           " FROM responses").fetchone()
     period = figures.month_period(year, month, clock.now())
-    return last_case, last_problem, clock.today().isoformat() if period.current else ""
+    return last_case, last_problem, tuple(responses), clock.today().isoformat() if period.current else ""

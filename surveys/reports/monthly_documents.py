@@ -24,6 +24,7 @@ from surveys.core.actors import Actor
 from surveys.core.permissions import requires
 from surveys.reports import monthly
 from surveys.reports import monthly_figures as figures
+from scoring import rates as standard
 from surveys.reports.bulletin import CHART_SCALE, FAMILY, TEXT_GREY, BulletinPDF
 from surveys.reports.workbook import DATE_FORMAT, PERCENT_FORMAT, colour_column, write_table
 from surveys.storage.export_safety import safe_cell, workbook_bytes
@@ -133,6 +134,39 @@ def _pdf_table(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -
         row.cell(labels.rate_text(totals["on_time_rate"]))
 
 
+RATE_WIDTHS = (47, *(26,) * len(standard.RATES), 18, 18)  # unit, seven rates, 默认满意, 不满意 (mm)
+
+
+def rate_unit_text(bulletin: monthly.MonthlyBulletin, row, lang: str) -> str:
+    if row["scope"] == standard.COUNTY:
+        return t("loop.rates.county", lang)
+    if row["scope"] == standard.GROUP:
+        return t("loop.rates.group", lang, group=labels.group_name(row["unit"], bulletin.groups, lang))
+    return bulletin.agency_name(row["unit"], lang)
+
+
+def _pdf_rates(pdf: BulletinPDF, bulletin: monthly.MonthlyBulletin, lang: str) -> None:
+    """The month's standard rates (issue 15), each with its change from the previous month."""
+    pdf.heading(t("loop.rates.heading", lang))
+    pdf.paragraph(t("loop.rates.doc_caption", lang), size=8, grey=True)
+    if bulletin.rates.empty:
+        pdf.paragraph(t("loop.rates.none", lang))
+        return
+    pdf.set_font(FAMILY, "", 7.5)
+    headers = [t("loop.rates.scope", lang), *(t(f"loop.rates.{rate}", lang) for rate in standard.RATES),
+               t("loop.rates.default_satisfied", lang), t("loop.rates.reopened", lang)]
+    with pdf.table(col_widths=RATE_WIDTHS, text_align="CENTER", line_height=4.5, headings_style=TABLE_HEADING,
+                   width=sum(RATE_WIDTHS)) as table:
+        table.row(headers)
+        for _, r in bulletin.rates.iterrows():
+            row = table.row(style=FontFace(emphasis="BOLD") if r["scope"] == standard.COUNTY else None)
+            row.cell(rate_unit_text(bulletin, r, lang), align="LEFT")
+            for rate in standard.RATES:
+                row.cell(labels.rate_text(r[rate], change=r[f"{rate}_change"]))
+            row.cell(str(int(r["default_ratings"])))
+            row.cell(str(int(r["dissatisfied_ratings"])))
+
+
 def chart_png(bulletin: monthly.MonthlyBulletin, lang: str) -> bytes:
     chart = handling_bars(chart_frame(bulletin, lang), lang, titled=False).properties(width=760)
     return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
@@ -183,6 +217,7 @@ def build_pdf(bulletin: monthly.MonthlyBulletin, lang: str) -> bytes:
     pdf.paragraph(t("monthly.doc.summary", lang, **_summary_values(bulletin.totals)))
     _pdf_table(pdf, bulletin, lang)
     _pdf_chart(pdf, bulletin, lang)
+    _pdf_rates(pdf, bulletin, lang)
     _pdf_overdue(pdf, bulletin, lang)
     pdf.heading(t("monthly.doc.definitions_heading", lang))
     pdf.paragraph(t("monthly.doc.definitions", lang), size=8.5)
@@ -247,12 +282,30 @@ def _overdue_sheet(ws, bulletin: monthly.MonthlyBulletin, lang: str) -> None:
     colour_column(ws, 5, ["overdue"] * len(bulletin.overdue), {"overdue": "#fde0dd"})
 
 
+def _rates_sheet(ws, bulletin: monthly.MonthlyBulletin, lang: str) -> None:
+    """The standard rates as numbers (percent format), each followed by its change."""
+    headers = [t("loop.rates.scope", lang)]
+    for rate in standard.RATES:
+        headers += [t(f"loop.rates.{rate}", lang), t("loop.rates.change", lang, rate=t(f"loop.rates.{rate}", lang))]
+    headers += [t("loop.rates.default_satisfied", lang), t("loop.rates.reopened", lang)]
+    rows = []
+    for _, r in bulletin.rates.iterrows():
+        values = [rate_unit_text(bulletin, r, lang)]
+        for rate in standard.RATES:
+            values += [r[rate], r[f"{rate}_change"]]
+        rows.append([None if _gap(v) else v for v in values]
+                    + [int(r["default_ratings"]), int(r["dissatisfied_ratings"])])
+    write_table(ws, headers, rows, {column: PERCENT_FORMAT for column in range(1, 1 + 2 * len(standard.RATES))})
+
+
 def build_workbook(bulletin: monthly.MonthlyBulletin, lang: str) -> bytes:
-    """The month's bulletin as .xlsx bytes: summary, agencies (best rank first), overdue list."""
+    """The month's bulletin as .xlsx bytes: summary, agencies (best rank first), overdue list, the
+    standard rates."""
     wb = Workbook()
     _summary_sheet(wb.active, bulletin, lang)
     _agencies_sheet(wb.create_sheet(safe_cell(t("monthly.doc.sheet_agencies", lang))), bulletin, lang)
     _overdue_sheet(wb.create_sheet(safe_cell(t("monthly.doc.sheet_overdue", lang))), bulletin, lang)
+    _rates_sheet(wb.create_sheet(safe_cell(t("loop.rates.sheet", lang))), bulletin, lang)
     return workbook_bytes(wb)
 
 

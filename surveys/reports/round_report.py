@@ -24,6 +24,7 @@ from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.core.errors import InvalidInput, Term
 from surveys.core.permissions import requires
+from surveys.reports import rates
 
 COUNTY_SETTING = "county_name"
 
@@ -43,6 +44,8 @@ class RoundReport:
     overall: dict  # enterprises that answered, active enterprises, share, responses
     trend: pd.DataFrame = field(repr=False)  # round, agency, score, grade for finalised rounds up to this one
     groups: dict[str, dict] = field(default_factory=dict)  # agency group code -> row, in the administrator's order
+    # the round's standard rates (surveys/reports/rates.py, issue 15): county, groups, agencies, with change
+    standard_rates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def name(self) -> str:
@@ -183,6 +186,7 @@ def round_report(db: sqlite_utils.Database, actor: Actor, name: str) -> RoundRep
         overall=overall,
         trend=_trend(db, name),
         groups={g["code"]: g for g in registry.list_groups(db)},
+        standard_rates=rates.rates_for_reader(db, actor, rates.ROUND, name),
     )
 
 

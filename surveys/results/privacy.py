@@ -113,3 +113,19 @@ def hide_thin_panels(panel_results: pd.DataFrame) -> pd.DataFrame:
     thin = ~panel_results["n"].map(lambda n: enough(int(n))).astype(bool)
     panel_results["score"] = panel_results["score"].astype(float).mask(thin)
     return panel_results
+
+
+# the standard rates (surveys/reports/rates.py) that rest on the ratings of responses, and what they count
+RESPONSE_RATES = ("good", "bad")
+
+
+def hide_thin_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """An agency's rates (scoring/rates.py's table) with 好评率 and 差评率 blanked in every period
+    whose counted responses are below the minimum: one or two raters' answers would show through.
+    Recompute any change after this, so that no change is taken from a blanked figure."""
+    rates = rates.copy()
+    thin = ~rates["responses"].map(enough).astype(bool)
+    if thin.any():
+        rates[list(RESPONSE_RATES)] = rates[list(RESPONSE_RATES)].astype(float)
+        rates.loc[thin, list(RESPONSE_RATES)] = math.nan
+    return rates

@@ -249,8 +249,10 @@ def test_enterprise_reports_a_problem_agency_answers_enterprise_confirms(county)
 
     mine = page("enterprise_problems", enterprise)
     assert "已办结备案" in page_text(mine)
-    button(mine, "已解决").click().run()
+    mine.radio(key=f"rating_{problem_id}").set_value("satisfied")
+    button(mine, "提交评价").click().run()
     assert county.execute("SELECT status FROM problems WHERE id = ?", [problem_id]).fetchone()[0] == "solved"
+    assert any("问题销号" in s.value for s in mine.success)
 
     overview = page("problems_overview", DISCIPLINE_ACTOR)
     assert "项目备案一个月没有结果" not in page_text(overview)  # solved ones are hidden unless asked for

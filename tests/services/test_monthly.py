@@ -195,7 +195,7 @@ def test_the_pdf_names_no_enterprise(demo_copy, zh_pdf):
 
 
 def test_the_workbook_has_three_chinese_sheets_and_the_figures_in_its_cells(zh_workbook, november):
-    assert zh_workbook.sheetnames == ["汇总", "各部门", "逾期清单"]
+    assert zh_workbook.sheetnames == ["汇总", "各部门", "逾期清单", "标准指标"]  # the last: issue 15
     agencies = list(zh_workbook["各部门"].iter_rows(values_only=True))
     assert agencies[0][:4] == ("办理排名", "部门", "案件受理", "案件办结")
     assert agencies[0][-2:] == ("整改率", "按时办结率")
@@ -223,4 +223,4 @@ def test_the_english_documents(demo_copy):
     text = pdf_text(documents.monthly_pdf(demo_copy, ADMIN_ACTOR, YEAR, MONTH, "en"))
     assert "November2026" in text and "Overdue" in text
     book = load_workbook(BytesIO(documents.monthly_workbook(demo_copy, ADMIN_ACTOR, YEAR, MONTH, "en")))
-    assert book.sheetnames == ["Summary", "Agencies", "Overdue"]
+    assert book.sheetnames == ["Summary", "Agencies", "Overdue", "Standard rates"]

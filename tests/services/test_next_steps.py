@@ -41,7 +41,7 @@ def test_an_agency_without_cases_is_pointed_at_the_open_round(demo_copy):
     code = next(r["code"] for r in demo_copy.query("SELECT code FROM agencies") if r["code"] not in with_cases)
     current = rounds.open_round(demo_copy)
     step = next_steps.agency_next_step(demo_copy, agency(code))
-    assert {k: v for k, v in step.items() if k != "problems"} == {
+    assert {k: v for k, v in step.items() if k not in ("problems", "overdue_marks")} == {
         "kind": "round_open", "round": current["name"], "closes_on": current["closes_on"]}
 
 

@@ -90,8 +90,8 @@ def test_lifecycle_answered_not_solved_answered_again_solved(db, people):
     assert ticket["status"] == "solved" and ticket["closed_at"]
     events = problems.my_problems(db, people[0])[0]["events"]
     assert [(e["actor_role"], e["step"]) for e in events] == [
-        ("enterprise", "raised"), ("agency", "answered"), ("enterprise", "not_solved"), ("agency", "answered"),
-        ("enterprise", "confirmed_solved")]
+        ("enterprise", "raised"), ("agency", "answered"), ("enterprise", "rated_dissatisfied"),
+        ("agency", "answered"), ("enterprise", "rated_satisfied")]
     assert all("actor" not in e for e in events)
     assert problems.problems_overview(db, DISCIPLINE_ACTOR) == []
     assert len(problems.problems_overview(db, DISCIPLINE_ACTOR, include_solved=True)) == 1
@@ -116,6 +116,7 @@ def test_overdue_tickets_come_first_and_a_late_answer_is_marked(db, people):
     late_id = problems.raise_problem(db, people[0], "FGW", "早的问题")
     clock.freeze(datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc))
     fresh_id = problems.raise_problem(db, people[1], "FGW", "新的问题")
+    problems.contact_problem(db, AGENCY_ACTOR, fresh_id, problems.COMPLEX)  # else its contact step is overdue
     clock.freeze(datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))  # past the first deadline (23 Nov)
     overview = problems.problems_overview(db, DISCIPLINE_ACTOR)
     assert [(t["id"], t["overdue"]) for t in overview] == [(late_id, True), (fresh_id, False)]

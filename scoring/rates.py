@@ -1,0 +1,129 @@
+"""The standard rates of the national 政务服务"好差评" rules (issue 15 item 3), as pure arithmetic:
+frames in, one frame out. Definitions (docs/rates.md says the same in words):
+
+* 参评率 participation = raters who answered ÷ raters invited. An enterprise is invited to rate an
+  agency in a round when it chose that agency (or answered it on paper); for the county, invited are
+  the enterprises invited to rate any agency. Defined per round only (invitations are per round).
+* 好评率 good = counted responses whose score is that of level 4 (满意) or above ÷ counted responses.
+* 差评率 bad = counted responses whose score is that of level 2 (不满意) or below ÷ counted responses.
+  A response's score is its §4.2 weighted mean, so "level 4 or above" means the mean rating ≥ 4.
+* 整改率 rectified = problem tickets closed as rectified (rated 满意, 基本满意 or 默认满意) ÷ tickets
+  raised (every ticket needs rectification).
+* 按期整改率 on time = rectified tickets whose accepted answer came by its deadline ÷ rectified tickets.
+* 回访满意率 return satisfied = the enterprise's ratings of answers at 满意 or 基本满意 ÷ its ratings
+  (满意, 基本满意, 不满意) — every rating counts, so an answer rated 不满意 and then 满意 is one of each.
+  默认满意 is no enterprise's verdict: it is left out here and shown beside it as its own count, and
+  in ``return_satisfied_with_default`` (默认满意 counted as satisfied, over every rating).
+
+A rate with no denominator is NaN ("—"), never 0. Periods: a round (its name) or a month ("YYYY-MM",
+the county month of the response's last save, the ticket's raising, the rating). Each rate's change
+is the difference, in rate units, from the same scope's previous period that has the rate.
+Scopes: each agency, each group (when the caller gives the agencies' groups) and the county.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring.config import DEFAULT_CONFIG, ScoringConfig
+
+COUNTY, AGENCY, GROUP = "county", "agency", "group"
+RATES = ("participation", "good", "bad", "rectified", "on_time", "return_satisfied",
+         "return_satisfied_with_default")
+# rate -> (numerator column, denominator column)
+FRACTIONS = {
+    "participation": ("responded", "invited"),
+    "good": ("good_responses", "responses"),
+    "bad": ("bad_responses", "responses"),
+    "rectified": ("rectified_tickets", "tickets"),
+    "on_time": ("on_time_tickets", "rectified_tickets"),
+    "return_satisfied": ("satisfied_ratings", "enterprise_ratings"),
+    "return_satisfied_with_default": ("satisfied_with_default", "all_ratings"),
+}
+COUNTS = ("invited", "responded", "responses", "good_responses", "bad_responses", "tickets", "rectified_tickets",
+          "on_time_tickets", "enterprise_ratings", "satisfied_ratings", "dissatisfied_ratings", "default_ratings",
+          "all_ratings", "satisfied_with_default")
+SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
+ENTERPRISE_RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
+DEFAULT_RATING = "default_satisfied"
+GOOD_LEVEL, BAD_LEVEL = 4, 2
+
+
+def level_points(level: int, config: ScoringConfig = DEFAULT_CONFIG) -> float:
+    """The points (§4.1) a rating of ``level`` is worth."""
+    return (level - config.lowest_level) * config.points_per_level
+
+
+def _counts(frame: pd.DataFrame, keys: list[str], columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """Sum each boolean column over ``keys``."""
+    data = frame[keys].copy()
+    for name, values in columns.items():
+        data[name] = values.astype(int).to_numpy()
+    return data.groupby(keys, dropna=False)[list(columns)].sum()
+
+
+def _scoped(frame: pd.DataFrame, agency_groups: dict[str, str] | None) -> pd.DataFrame:
+    """Each row once per scope it belongs to: its agency, its agency's group (when groups are given), the county."""
+    agency = frame.assign(scope=AGENCY, unit=frame["agency"])
+    county = frame.assign(scope=COUNTY, unit=COUNTY)
+    parts = [agency, county]
+    if agency_groups:
+        grouped = frame.assign(scope=GROUP, unit=frame["agency"].map(agency_groups))
+        parts.append(grouped.dropna(subset=["unit"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def standard_rates(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: pd.DataFrame,
+                   ratings: pd.DataFrame, agency_groups: dict[str, str] | None = None,
+                   config: ScoringConfig = DEFAULT_CONFIG) -> pd.DataFrame:
+    """One row per (period, scope, unit): every count of COUNTS and every rate of RATES.
+
+    invitations: period, agency, enterprise, responded (bool) — one row per invitation.
+    responses:   period, agency, score (points; counted responses only).
+    tickets:     period, agency, rectified (bool), on_time (bool).
+    ratings:     period, agency, rating (satisfied / basically_satisfied / dissatisfied / default_satisfied).
+    """
+    keys = ["period", "scope", "unit"]
+    invited = _scoped(invitations, agency_groups)
+    if len(invited):  # a group or the county counts an enterprise once: answered if it answered any agency
+        invited["responded"] = invited.groupby(["period", "scope", "unit", "enterprise"])["responded"].transform("max")
+        invited = invited.drop_duplicates(["period", "scope", "unit", "enterprise"])
+    scored = _scoped(responses, agency_groups)
+    raised = _scoped(tickets, agency_groups)
+    rated = _scoped(ratings, agency_groups)
+    parts = [
+        _counts(invited, keys, {"invited": pd.Series(True, index=invited.index),
+                                "responded": invited["responded"].astype(bool)}),
+        _counts(scored, keys, {"responses": pd.Series(True, index=scored.index),
+                               "good_responses": scored["score"] >= level_points(GOOD_LEVEL, config),
+                               "bad_responses": scored["score"] <= level_points(BAD_LEVEL, config)}),
+        _counts(raised, keys, {"tickets": pd.Series(True, index=raised.index),
+                               "rectified_tickets": raised["rectified"].astype(bool),
+                               "on_time_tickets": raised["rectified"].astype(bool) & raised["on_time"].astype(bool)}),
+        _counts(rated, keys, {"enterprise_ratings": rated["rating"].isin(ENTERPRISE_RATINGS),
+                              "satisfied_ratings": rated["rating"].isin(SATISFIED_RATINGS),
+                              "dissatisfied_ratings": rated["rating"] == "dissatisfied",
+                              "default_ratings": rated["rating"] == DEFAULT_RATING,
+                              "all_ratings": pd.Series(True, index=rated.index),
+                              "satisfied_with_default": rated["rating"].isin(SATISFIED_RATINGS + (DEFAULT_RATING,))}),
+    ]
+    table = pd.concat([p for p in parts if len(p)], axis=1) if any(len(p) for p in parts) else pd.DataFrame()
+    table = table.reindex(columns=list(COUNTS)).fillna(0).astype(int).reset_index()
+    if table.empty:
+        return pd.DataFrame(columns=keys + list(COUNTS) + list(RATES))
+    table.columns = keys + list(COUNTS)
+    for rate, (numerator, denominator) in FRACTIONS.items():
+        table[rate] = np.where(table[denominator] > 0, table[numerator] / table[denominator].where(
+            table[denominator] > 0, 1), np.nan)
+    return table.sort_values(keys, ignore_index=True)
+
+
+def with_change(rates: pd.DataFrame) -> pd.DataFrame:
+    """``rates`` with ``<rate>_change`` for each rate: the difference from the same (scope, unit)'s
+    latest earlier period that has that rate (NaN when there is none). Periods sort as text:
+    round names ("2026Q3") and months ("2026-09") both do."""
+    frame = rates.sort_values(["scope", "unit", "period"]).copy()
+    for rate in RATES:
+        previous = frame.groupby(["scope", "unit"])[rate].transform(lambda s: s.ffill().shift(1))
+        frame[f"{rate}_change"] = frame[rate] - previous
+    return frame.sort_values(["period", "scope", "unit"], ignore_index=True)

@@ -1,0 +1,162 @@
+"""The standard rates (参评率, 好评率, 差评率, 整改率, 按期整改率, 回访满意率) read from the database and
+computed by scoring/rates.py, per agency, group and county, per round or month, with the change from
+the previous period. Definitions: scoring/rates.py and docs/rates.md.
+
+Who sees what. The administrator and the discipline office see every scope and every period. An
+agency sees its own rates only; the response-based ones (participation, good, bad) only from finalised
+rounds (as its dashboard: no numbers while a round is in progress) and only where enough responses
+count (surveys/results/privacy.py, §6). The ticket-based rates are about tickets the agency already
+sees one by one on its problems page, so the minimum does not blank them.
+
+Groups (DESIGN §4.9): each agency counts in the group it belongs to now (``agencies.group_code``);
+a round's results pin the group they were ranked in, but tickets and ratings run on after a round,
+so the rates follow today's list of groups.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+import scoring
+from scoring import rates as standard
+from surveys.collection import questionnaire
+from surveys.collection import rounds as rounds_lifecycle
+from surveys.core import clock
+from surveys.core.actors import Actor
+from surveys.core.permissions import allowed, requires
+from surveys.results import dashboards
+from surveys.results import finalise
+from surveys.results import privacy
+
+ROUND, MONTH = "round", "month"
+PERIOD_KINDS = (ROUND, MONTH)
+
+
+def agency_groups(db) -> dict[str, str] | None:
+    """Each agency's group (DESIGN §4.9): agency code -> group code; None when no agency has one."""
+    mapping = {code: group for code, group in db.execute("SELECT code, group_code FROM agencies") if group}
+    return mapping or None
+
+
+def _month(stamp: str) -> str:
+    return clock.county_date(stamp).strftime("%Y-%m")
+
+
+def _period(frame: pd.DataFrame, kind: str, stamp_column: str) -> pd.DataFrame:
+    if frame.empty:
+        return frame.assign(period=pd.Series(dtype=object))
+    period = frame["round"] if kind == ROUND else frame[stamp_column].map(_month)
+    return frame.assign(period=period)
+
+
+def _rounds_counted(db, finalised_only: bool) -> list[dict]:
+    groups = rounds_lifecycle.FINALISED if finalised_only else rounds_lifecycle.STARTED
+    return list(db.query(f"SELECT * FROM rounds WHERE {rounds_lifecycle.status_in(groups)} ORDER BY name"))
+
+
+def _invitations(db, round_names: list[str]) -> pd.DataFrame:
+    """Who was invited to rate which agency in each round: it chose the agency, or answered it (on paper too)."""
+    counted = privacy.counted_condition("r")
+    rows = db.execute(
+        f"""SELECT i.round, i.agency, i.enterprise, EXISTS (
+                SELECT 1 FROM responses r WHERE r.round = i.round AND r.enterprise = i.enterprise
+                  AND r.agency = i.agency AND {counted}) AS responded
+            FROM (SELECT round, enterprise, agency FROM survey_choices
+                  UNION SELECT round, enterprise, agency FROM responses) i""").fetchall()
+    frame = pd.DataFrame(rows, columns=["round", "agency", "enterprise", "responded"])
+    frame = frame[frame["round"].isin(round_names)]
+    return frame.assign(period=frame["round"], responded=frame["responded"].astype(bool))
+
+
+def _response_scores(db, round_rows: list[dict], kind: str) -> pd.DataFrame:
+    """Each counted response's §4.2 score, with its round and the county month of its last save."""
+    frames = []
+    for row in round_rows:
+        form = questionnaire.get_questionnaire(db, row["questionnaire_version"] or 1)
+        wide = finalise.counted_responses(db, row["name"], form.item_codes).dropna(subset=["id"])
+        if wide.empty:
+            continue
+        wide = wide.assign(score=scoring.response_scores(wide, form.item_codes, form.weights,
+                                                         finalise.scoring_config(db, row)))
+        saved = dict(db.execute("SELECT id, updated_at FROM responses WHERE round = ?", [row["name"]]).fetchall())
+        frames.append(wide.assign(updated_at=wide["id"].map(saved))[["round", "agency", "score", "updated_at"]])
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["round", "agency", "score", "updated_at"])
+    return _period(frame.dropna(subset=["score"]), kind, "updated_at")
+
+
+def _tickets(db, kind: str) -> pd.DataFrame:
+    """Every ticket: rectified (closed by 满意, 基本满意 or 默认满意) and, if so, whether the answer that
+    closed it came by its deadline."""
+    rows = db.execute(
+        """SELECT p.round, p.agency, p.raised_at, p.status = 'solved',
+                  (SELECT 1 - g.answer_late FROM problem_ratings g WHERE g.problem_id = p.id
+                   ORDER BY g.id DESC LIMIT 1)
+           FROM problems p""").fetchall()
+    frame = pd.DataFrame(rows, columns=["round", "agency", "raised_at", "rectified", "on_time"])
+    frame = frame.assign(rectified=frame["rectified"].astype(bool), on_time=frame["on_time"].fillna(0).astype(bool))
+    return _period(frame, kind, "raised_at")
+
+
+def _ratings(db, kind: str) -> pd.DataFrame:
+    rows = db.execute("SELECT round, agency, rated_at, rating FROM problem_ratings").fetchall()
+    return _period(pd.DataFrame(rows, columns=["round", "agency", "rated_at", "rating"]), kind, "rated_at")
+
+
+def rate_table(db, kind: str = ROUND, finalised_only: bool = False) -> pd.DataFrame:
+    """Every scope's rates for every period of ``kind``, with their change (no permission check: callers check)."""
+    if kind not in PERIOD_KINDS:
+        raise ValueError(f"period kind must be one of {PERIOD_KINDS}, not {kind!r}")
+    round_rows = _rounds_counted(db, finalised_only)
+    invitations = _invitations(db, [r["name"] for r in round_rows]) if kind == ROUND else pd.DataFrame(
+        columns=["period", "agency", "enterprise", "responded"])
+    table = standard.standard_rates(invitations, _response_scores(db, round_rows, kind), _tickets(db, kind),
+                                    _ratings(db, kind), agency_groups(db))
+    return standard.with_change(table)
+
+
+@requires("results.view_all")
+def county_rates(db, actor: Actor, kind: str = ROUND) -> pd.DataFrame:
+    """Every agency's, group's and the county's rates, every period: for the overview and the bulletins."""
+    return rate_table(db, kind)
+
+
+@requires("results.view_agency")
+def agency_rates(db, actor: Actor, code: str, kind: str = ROUND) -> pd.DataFrame:
+    """One agency's rates, every period, as the actor may see them (see the module's note)."""
+    dashboards.check_agency_access(actor, code)
+    return _one_agency(db, code, kind, sees_all=allowed(actor, "results.view_all"))
+
+
+def _one_agency(db, code: str, kind: str, sees_all: bool) -> pd.DataFrame:
+    table = rate_table(db, kind, finalised_only=not sees_all)
+    mine = table[(table["scope"] == standard.AGENCY) & (table["unit"] == code)].reset_index(drop=True)
+    if sees_all:
+        return mine
+    base = mine[[c for c in mine.columns if not c.endswith("_change")]]
+    return standard.with_change(privacy.hide_thin_rates(base))
+
+
+SCOPE_ORDER = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
+
+
+@requires("results.view_agency")
+def rates_for_reader(db, actor: Actor, kind: str, period: str) -> pd.DataFrame:
+    """One period's rates as a bulletin's reader may see them, the county first, then groups, then
+    agencies: everything for those who see all results, else the reader's own agency's line (as
+    ``agency_rates``). For the bulletins; every reader of one may open an agency's results."""
+    if allowed(actor, "results.view_all"):
+        table = rate_table(db, kind)
+    elif actor.agency_code:
+        table = _one_agency(db, actor.agency_code, kind, sees_all=False)
+    else:
+        return standard.with_change(standard.standard_rates(*_empty_frames()))
+    table = table[table["period"] == period]
+    order = table["scope"].map(SCOPE_ORDER)
+    return table.assign(_order=order).sort_values(["_order", "unit"]).drop(columns="_order").reset_index(drop=True)
+
+
+def _empty_frames() -> tuple[pd.DataFrame, ...]:
+    return (pd.DataFrame(columns=["period", "agency", "enterprise", "responded"]),
+            pd.DataFrame(columns=["period", "agency", "score"]),
+            pd.DataFrame(columns=["period", "agency", "rectified", "on_time"]),
+            pd.DataFrame(columns=["period", "agency", "rating"]))
