@@ -34,8 +34,8 @@ from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.core.errors import QipingError
 from surveys.core.permissions import requires
-from surveys.reports.round_report import (RoundReport, datetime_text, date_text, percent_text, round_report,
-                             term)
+from surveys.reports.round_report import (RoundReport, datetime_text, date_text, percent_text, rate_unit_name,
+                                           round_report, term)
 
 FONT_ENV = "QIPING_CJK_FONT"
 BOLD_FONT_ENV = "QIPING_CJK_FONT_BOLD"
@@ -298,11 +298,7 @@ def _standard_rates(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
         for _, r in frame.iterrows():
             county = r["scope"] == standard.COUNTY
             row = table.row(style=FontFace(emphasis="BOLD") if county else None)
-            row.cell(t("loop.rates.county", lang) if county else
-                     t("loop.rates.group", lang, group=report.group_name(r["unit"], lang))
-                     if r["scope"] == standard.GROUP else
-                     report.agency_name(r["unit"], lang) if r["unit"] in report.agencies else str(r["unit"]),
-                     align="LEFT")
+            row.cell(rate_unit_name(report, r, lang), align="LEFT")
             for rate in standard.RATES:
                 row.cell(labels.rate_text(r[rate], change=r[f"{rate}_change"]))
             row.cell(str(int(r["default_ratings"])))

@@ -214,3 +214,13 @@ def percent_text(share) -> str:
 def term(kind: str, code: str | None, lang: str) -> str:
     """A grade, action, flag or case status in words (``kind`` is grades, actions, flags, cases.status)."""
     return t(f"{kind}.{code}", lang) if code else ""
+
+
+def rate_unit_name(report: RoundReport, row, lang: str) -> str:
+    """Who a standard-rates row is about: the county, a group or an agency (bulletin and workbook)."""
+    from scoring import rates as standard
+    if row["scope"] == standard.COUNTY:
+        return t("loop.rates.county", lang)
+    if row["scope"] == standard.GROUP:
+        return t("loop.rates.group", lang, group=report.group_name(row["unit"], lang))
+    return report.agency_name(row["unit"], lang) if row["unit"] in report.agencies else str(row["unit"])

@@ -23,7 +23,8 @@ from surveys.collection import rounds
 from surveys.core.actors import Actor
 from surveys.storage.export_safety import safe_cell, workbook_bytes
 from surveys.core.permissions import requires
-from surveys.reports.round_report import RoundReport, local_datetime, round_report, term
+from scoring import rates as standard
+from surveys.reports.round_report import RoundReport, local_datetime, rate_unit_name, round_report, term
 
 SCORE_FORMAT = "0.0"
 PERCENT_FORMAT = "0.0%"
@@ -189,6 +190,27 @@ def _response_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
     fit_columns(ws)
 
 
+def _standard_rates(ws: Worksheet, report: RoundReport, lang: str) -> None:
+    """The round's standard rates (issue 15) as in the bulletin: each rate, then its change in
+    percentage points from the previous round, the county first."""
+    headers = [t("loop.rates.scope", lang)]
+    for rate in standard.RATES:
+        headers += [t(f"loop.rates.{rate}", lang), t("reports.col.rate_change", lang, rate=t(f"loop.rates.{rate}", lang))]
+    headers += [t("loop.rates.default_short", lang), t("loop.rates.reopened_short", lang)]
+    rows = []
+    for _, r in report.standard_rates.iterrows():
+        values = [rate_unit_name(report, r, lang)]
+        for rate in standard.RATES:
+            values += [_share(r[rate]), _share(r[f"{rate}_change"])]
+        rows.append(values + [int(r["default_ratings"]), int(r["dissatisfied_ratings"])])
+    write_table(ws, headers, rows, {column: PERCENT_FORMAT for column in range(1, 1 + 2 * len(standard.RATES))})
+
+
+def _share(value):
+    # NaN: no rate, an empty cell; six places are a tenth of a percentage point many times over
+    return None if value is None or value != value else round(float(value), 6)
+
+
 def build_workbook(report: RoundReport, lang: str) -> bytes:
     """The workbook as .xlsx bytes, headers in ``lang``."""
     wb = Workbook()
@@ -197,6 +219,7 @@ def build_workbook(report: RoundReport, lang: str) -> bytes:
     _ranking(_sheet(wb, "ranking", lang), report, lang)
     _actions(_sheet(wb, "actions", lang), report, lang)
     _response_rates(_sheet(wb, "rates", lang), report, lang)
+    _standard_rates(_sheet(wb, "standard_rates", lang), report, lang)
     return workbook_bytes(wb)
 
 

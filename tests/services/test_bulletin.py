@@ -226,7 +226,7 @@ def test_admin_closes_finalises_publishes_and_downloads_both_reports(tmp_path_fa
         server.stop()
 
     book = load_workbook(files["xlsx"])
-    assert book.sheetnames == ["封面", "结果", "排名", "处理", "参评率"]
+    assert book.sheetnames == ["封面", "结果", "排名", "处理", "参评率", "标准指标"]
     cover = {r[0]: r[1] for r in book["封面"].iter_rows(values_only=True) if r and r[0]}
     assert cover["评议轮次"] == "2026年第四季度 (2026Q4)" and cover["状态"] == "已发布"
     text = plain_text(files["pdf"].read_bytes())

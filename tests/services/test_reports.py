@@ -17,9 +17,9 @@ from surveys.core.errors import InvalidInput, NotFound, PermissionDenied
 from tests.conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, dump, enterprise_actor
 
 ROUND = "2026Q3"
-SHEETS_ZH = ["封面", "结果", "排名", "处理", "参评率"]
-SHEETS_EN = ["Cover", "Results", "Ranking", "Actions", "Response rates"]
-USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+SHEETS_ZH = ["封面", "结果", "排名", "处理", "参评率", "标准指标"]
+SHEETS_EN = ["Cover", "Results", "Ranking", "Actions", "Response rates", "Standard rates"]
+USCC = re.compile(r"(?<![\d.])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")  # not the digits of a number (openpyxl writes 17 of them)
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +214,25 @@ def test_a_refinalised_round_shows_the_reason_on_the_cover(demo_db):
 def test_round_labels_and_filenames():
     assert labels.round_label(ROUND, "zh") == "2026年第三季度"
     assert workbook.workbook_filename(ROUND, "zh").endswith("2026Q3.xlsx")
+
+
+def test_the_workbook_carries_the_standard_rates_as_the_bulletin_does(demo_db):
+    """Issue 15 item 3: the rates in the quarterly workbook too, the county first, each with its change."""
+    import pandas as pd
+
+    import i18n
+    from scoring import rates as standard
+    from surveys.reports.round_report import round_report
+    name = [r["name"] for r in rounds.list_rounds(demo_db) if r["status"] == "published"][-1]
+    report = round_report(demo_db, ADMIN_ACTOR, name)
+    book = load_workbook(BytesIO(workbook.round_workbook(demo_db, ADMIN_ACTOR, name, "zh")))
+    sheet = book["标准指标"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == i18n.t("loop.rates.scope", "zh") and rows[1][0] == i18n.t("loop.rates.county", "zh")
+    county = report.standard_rates.iloc[0]
+    for position, rate in enumerate(standard.RATES):
+        stored = rows[1][1 + 2 * position]
+        assert (stored is None) == pd.isna(county[rate])
+        if stored is not None:
+            assert stored == pytest.approx(float(county[rate]))
+    assert len(rows) == 1 + len(report.standard_rates)
