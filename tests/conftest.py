@@ -98,12 +98,20 @@ def open_page(script, database_path, monkeypatch, actor=None, timeout: float = 3
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("QIPING_DB", str(database_path))
+    return run_page(script, actor or ADMIN_ACTOR, timeout, **state)
+
+
+def run_page(script, actor, timeout: float = 30, **state):
+    """A page run once as ``actor`` on the database QIPING_DB names, with ``state`` in its session;
+    it must not show an exception."""
+    from streamlit.testing.v1 import AppTest
+
     at = AppTest.from_file(str(script), default_timeout=timeout)
-    at.session_state["actor"] = actor or ADMIN_ACTOR
+    at.session_state["actor"] = actor
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    assert not at.exception, at.exception
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

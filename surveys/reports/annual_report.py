@@ -16,7 +16,7 @@ import sqlite_utils
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 
 import labels
 from charts.palette import GRADE_COLOURS
@@ -27,7 +27,7 @@ from surveys.core.permissions import requires
 from surveys.participants import registry
 from surveys.reports import bulletin
 from surveys.reports.round_report import county_name, datetime_text, local_datetime, term
-from surveys.reports.workbook import DATETIME_FORMAT, SCORE_FORMAT, colour_column, _fill, write_table
+from surveys.reports.workbook import SCORE_FORMAT, colour_column, _fill, write_cover, write_table
 from surveys.results import annual
 from surveys.storage.export_safety import safe_cell, workbook_bytes
 
@@ -210,16 +210,7 @@ def _cover(ws, report: AnnualReport, lang: str) -> None:
         [],
         [t("annual.report.privacy", lang)],
     ]
-    for line in lines:
-        ws.append([safe_cell(v) for v in line])
-    ws["A1"].font = Font(bold=True, size=14)
-    for row in ws.iter_rows(min_col=2, max_col=2):
-        for cell in row:
-            cell.alignment = Alignment(horizontal="left")
-            if hasattr(cell.value, "hour"):
-                cell.number_format = DATETIME_FORMAT
-    ws.column_dimensions["A"].width = 44
-    ws.column_dimensions["B"].width = 40
+    write_cover(ws, lines)
 
 
 def _quarter_cell(report: AnnualReport, agency: str, round_name: str, lang: str):

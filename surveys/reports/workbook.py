@@ -119,6 +119,11 @@ def _cover(ws: Worksheet, report: RoundReport, lang: str) -> None:
         [],
         [t("reports.cover.privacy", lang)],
     ]
+    write_cover(ws, lines)
+
+
+def write_cover(ws: Worksheet, lines: list[list]) -> None:
+    """A cover sheet: a title line, then label–value lines (dates in county time, left-aligned)."""
     for line in lines:
         ws.append([safe_cell(v) for v in line])
     ws["A1"].font = Font(bold=True, size=14)

@@ -8,11 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import labels
-from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, PINNED_NOW
+from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, PINNED_NOW, run_page
 from surveys.casework import cases
 from surveys.core.actors import AGENCY, Actor
 from surveys.results import annual
-from surveys.storage.db import connect
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TIMEOUT = 60
@@ -24,21 +23,13 @@ def agency(code: str) -> Actor:
 
 
 @pytest.fixture
-def county(demo_path, monkeypatch):
+def county(demo_path, demo_db, monkeypatch):
     monkeypatch.setenv("QIPING_DB", str(demo_path))
-    db = connect(demo_path)
-    yield db
-    db.close()
+    return demo_db
 
 
 def page(path: str, who: Actor, **state) -> AppTest:
-    at = AppTest.from_file(str(PAGES / path), default_timeout=TIMEOUT)
-    at.session_state["actor"] = who
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(PAGES / path, who, TIMEOUT, **state)
 
 
 def table_cells(at: AppTest) -> list[str]:

@@ -9,12 +9,11 @@ from streamlit.testing.v1 import AppTest
 
 import i18n
 from app_pages import navigation
-from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, PINNED_NOW
+from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, PINNED_NOW, run_page
 from surveys.casework import signals
 from surveys.core import clock
 from surveys.core.actors import ADMIN, AGENCY, Actor
 from surveys.demo import county as demo
-from surveys.storage.db import connect
 from test_casework_pages import page_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,21 +23,13 @@ NOTE = "八份满分两分钟一份，约谈部门前先回访企业"
 
 
 @pytest.fixture
-def county(demo_path, monkeypatch):
+def county(demo_path, demo_db, monkeypatch):
     monkeypatch.setenv("QIPING_DB", str(demo_path))
-    db = connect(demo_path)
-    yield db
-    db.close()
+    return demo_db
 
 
 def run(path: str, who: Actor, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
-    at.session_state["actor"] = who
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_page(ROOT / path, who, TIMEOUT, **state)
 
 
 def signal_words(lang: str) -> list[str]:
