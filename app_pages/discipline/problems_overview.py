@@ -42,6 +42,13 @@ def contact_text(ticket: dict) -> str:
     return f"{contact['name']} {contact['person']} {contact['phone']}"
 
 
+def flag_text(ticket: dict) -> str:
+    """Overdue, and escalated by the background check (surveys/casework/escalation.py) as in the inbox."""
+    marks = [ui.tr(key) for key, on in (("casework.overdue_mark", ticket["overdue"]),
+                                        ("loop.inbox.escalated_mark", ticket.get("escalated"))) if on]
+    return " ".join(marks)
+
+
 def last_answer(ticket: dict) -> str:
     answers = [e["note"] for e in ticket["events"] if e["step"] == problems.ANSWERED]
     return answers[-1] if answers else ""
@@ -51,7 +58,7 @@ if not tickets:
     st.info(ui.tr("casework.problems_overview.none"))
 else:
     st.dataframe(pd.DataFrame([{
-        ui.tr("casework.col.overdue"): ui.tr("casework.overdue_mark") if t["overdue"] else "",
+        ui.tr("casework.col.overdue"): flag_text(t),
         ui.tr("casework.col.id"): t["id"],
         ui.tr("casework.col.agency"): agencies.get(t["agency"], t["agency"]),
         ui.tr("casework.col.round"): labels.round_label(t["round"], lang),

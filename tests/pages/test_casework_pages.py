@@ -256,3 +256,14 @@ def test_enterprise_reports_a_problem_agency_answers_enterprise_confirms(county)
 
     overview = page("problems_overview", DISCIPLINE_ACTOR)
     assert "项目备案一个月没有结果" not in page_text(overview)  # solved ones are hidden unless asked for
+
+
+def test_the_problems_overview_marks_an_escalated_ticket_as_the_inbox_does(county):
+    problem_id = county.execute("SELECT id FROM problems WHERE status = 'open' ORDER BY id LIMIT 1").fetchone()[0]
+    county.execute("UPDATE problems SET escalated_on = due_on WHERE id = ?", [problem_id])
+    county.conn.commit()
+    overview = page("problems_overview", DISCIPLINE_ACTOR)
+    table = overview.dataframe[0].value
+    row = table[table["编号"] == problem_id].iloc[0]
+    assert "督办" in row.iloc[0]
+    assert not any("督办" in str(v) for v in table[table["编号"] != problem_id].iloc[:, 0])
