@@ -46,6 +46,8 @@ def _discipline(step: dict) -> str:
              for name in ("referrals", "interviews", "reminders", "appeals") if step[name]]
     if step.get("escalated"):  # escalated first: nobody else will chase them
         parts.insert(0, ui.tr("loop.next_step.discipline_escalated", count=step["escalated"]))
+    if step.get("inquiries"):
+        parts.append(ui.tr("signals.next_step_inquiries", count=step["inquiries"]))
     if step["overdue"]:
         parts.append(ui.tr("next_step.discipline.overdue", count=step["overdue"]))
     return ui.tr("next_step.discipline.decide", parts=ui.tr("list_separator").join(parts))

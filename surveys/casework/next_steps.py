@@ -78,11 +78,20 @@ def discipline_next_step(db, actor: Actor) -> dict:
     pending_appeals = db.execute("SELECT count(*) FROM appeals WHERE status = 'pending'").fetchone()[0]
     by_action = {action: sum(c["action"] == action for c in mine) for action in views.SEVERITY}
     escalated = len(views.escalations(db, actor))
-    if not mine and not pending_appeals and not escalated:
+    inquiries = _open_inquiries(db, actor)
+    if not mine and not pending_appeals and not escalated and not inquiries:
         return {"kind": "waiting_for_agencies" if open_cases else "nothing", "open": len(open_cases)}
     return {"kind": "decide", "referrals": by_action["referral"], "interviews": by_action["interview"],
             "reminders": by_action["reminder"], "overdue": sum(bool(c["overdue"]) for c in mine),
-            "appeals": pending_appeals, "escalated": escalated}
+            "appeals": pending_appeals, "escalated": escalated, "inquiries": inquiries}
+
+
+def _open_inquiries(db, actor: Actor) -> int:
+    """Inquiries the office opened from a coaching signal and has not closed with a finding."""
+    if not allowed(actor, "signals.review"):
+        return 0
+    from surveys.casework import signals  # signals reads cases through views, as this module does
+    return sum(row["status"] == "open" for row in signals.list_inquiries(db, actor))
 
 
 @requires("rounds.manage")

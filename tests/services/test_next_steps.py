@@ -104,3 +104,15 @@ def test_the_inbox_puts_referrals_first_then_interviews_then_reminders(demo_copy
     for severity in set(order):  # overdue first within one action
         group = [r["overdue"] for r in rows if casework.SEVERITY[r["action"]] == severity]
         assert group == sorted(group, reverse=True)
+
+
+def test_the_discipline_office_is_reminded_of_its_open_inquiries(demo_db):
+    from surveys.casework import signals
+    from surveys.collection import rounds as round_service
+    round_name = round_service.open_round(demo_db)["name"]
+    assert next_steps.discipline_next_step(demo_db, DISCIPLINE_ACTOR).get("inquiries", 0) == 0
+    signal = signals.round_signals(demo_db, DISCIPLINE_ACTOR, round_name)[0]
+    signals.open_inquiry(demo_db, DISCIPLINE_ACTOR, round_name, signal["key"], "上门核实")
+    step = next_steps.discipline_next_step(demo_db, DISCIPLINE_ACTOR)
+    assert step["kind"] == "decide" and step["inquiries"] == 1
+    assert "1 件由异常信号启动的核查尚未办结" in next_step_page._discipline(step)
