@@ -94,9 +94,11 @@ def test_the_qr_code_on_a_downloaded_slip_opens_a_signed_in_survey_on_a_phone(br
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_six_slips_fill_each_printed_a4_page_and_none_is_cut_off(browser, lang):
+@pytest.mark.parametrize("key", ["91511022MA000000{n:02d}", "R{n:04d}"], ids=["enterprise", "deputy"])
+def test_six_slips_fill_each_printed_a4_page_and_none_is_cut_off(browser, lang, key):
+    # an enterprise's slip (an 18-character credit code) and a deputy's (a rater code, worded for a person)
     longest = "四川省广元市青川县" + "金山恒通新型建筑材料科技" + "有限责任公司"  # a long real-world name
-    issued = [IssuedCode(f"91511022MA00000{n:02d}", longest, f"QP-AAAAA-BBBBB-{n:05d}") for n in range(8)]
+    issued = [IssuedCode(key.format(n=n), longest, f"QP-AAAAA-BBBBB-{n:05d}") for n in range(8)]
     details = LetterDetails("2026年第四季度" if lang == "zh" else "2026 Q4", "2026-12-31", "青川县",
                             "县经济信息委 企业服务科 0839-7200000（工作日 9:00–17:00）")
     sheet = access_slips.render_slips(issued, details, lang, base="http://localhost:8501")  # with the trial line
