@@ -1,0 +1,206 @@
+"""Several counties in one deployment (issue 16 item 1): each county's data in its own file,
+chosen by the address (?county=<slug>) once per browser session; nothing of one county is
+reachable from another — not its accounts, not its data, not by changing the address."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages import navigation
+from surveys import startup
+from surveys.core import counties
+from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
+from surveys.core.errors import InvalidInput
+from surveys.participants import accounts
+from surveys.storage.db import connect, write_transaction
+from tests.conftest import copy_database
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+B_MARK = "平武"  # every name in county B carries it; nothing at county A may show it
+B_ADMIN, B_PASSWORD, B_CODE = "pingwu-admin", "pingwu-password-1", "QP-PINGWU-0001"
+
+
+@pytest.fixture(scope="module")
+def county_b_template(demo_template, tmp_path_factory):
+    """County B: the demo built from another seed under another name, every agency's and
+    enterprise's name marked, with an administrator and an access code of its own."""
+    path = tmp_path_factory.mktemp("county_b") / "b.db"
+    db = startup.prepare(path)
+    from surveys.demo import county as demo
+    demo.build_demo_county(db, seed=20261201, county_name=B_MARK + "县")
+    first = db.execute("SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1").fetchone()[0]
+    with write_transaction(db):
+        db.execute("UPDATE agencies SET name_zh = ? || name_zh, name_en = ? || name_en", [B_MARK, B_MARK])
+        db.execute("UPDATE enterprises SET name = ? || name", [B_MARK])
+        accounts.insert_staff(db, B_ADMIN, B_PASSWORD, ADMIN, None, B_MARK + "管理员")
+        accounts.set_access_code(db, first, B_CODE)
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def two_counties(demo_template, county_b_template, tmp_path, monkeypatch):
+    """A deployment of two counties: A is the demo county (青川县), B the marked one."""
+    copy_database(demo_template, tmp_path / "a.db")
+    copy_database(county_b_template, tmp_path / "b.db")
+    config = tmp_path / "counties.toml"
+    config.write_text('[counties.a]\nname = "青川县"\ndb = "a.db"\n\n'
+                      f'[counties.b]\nname = "{B_MARK}县"\ndb = "b.db"\n', encoding="utf-8")
+    monkeypatch.setenv("QIPING_COUNTIES", str(config))
+    monkeypatch.delenv("QIPING_DB", raising=False)
+    return tmp_path
+
+
+def open_app(address: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if address:
+        at.query_params["county"] = address
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def everything_shown(at) -> str:
+    """Every text a reader could see: words, tables, metrics, choices, the sidebar."""
+    parts = [str(e.value) for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success",
+                                       "error", "warning", "text", "code") for e in at.get(kind)]
+    parts += [frame.value.to_string() for frame in at.dataframe]
+    parts += [table.value.to_string() for table in at.table]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [" ".join(map(str, box.options)) for box in [*at.selectbox, *at.multiselect, *at.radio]]
+    parts += [str(e.value) for e in at.sidebar.caption]
+    return "\n".join(parts)
+
+
+def signed_in(at) -> bool:
+    return any(b.label == "退出登录" for b in at.sidebar.button)
+
+
+def sign_in_staff(at, username, password):
+    at.tabs[1].text_input[0].input(username)
+    at.tabs[1].text_input[1].input(password)
+    next(b for b in at.tabs[1].button if b.label == "登录").click()
+    at.run()
+
+
+def sign_in_enterprise(at, code):
+    at.tabs[0].text_input[0].input(code)
+    next(b for b in at.tabs[0].button if b.label == "登录").click()
+    at.run()
+
+
+# --- the configuration ------------------------------------------------------------------
+
+def test_without_a_counties_file_the_deployment_is_one_county(monkeypatch):
+    monkeypatch.delenv("QIPING_COUNTIES", raising=False)
+    assert counties.load() is None
+
+
+def test_the_counties_file_names_each_county_and_its_own_file(tmp_path):
+    known = counties.parse('[counties.a]\nname = "甲县"\ndb = "a.db"\n[counties.b]\nname = "乙县"\n'
+                           'db = "/srv/b.db"\ndemo_seed = 7\n', tmp_path)
+    assert list(known) == ["a", "b"]
+    assert known["a"].db == (tmp_path / "a.db").resolve() and known["b"].db == Path("/srv/b.db")
+    assert known["b"].demo_seed == 7 and known["a"].name == "甲县"
+
+
+@pytest.mark.parametrize("text, key, values", [
+    ('[counties.a]\nname = "甲"\ndb = "x.db"\n[counties.b]\nname = "乙"\ndb = "x.db"\n',
+     "counties.shared_file", {"first": "a", "second": "b"}),
+    ('[counties.A1]\nname = "甲"\ndb = "a.db"\n', "counties.bad_slug", {"where": "counties.A1"}),
+    ('[counties.a]\ndb = "a.db"\n', "counties.missing_field", {"where": "counties.a", "field": "name"}),
+    ('[counties.a]\nname = "甲"\n', "counties.missing_field", {"where": "counties.a", "field": "db"}),
+    ("title = 1\n", "counties.none", {}),
+])
+def test_a_wrong_counties_file_is_refused_naming_the_county_and_field(tmp_path, text, key, values):
+    with pytest.raises(InvalidInput) as refused:
+        counties.parse(text, tmp_path)
+    assert refused.value.key == key and refused.value.values == values
+
+
+# --- choosing a county by the address -----------------------------------------------------
+
+def test_without_a_county_in_the_address_the_app_asks_which_and_opens_no_file(two_counties):
+    at = open_app()
+    assert at.title[0].value == "请选择县"
+    links = " ".join(m.value for m in at.markdown)
+    assert "(?county=a)" in links and "(?county=b)" in links
+    assert not at.text_input  # no sign-in form: no county's accounts are consulted
+    assert not (two_counties / "a.db-wal").exists() and not (two_counties / "b.db-wal").exists()
+
+
+def test_an_unknown_county_in_the_address_is_not_a_county(two_counties):
+    at = open_app("../b")
+    assert at.title[0].value == "请选择县" and "county" not in at.session_state
+
+
+def test_each_county_signs_in_its_own_accounts_only(two_counties):
+    at_a = open_app("a")
+    assert "当前县：青川县" in everything_shown(at_a)
+    sign_in_staff(at_a, B_ADMIN, B_PASSWORD)  # county B's administrator
+    assert not signed_in(at_a)
+    sign_in_enterprise(at_a, B_CODE)  # county B's access code
+    assert not signed_in(at_a)
+    at_b = open_app("b")
+    sign_in_staff(at_b, B_ADMIN, B_PASSWORD)
+    assert signed_in(at_b) and B_MARK in everything_shown(at_b)
+
+
+def test_changing_the_address_after_sign_in_does_not_change_the_county(two_counties):
+    at = open_app("a")
+    sign_in_staff(at, "admin", "qiping-admin")
+    assert signed_in(at) and at.title[0].value == "评议轮次"
+    at.query_params["county"] = "b"
+    at.run()
+    assert signed_in(at) and at.session_state["county"] == "a"
+    assert at.query_params["county"] == ["a"] or at.query_params["county"] == "a"  # the address put back
+    assert B_MARK not in everything_shown(at)
+
+
+def test_signing_out_does_not_free_the_session_to_another_county(two_counties):
+    at = open_app("a")
+    sign_in_staff(at, "admin", "qiping-admin")
+    next(b for b in at.sidebar.button if b.label == "退出登录").click()
+    at.run()
+    at.query_params["county"] = "b"
+    at.run()
+    sign_in_staff(at, B_ADMIN, B_PASSWORD)
+    assert not signed_in(at) and "当前县：青川县" in everything_shown(at)
+
+
+def _a_enterprise(folder) -> Actor:
+    db = connect(folder / "a.db")
+    uscc = db.execute("SELECT uscc FROM enterprises ORDER BY uscc LIMIT 1").fetchone()[0]
+    db.close()
+    return Actor(role=ENTERPRISE, id=uscc, name=uscc)
+
+
+ROLES = {
+    ADMIN: lambda folder: Actor(role=ADMIN, id="admin", name="admin"),
+    DISCIPLINE: lambda folder: Actor(role=DISCIPLINE, id="discipline", name="discipline"),
+    AGENCY: lambda folder: Actor(role=AGENCY, id="scjg", name="县市场监管局", agency_code="SCJG"),
+    ENTERPRISE: _a_enterprise,
+}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_page_of_any_role_at_county_a_shows_anything_of_county_b(two_counties, role):
+    """Every page each role sees, opened in a session of county A whose address names county B:
+    each shows county A's data (the session stays signed in) and nothing of B."""
+    who = ROLES[role](two_counties)
+    at = open_app("b", county="a", actor=who)
+    assert signed_in(at), everything_shown(at)
+    pages = [page.path for section in navigation.pages_for(who).values() for page in section]
+    assert pages
+    for path in pages:
+        at.switch_page(path)
+        at.query_params["county"] = "b"
+        at.run()
+        assert not at.exception, (path, at.exception)
+        shown = everything_shown(at)
+        assert signed_in(at) and B_MARK not in shown, path
+    assert at.session_state["county"] == "a"
