@@ -153,12 +153,21 @@ def db_path() -> str:
     return str(here.db)
 
 
+@st.cache_resource(show_spinner=False)
+def _prepared_city(path: str) -> bool:
+    """A city office's own database, once per process (surveys/startup.py prepare_city)."""
+    startup.prepare_city(path).close()
+    return True
+
+
 def db():
     """A connection for this script run (sqlite connections are not shared across threads)."""
     path = db_path()
     here = county()
     if here is None:
         _prepared(path)
+    elif here.is_city:
+        _prepared_city(path)
     else:
         _prepared(path, here.demo_seed, here.name)
     return database.connect(path)

@@ -9,6 +9,9 @@ that chooses it (``?county=<slug>``)::
     name = "青川县"
     db = "qingchuan.db"        # relative to this file's folder, or absolute
 
+A city office (issue 16 item 2) is listed the same way under ``[cities.<slug>]`` with
+``covers = ["qingchuan", …]``; its own small file holds its accounts only.
+
 Each county's data lives in its own SQLite file; nothing here opens one. Which county a browser
 session belongs to is decided once per session (app_pages/ui.py ``county``).
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from surveys.core.errors import InvalidInput
@@ -31,6 +34,11 @@ class County:
     name: str
     db: Path
     demo_seed: int | None = None  # the demo builds this county from its own random stream
+    covers: tuple[str, ...] = ()  # a city office: the counties whose published results it sees
+
+    @property
+    def is_city(self) -> bool:
+        return bool(self.covers)
 
 
 def config_path() -> Path | None:
@@ -67,6 +75,17 @@ def parse(text: str, folder: Path) -> dict[str, County]:
     if not isinstance(entries, dict) or not entries:
         raise InvalidInput("counties.none")
     counties = {slug: _county(slug, entry, folder) for slug, entry in entries.items()}
+    cities = data.get("cities", {})
+    if not isinstance(cities, dict):
+        raise InvalidInput("counties.bad_entry", where="cities")
+    for slug, entry in cities.items():
+        city = _county(slug, entry, folder)
+        covers = entry.get("covers")
+        if slug in counties:
+            raise InvalidInput("counties.same_slug", where=f"cities.{slug}")
+        if not isinstance(covers, list) or not covers or any(name not in counties for name in covers):
+            raise InvalidInput("counties.bad_covers", where=f"cities.{slug}")
+        counties[slug] = replace(city, covers=tuple(covers))
     seen: dict[Path, str] = {}
     for county in counties.values():
         if county.db in seen:
@@ -81,6 +100,11 @@ def load(path: Path | None = None) -> dict[str, County] | None:
     if path is None:
         return None
     return parse(path.read_text(encoding="utf-8"), path.resolve().parent)
+
+
+def city_covering(city: County, known: dict[str, County]) -> list[County]:
+    """The counties a city office covers, in its file's order."""
+    return [known[slug] for slug in city.covers if slug in known and not known[slug].is_city]
 
 
 def county_for(slug: str | None, counties: dict[str, County]) -> County | None:
