@@ -43,7 +43,8 @@ def read_published(path: Path, query: str = PUBLISHED_RESULTS) -> pd.DataFrame:
     connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         connection.set_authorizer(_only_published_tables)
-        return pd.read_sql_query(query, connection)
+        cursor = connection.execute(query)
+        return pd.DataFrame(cursor.fetchall(), columns=[column[0] for column in cursor.description])
     finally:
         connection.close()
 

@@ -1,6 +1,8 @@
 """Several counties in one deployment (issue 16 item 1): each county's data in its own file,
 chosen by the address (?county=<slug>) once per browser session; nothing of one county is
 reachable from another — not its accounts, not its data, not by changing the address."""
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from surveys.core import counties
 from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.core.errors import InvalidInput
 from surveys.participants import accounts
+from surveys.results import city as city_results
 from surveys.storage.db import connect, write_transaction
 from tests.conftest import copy_database
 
@@ -19,6 +22,7 @@ TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 B_MARK = "平武"  # every name in county B carries it; nothing at county A may show it
 B_ADMIN, B_PASSWORD, B_CODE = "pingwu-admin", "pingwu-password-1", "QP-PINGWU-0001"
+CITY_USER, CITY_PASSWORD = "city", "city-password-1"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,12 @@ def two_counties(demo_template, county_b_template, tmp_path, monkeypatch):
     copy_database(county_b_template, tmp_path / "b.db")
     config = tmp_path / "counties.toml"
     config.write_text('[counties.a]\nname = "青川县"\ndb = "a.db"\n\n'
-                      f'[counties.b]\nname = "{B_MARK}县"\ndb = "b.db"\n', encoding="utf-8")
+                      f'[counties.b]\nname = "{B_MARK}县"\ndb = "b.db"\n\n'
+                      '[cities.city]\nname = "广元市"\ndb = "city.db"\ncovers = ["a", "b"]\n', encoding="utf-8")
+    city = startup.prepare_city(tmp_path / "city.db")
+    with write_transaction(city):
+        accounts.insert_city_account(city, CITY_USER, CITY_PASSWORD, "市营商办")
+    city.close()
     monkeypatch.setenv("QIPING_COUNTIES", str(config))
     monkeypatch.delenv("QIPING_DB", raising=False)
     return tmp_path
@@ -204,3 +213,76 @@ def test_no_page_of_any_role_at_county_a_shows_anything_of_county_b(two_counties
         shown = everything_shown(at)
         assert signed_in(at) and B_MARK not in shown, path
     assert at.session_state["county"] == "a"
+
+
+# --- the city office (issue 16 item 2) ----------------------------------------------------
+
+def sign_in_city(at, username, password):
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    next(b for b in at.button if b.label == "登录").click()
+    at.run()
+
+
+def test_the_city_office_sees_its_counties_ranked_and_like_agencies_side_by_side(two_counties):
+    at = open_app("city")
+    sign_in_city(at, CITY_USER, CITY_PASSWORD)
+    assert signed_in(at) and at.title[0].value == "各县评议结果排名"
+    ranking, like = at.dataframe[0].value, at.dataframe[1].value
+    assert set(ranking["县"]) == {"青川县", f"{B_MARK}县"} and list(ranking["名次"]) == [1, 2]
+    assert {"青川县", f"{B_MARK}县"} <= set(like.columns) and "SCJG" in set(like["部门代码"])
+    # only the city's own page: no county page, no response, no case is in its navigation
+    pages = [p.path for section in navigation.pages_for(at.session_state["actor"]).values() for p in section]
+    assert pages == ["app_pages/city/city_ranking.py"]
+
+
+def test_the_city_and_its_counties_sign_in_only_their_own_accounts(two_counties):
+    at_city = open_app("city")
+    sign_in_city(at_city, "admin", "qiping-admin")  # county A's administrator
+    assert not signed_in(at_city)
+    at_a = open_app("a")
+    sign_in_staff(at_a, CITY_USER, CITY_PASSWORD)
+    assert not signed_in(at_a)
+
+
+def test_the_city_office_reads_published_results_only(two_counties):
+    known = counties.load()
+    a = known["a"]
+    results = city_results.published_results([a])
+    db = connect(a.db)
+    published = {row[0] for row in db.execute("SELECT name FROM rounds WHERE status = 'published'")}
+    unpublished = {row[0] for row in db.execute("SELECT name FROM rounds WHERE status <> 'published'")}
+    db.close()
+    assert set(results["round"]) == published and unpublished and not (set(results["round"]) & unpublished)
+    assert list(results.columns) == city_results.COLUMNS
+
+
+@pytest.mark.parametrize("table", ["responses", "response_ratings", "staff", "enterprises", "cases", "problems", "reveals",
+                                   "audit_log", "exclusions"])
+def test_the_city_reader_cannot_read_a_response_a_comment_or_a_rater(two_counties, table):
+    """The one reader refuses any other table, whatever the query says (SQLite's authoriser)."""
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized|prohibited"):
+        city_results.read_published(two_counties / "a.db", f"SELECT * FROM {table}")
+    with pytest.raises(sqlite3.DatabaseError):
+        city_results.read_published(two_counties / "a.db", "DELETE FROM results")
+
+
+def test_the_city_module_queries_only_the_published_results_tables():
+    text = Path(city_results.__file__).read_text(encoding="utf-8")
+    named = set(re.findall(r"(?:FROM|JOIN)\s+(\w+)", text))
+    assert named and named <= city_results.READABLE_TABLES
+
+
+def test_counties_are_ranked_by_share_graded_good_then_average_score():
+    import pandas as pd
+    rows = [("x", "X县", "2026Q3", "A", "good", 90), ("x", "X县", "2026Q3", "B", "poor", 50),
+            ("y", "Y县", "2026Q3", "A", "good", 81), ("y", "Y县", "2026Q3", "B", "fair", 70),
+            ("y", "Y县", "2026Q3", "C", "insufficient", None),
+            ("z", "Z县", "2026Q3", "A", "good", 85), ("z", "Z县", "2026Q3", "B", "fair", 75)]
+    results = pd.DataFrame(rows, columns=["county", "county_name", "round", "agency", "grade", "score"])
+    results["name_zh"] = results["agency"]
+    ranking = city_results.county_ranking(results, "2026Q3")
+    assert list(ranking["county"]) == ["z", "y", "x"]  # 50 % each: by average score 80 > 75.5 > 70
+    assert list(ranking["graded"]) == [2, 2, 2] and list(ranking["good_share"]) == [50.0] * 3
+    like = city_results.like_agencies(results, "2026Q3")
+    assert like.set_index("agency").loc["C", "Y县"] != like.set_index("agency").loc["C", "Y县"]  # blank
