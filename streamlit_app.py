@@ -56,7 +56,7 @@ if not ui.county_ready():
     st.stop()
 here = ui.county()
 if here is not None:
-    st.sidebar.caption(ui.tr_md("counties.this_county", name=here.name))
+    st.sidebar.caption(ui.tr_md("counties.this_city" if here.is_city else "counties.this_county", name=here.name))
 ui.end_idle_session()
 ui.end_deactivated_session()
 ui.end_superseded_session()

@@ -128,11 +128,23 @@ def county() -> counties.County | None:
     return known.get(slug)
 
 
+def _prepare_every_county(known: dict[str, counties.County]) -> None:
+    """Every county's file ready and its background checks running from the first visit to any:
+    a round closes at the end of its closing date in a county nobody has opened since the start."""
+    for place in known.values():
+        if place.is_city:
+            _prepared_city(str(place.db))
+        else:
+            _prepared(str(place.db), place.demo_seed, place.name)
+
+
 def county_ready() -> bool:
     """Whether this session may open a database: always for one county; for several, once its
     county is fixed. The address is made to show the session's county (a reload stays there)."""
-    if counties.load() is None:
+    known = counties.load()
+    if known is None:
         return True
+    _prepare_every_county(known)
     here = county()
     if here is None:
         if st.session_state.pop(COUNTY, None) is not None:  # a county no longer configured

@@ -92,4 +92,5 @@ def like_agencies(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
                                dropna=False, sort=False)
     table = table.reindex(columns=list(dict.fromkeys(chosen["county_name"])))
     table.insert(0, "name_zh", names.reindex(table.index))
+    table.columns.name = None
     return table.reset_index()

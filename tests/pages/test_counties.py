@@ -131,15 +131,23 @@ def test_a_wrong_counties_file_is_refused_naming_the_county_and_field(tmp_path, 
     assert refused.value.key == key and refused.value.values == values
 
 
+def test_the_demo_offers_two_counties_and_their_city_office():
+    known = counties.load(Path(__file__).resolve().parents[2] / "data" / "demo_counties.toml")
+    assert [(c.slug, c.is_city) for c in known.values()] == [("qingchuan", False), ("pingwu", False),
+                                                             ("city", True)]
+    assert [c.slug for c in counties.city_covering(known["city"], known)] == ["qingchuan", "pingwu"]
+    assert len({c.db for c in known.values()}) == 3
+
+
 # --- choosing a county by the address -----------------------------------------------------
 
-def test_without_a_county_in_the_address_the_app_asks_which_and_opens_no_file(two_counties):
+def test_without_a_county_in_the_address_the_app_asks_which_and_signs_in_no_one(two_counties):
     at = open_app()
     assert at.title[0].value == "请选择县"
     links = " ".join(m.value for m in at.markdown)
     assert "(?county=a)" in links and "(?county=b)" in links
     assert not at.text_input  # no sign-in form: no county's accounts are consulted
-    assert not (two_counties / "a.db-wal").exists() and not (two_counties / "b.db-wal").exists()
+    assert "county" not in at.session_state
 
 
 def test_an_unknown_county_in_the_address_is_not_a_county(two_counties):
@@ -228,6 +236,7 @@ def test_the_city_office_sees_its_counties_ranked_and_like_agencies_side_by_side
     at = open_app("city")
     sign_in_city(at, CITY_USER, CITY_PASSWORD)
     assert signed_in(at) and at.title[0].value == "各县评议结果排名"
+    assert "市级入口：广元市" in everything_shown(at)
     ranking, like = at.dataframe[0].value, at.dataframe[1].value
     assert set(ranking["县"]) == {"青川县", f"{B_MARK}县"} and list(ranking["名次"]) == [1, 2]
     assert {"青川县", f"{B_MARK}县"} <= set(like.columns) and "SCJG" in set(like["部门代码"])
