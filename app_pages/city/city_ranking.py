@@ -38,3 +38,8 @@ like = city.like_agencies(results, chosen)
 st.dataframe(like.rename(columns={"agency": ui.tr("city.agency_code"), "name_zh": ui.tr("city.agency")}),
              hide_index=True)
 st.caption(ui.tr("city.like_rule"))
+
+st.download_button(ui.tr("city.download_xlsx"),
+                   data=city.city_workbook(ui.db(), ui.actor(), here, chosen, ui.lang()),
+                   file_name=f"city-{chosen}.xlsx", icon=":material/table_view:",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -94,3 +94,37 @@ def like_agencies(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
     table.insert(0, "name_zh", names.reindex(table.index))
     table.columns.name = None
     return table.reset_index()
+
+
+def _headed(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    return frame.rename(columns=headers)
+
+
+@requires("city.view")
+def city_workbook(db, actor, city: county_config.County, round_name: str, lang: str) -> bytes:
+    """The city's bulletin as Excel: the counties ranked and like agencies compared, one sheet each."""
+    import openpyxl
+
+    from i18n import t
+    from surveys.storage.export_safety import safe_frame, workbook_bytes
+
+    results = city_results(db, actor, city)
+    ranking = county_ranking(results, round_name).drop(columns=["county"])
+    like = like_agencies(results, round_name)
+    sheets = [
+        (t("city.ranking", lang), _headed(ranking, {
+            "rank": t("city.rank", lang), "county_name": t("city.county", lang), "graded": t("city.graded", lang),
+            "good": t("city.good", lang), "good_share": t("city.good_share", lang),
+            "average_score": t("city.average_score", lang)})),
+        (t("city.like_agencies", lang), _headed(like, {"agency": t("city.agency_code", lang),
+                                                       "name_zh": t("city.agency", lang)})),
+    ]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, frame in sheets:
+        sheet = book.create_sheet(title[:31])
+        frame = safe_frame(frame)
+        sheet.append([str(column) for column in frame.columns])
+        for row in frame.itertuples(index=False):
+            sheet.append([None if pd.isna(value) else value for value in row])
+    return workbook_bytes(book)

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from app_pages import navigation
 from surveys import startup
 from surveys.core import counties
-from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
-from surveys.core.errors import InvalidInput
+from surveys.core.actors import ADMIN, AGENCY, CITY, DISCIPLINE, ENTERPRISE, Actor
+from surveys.core.errors import InvalidInput, PermissionDenied
 from surveys.participants import accounts
 from surveys.results import city as city_results
 from surveys.storage.db import connect, write_transaction
@@ -240,6 +240,7 @@ def test_the_city_office_sees_its_counties_ranked_and_like_agencies_side_by_side
     ranking, like = at.dataframe[0].value, at.dataframe[1].value
     assert set(ranking["县"]) == {"青川县", f"{B_MARK}县"} and list(ranking["名次"]) == [1, 2]
     assert {"青川县", f"{B_MARK}县"} <= set(like.columns) and "SCJG" in set(like["部门代码"])
+    assert at.get("download_button")[0].label == "下载全市通报（Excel）"
     # only the city's own page: no county page, no response, no case is in its navigation
     pages = [p.path for section in navigation.pages_for(at.session_state["actor"]).values() for p in section]
     assert pages == ["app_pages/city/city_ranking.py"]
@@ -295,3 +296,26 @@ def test_counties_are_ranked_by_share_graded_good_then_average_score():
     assert list(ranking["graded"]) == [2, 2, 2] and list(ranking["good_share"]) == [50.0] * 3
     like = city_results.like_agencies(results, "2026Q3")
     assert like.set_index("agency").loc["C", "Y县"] != like.set_index("agency").loc["C", "Y县"]  # blank
+
+
+def test_the_city_bulletin_workbook_has_the_ranking_and_like_agencies_formula_safe(two_counties):
+    import io
+
+    import openpyxl
+
+    db = connect(two_counties / "a.db")
+    with write_transaction(db):
+        db.execute("UPDATE agencies SET name_zh = '=1+1' WHERE code = 'SCJG'")  # a name typed as a formula
+    db.close()
+    known = counties.load()
+    who = Actor(role=CITY, id=CITY_USER, name=CITY_USER)
+    round_name = sorted(city_results.city_results(None, who, known["city"])["round"])[-1]
+    book = openpyxl.load_workbook(io.BytesIO(
+        city_results.city_workbook(None, who, known["city"], round_name, "zh")))
+    ranking, like = book.worksheets
+    assert [row[1] for row in ranking.iter_rows(min_row=2, values_only=True)] and \
+        {row[1] for row in ranking.iter_rows(min_row=2, values_only=True)} == {"青川县", f"{B_MARK}县"}
+    names = {row[0]: row[1] for row in like.iter_rows(min_row=2, values_only=True)}
+    assert names["SCJG"] == "'=1+1"
+    with pytest.raises(PermissionDenied):
+        city_results.city_workbook(None, Actor(role=ADMIN, id="admin"), known["city"], round_name, "zh")
