@@ -90,10 +90,11 @@ def table_upload(label: str, key: str):
 
 
 @st.cache_resource(show_spinner=False)
-def _prepared(path: str, demo_seed: int | None = None, county_name: str | None = None) -> bool:
+def _prepared(path: str, demo_seed: int | None = None, county_name: str | None = None,
+              county_slug: str | None = None) -> bool:
     """Migrate, load questionnaires and build the demo county once per process and database,
     and start the check that closes rounds at the end of their closing date."""
-    startup.prepare(path, demo_seed=demo_seed, county_name=county_name).close()
+    startup.prepare(path, demo_seed=demo_seed, county_name=county_name, county_slug=county_slug).close()
     autoclose.start(path)
     return True
 
@@ -135,7 +136,7 @@ def _prepare_every_county(known: dict[str, counties.County]) -> None:
         if place.is_city:
             _prepared_city(str(place.db))
         else:
-            _prepared(str(place.db), place.demo_seed, place.name)
+            _prepared(str(place.db), place.demo_seed, place.name, place.slug)
 
 
 def county_ready() -> bool:
@@ -181,7 +182,7 @@ def db():
     elif here.is_city:
         _prepared_city(path)
     else:
-        _prepared(path, here.demo_seed, here.name)
+        _prepared(path, here.demo_seed, here.name, here.slug)
     return database.connect(path)
 
 

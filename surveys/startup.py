@@ -11,12 +11,16 @@ from surveys.collection import questionnaire
 
 
 def prepare(path: str | Path | None = None, demo_seed: int | None = None,
-            county_name: str | None = None) -> sqlite_utils.Database:
+            county_name: str | None = None, county_slug: str | None = None) -> sqlite_utils.Database:
     """Open the database, migrated, with every questionnaire version, and the
     demo county if it is new and demo mode is on (in a deployment of several counties,
     built from the county's own seed under its own name)."""
     db = database.connect(path)
     questionnaire.sync_questionnaires(db)
+    if county_slug is not None:  # its letters' links lead to its own address (?county=<slug>)
+        with database.write_transaction(db):
+            db.execute("INSERT INTO settings (name, value) VALUES ('county_slug', ?)"
+                       " ON CONFLICT (name) DO UPDATE SET value = excluded.value", [county_slug])
     if demo.demo_enabled() and demo.is_empty(db):
         demo.build_demo_county(db, seed=demo_seed, county_name=county_name)
     return db

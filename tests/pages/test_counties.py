@@ -319,3 +319,26 @@ def test_the_city_bulletin_workbook_has_the_ranking_and_like_agencies_formula_sa
     assert names["SCJG"] == "'=1+1"
     with pytest.raises(PermissionDenied):
         city_results.city_workbook(None, Actor(role=ADMIN, id="admin"), known["city"], round_name, "zh")
+
+
+def test_a_countys_letters_lead_to_its_own_address_and_sign_in_there(two_counties):
+    from surveys.reports import access_slips
+
+    open_app("a")  # the first visit prepares every county's file
+    db = connect(two_counties / "a.db")
+    base = access_slips.base_url(db)
+    db.close()
+    assert base == "http://localhost:8501/?county=a"
+    assert access_slips.sign_in_link("QP-DEMO-0011", base) == "http://localhost:8501/?county=a&code=QP-DEMO-0011"
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["county"] = "a"
+    at.query_params["code"] = "QP-DEMO-0011"
+    at.run()
+    assert signed_in(at) and "code" not in at.query_params and at.session_state["county"] == "a"
+
+
+def test_a_single_county_keeps_its_links_as_they_were(db):
+    from surveys.reports import access_slips
+
+    assert access_slips.base_url(db) == access_slips.base_url() == "http://localhost:8501"
+    assert access_slips.sign_in_link("QP-1", access_slips.base_url(db)) == "http://localhost:8501/?code=QP-1"
