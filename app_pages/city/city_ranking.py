@@ -24,6 +24,7 @@ chosen = ui.pick(ui.tr("city.round"), rounds, lambda name: labels.round_label(na
 
 st.subheader(ui.tr("city.ranking"))
 ranking = city.county_ranking(results, chosen)
+ranking["average_score"] = ranking["average_score"].map(labels.score_text)
 st.dataframe(
     ranking.drop(columns=["county"]).rename(columns={
         "rank": ui.tr("city.rank"), "county_name": ui.tr("city.county"), "graded": ui.tr("city.graded"),
@@ -35,6 +36,8 @@ st.caption(ui.tr("city.ranking_rule"))
 
 st.subheader(ui.tr("city.like_agencies"))
 like = city.like_agencies(results, chosen)
+for column in like.columns[2:]:  # each county's scores, one decimal as everywhere (labels.score_text)
+    like[column] = like[column].map(labels.score_text)
 st.dataframe(like.rename(columns={"agency": ui.tr("city.agency_code"), "name_zh": ui.tr("city.agency")}),
              hide_index=True)
 st.caption(ui.tr("city.like_rule"))
