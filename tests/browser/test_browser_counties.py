@@ -67,3 +67,26 @@ def test_the_city_office_signs_in_at_its_address_and_downloads_its_bulletin(brow
         bs.screenshot(page, "city_ranking.png")
     finally:
         context.close()
+
+
+def test_the_address_without_a_county_lists_the_counties_by_their_addresses(browser, server):
+    context = bs.new_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        bs.wait_for(page, bs.main(page).get_by_role("heading", name=T("counties.choose_title")))
+        for name, slug in (("青川县", "qingchuan"), ("平武县", "pingwu"), ("广元市", "city")):
+            assert bs.main(page).get_by_role("link", name=name).get_attribute("href").endswith(f"?county={slug}")
+        expect(page.get_by_role("tab", name=T("signin.enterprise_tab"))).to_have_count(0)
+        link = bs.main(page).get_by_role("link", name="平武县")
+        if link.get_attribute("target") == "_blank":  # Streamlit opens a Markdown link in a new tab
+            with context.expect_page() as opened:
+                link.click()
+            target = opened.value
+        else:
+            link.click()
+            target = page
+        bs.wait_for_sign_in_page(target)
+        expect(bs.sidebar(target).get_by_text(T("counties.this_county", name="平武县"))).to_be_visible()
+    finally:
+        context.close()
