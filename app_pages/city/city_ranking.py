@@ -28,7 +28,7 @@ ranking["average_score"] = ranking["average_score"].map(labels.score_text)
 st.dataframe(
     ranking.drop(columns=["county"]).rename(columns={
         "rank": ui.tr("city.rank"), "county_name": ui.tr("city.county"), "graded": ui.tr("city.graded"),
-        "good": ui.tr("city.good"), "good_share": ui.tr("city.good_share"),
+        "good": ui.tr("city.good"), "good_share": ui.tr("city.good_share"), "poor_share": ui.tr("city.poor_share"),
         "average_score": ui.tr("city.average_score")}),
     hide_index=True,
 )

@@ -75,8 +75,10 @@ def county_ranking(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
         rows.append({"county": slug, "county_name": name, "graded": len(group),
                      "good": int((group["grade"] == "good").sum()),
                      "good_share": round(100 * float((group["grade"] == "good").mean()), 1),
+                     "poor_share": round(100 * float((group["grade"] == "poor").mean()), 1),
                      "average_score": round(float(group["score"].mean()), 1)})
-    ranked = pd.DataFrame(rows, columns=["county", "county_name", "graded", "good", "good_share", "average_score"])
+    ranked = pd.DataFrame(rows, columns=["county", "county_name", "graded", "good", "good_share", "poor_share",
+                                         "average_score"])
     ranked = ranked.sort_values(["good_share", "average_score", "county"], ascending=[False, False, True])
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     return ranked.reset_index(drop=True)
@@ -115,7 +117,7 @@ def city_workbook(db, actor, city: county_config.County, round_name: str, lang: 
         (t("city.ranking", lang), _headed(ranking, {
             "rank": t("city.rank", lang), "county_name": t("city.county", lang), "graded": t("city.graded", lang),
             "good": t("city.good", lang), "good_share": t("city.good_share", lang),
-            "average_score": t("city.average_score", lang)})),
+            "poor_share": t("city.poor_share", lang), "average_score": t("city.average_score", lang)})),
         (t("city.like_agencies", lang), _headed(like, {"agency": t("city.agency_code", lang),
                                                        "name_zh": t("city.agency", lang)})),
     ]

@@ -294,6 +294,7 @@ def test_counties_are_ranked_by_share_graded_good_then_average_score():
     ranking = city_results.county_ranking(results, "2026Q3")
     assert list(ranking["county"]) == ["z", "y", "x"]  # 50 % each: by average score 80 > 75.5 > 70
     assert list(ranking["graded"]) == [2, 2, 2] and list(ranking["good_share"]) == [50.0] * 3
+    assert list(ranking["poor_share"]) == [0.0, 0.0, 50.0]
     like = city_results.like_agencies(results, "2026Q3")
     assert like.set_index("agency").loc["C", "Y县"] != like.set_index("agency").loc["C", "Y县"]  # blank
 
