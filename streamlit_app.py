@@ -6,6 +6,7 @@ import streamlit as st
 
 import i18n
 from app_pages import navigation, ui
+from surveys.core import counties
 
 st.session_state.setdefault("lang", i18n.DEFAULT_LANGUAGE)
 st.set_page_config(page_title=ui.tr("app.name"), page_icon=":material/how_to_vote:", layout="wide")
@@ -17,6 +18,14 @@ def language_switch() -> None:
         format_func=lambda code: i18n.t(f"lang.{code}", code), required=True,
         label_visibility="collapsed",
     )
+
+
+def county_chooser() -> None:
+    """A deployment of several counties opened without one: the counties, each by its address."""
+    st.title(ui.tr("counties.choose_title"))
+    st.caption(ui.tr("counties.choose_intro"))
+    for county in counties.load().values():
+        st.markdown(f"[{ui.md(county.name)}](?{ui.COUNTY_PARAM}={county.slug})")
 
 
 def signed_in_sidebar(who) -> None:
@@ -42,6 +51,12 @@ def menu(who) -> list | dict:
 language_switch()
 ui.demo_banner(ui.demo_exposure())
 ui.warn_if_proxy_unconfigured()
+if not ui.county_ready():
+    county_chooser()
+    st.stop()
+here = ui.county()
+if here is not None:
+    st.sidebar.caption(ui.tr_md("counties.this_city" if here.is_city else "counties.this_county", name=here.name))
 ui.end_idle_session()
 ui.end_deactivated_session()
 ui.end_superseded_session()

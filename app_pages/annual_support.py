@@ -73,7 +73,7 @@ def downloads(me, year: int, info: dict) -> None:
     st.subheader(ui.tr("annual.page.download_heading"))
     st.caption(ui.tr("annual.page.download_caption"))
     version = (info["finalisation_id"], info["published_at"])
-    path = str(database.database_path())
+    path = ui.db_path()
     try:
         with st.spinner(ui.tr("annual.page.preparing")):
             pdf = report_bytes(path, year, version, lang, "pdf", me)

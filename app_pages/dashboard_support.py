@@ -18,7 +18,6 @@ import charts
 import labels
 from app_pages import ui
 from surveys.results import dashboards
-from surveys.storage import db as database
 
 CACHE_ENTRIES = 512
 
@@ -36,7 +35,7 @@ def _specs(path: str, version: tuple, actor, name: str, args: tuple, lang: str, 
 
 
 def _key(db) -> tuple[str, tuple]:
-    return str(database.database_path()), dashboards.data_version(db)
+    return ui.db_path(), dashboards.data_version(db)
 
 
 def data(db, service: Callable, *args):

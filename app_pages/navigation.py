@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
+from surveys.core.actors import ADMIN, AGENCY, CITY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.core.permissions import meets
 
 # Menu sections in order; titles are nav.section.<name> in the catalogue. Folders hold a
@@ -83,12 +83,15 @@ PAGES = [
               "calendar.manage"),
     PageEntry("app_pages/admin/audit_log.py", "nav.audit_log", ":material/receipt_long:", "administration",
               "audit.view"),
+    PageEntry("app_pages/city/city_ranking.py", "nav.city_ranking", ":material/leaderboard:", "results",
+              "city.view"),
     PageEntry("app_pages/shared/account.py", "nav.account", ":material/person:", "account", "accounts.own_password"),
 ]
 SIGN_IN = PageEntry("app_pages/shared/sign_in.py", "nav.sign_in", ":material/login:", "account", ())
 # Where each role lands after signing in: its daily work.
 HOME = {ENTERPRISE: "app_pages/enterprise/survey.py", AGENCY: "app_pages/shared/agency_dashboard.py",
-        DISCIPLINE: "app_pages/discipline/case_inbox.py", ADMIN: "app_pages/admin/rounds_admin.py"}
+        DISCIPLINE: "app_pages/discipline/case_inbox.py", ADMIN: "app_pages/admin/rounds_admin.py",
+        CITY: "app_pages/city/city_ranking.py"}
 
 
 def pages_for(actor: Actor) -> dict[str, list[PageEntry]]:

@@ -18,6 +18,7 @@ from surveys import startup
 from surveys.collection import autoclose
 from surveys.participants import clients
 from surveys.core import clock
+from surveys.core import counties
 from surveys.demo import county as demo
 from surveys.demo import guard as demo_guard
 from surveys.casework import calendar_admin
@@ -89,18 +90,99 @@ def table_upload(label: str, key: str):
 
 
 @st.cache_resource(show_spinner=False)
-def _prepared(path: str) -> bool:
+def _prepared(path: str, demo_seed: int | None = None, county_name: str | None = None,
+              county_slug: str | None = None) -> bool:
     """Migrate, load questionnaires and build the demo county once per process and database,
     and start the check that closes rounds at the end of their closing date."""
-    startup.prepare(path).close()
+    startup.prepare(path, demo_seed=demo_seed, county_name=county_name, county_slug=county_slug).close()
     autoclose.start(path)
+    return True
+
+
+# --- several counties (surveys/core/counties.py) ---------------------------------------------
+# A browser session belongs to one county, chosen by the address (?county=<slug>) at the session's
+# first run and kept in the session from then on, through sign-out: the address is not read again,
+# so changing it cannot move a session — signed in or not — to another county's file. A new county
+# is a new browser session (opening the other county's address loads the app afresh).
+COUNTY = "county"  # session key: this session's county slug
+COUNTY_PARAM = "county"  # the address's query parameter
+
+
+class NoCounty(QipingError):
+    """A deployment of several counties reached without a county (the entry script asks first)."""
+
+    def __init__(self):
+        super().__init__("counties.choose")
+
+
+def county() -> counties.County | None:
+    """This session's county; None in a single-county deployment or before one is chosen."""
+    known = counties.load()
+    if known is None:
+        return None
+    slug = st.session_state.get(COUNTY)
+    if slug is None:
+        chosen = counties.county_for(st.query_params.get(COUNTY_PARAM), known)
+        if chosen is not None:
+            st.session_state[COUNTY] = chosen.slug
+        return chosen
+    return known.get(slug)
+
+
+def _prepare_every_county(known: dict[str, counties.County]) -> None:
+    """Every county's file ready and its background checks running from the first visit to any:
+    a round closes at the end of its closing date in a county nobody has opened since the start."""
+    for place in known.values():
+        if place.is_city:
+            _prepared_city(str(place.db))
+        else:
+            _prepared(str(place.db), place.demo_seed, place.name, place.slug)
+
+
+def county_ready() -> bool:
+    """Whether this session may open a database: always for one county; for several, once its
+    county is fixed. The address is made to show the session's county (a reload stays there)."""
+    known = counties.load()
+    if known is None:
+        return True
+    _prepare_every_county(known)
+    here = county()
+    if here is None:
+        if st.session_state.pop(COUNTY, None) is not None:  # a county no longer configured
+            sign_out()
+        return False
+    if st.query_params.get(COUNTY_PARAM) != here.slug:
+        st.query_params[COUNTY_PARAM] = here.slug
+    return True
+
+
+def db_path() -> str:
+    """This session's database file: its county's, or QIPING_DB in a single-county deployment."""
+    if counties.load() is None:
+        return str(database.database_path())
+    here = county()
+    if here is None:
+        raise NoCounty()
+    return str(here.db)
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared_city(path: str) -> bool:
+    """A city office's own database, once per process (surveys/startup.py prepare_city)."""
+    startup.prepare_city(path).close()
     return True
 
 
 def db():
     """A connection for this script run (sqlite connections are not shared across threads)."""
-    path = str(database.database_path())
-    _prepared(path)
+    path = db_path()
+    here = county()
+    if here is None:
+        _prepared(path)
+    elif here.is_city:
+        _prepared_city(path)
+    else:
+        _prepared(path, here.demo_seed, here.name, here.slug)
     return database.connect(path)
 
 
@@ -114,7 +196,7 @@ def sign_in(who: Actor) -> None:
 
 
 LINK_USED = "link_sign_in_used"  # this browser session has used a letter's link (app_pages/shared/sign_in.py)
-KEPT_AT_SIGN_OUT = ("lang", "client_id", LINK_USED)
+KEPT_AT_SIGN_OUT = ("lang", "client_id", LINK_USED, COUNTY)
 
 
 def sign_out(reason_key: str | None = None) -> None:

@@ -127,13 +127,13 @@ def letter_round() -> str | None:
 def keep_sheet(issued: list[IssuedCode], round_name: str | None, slip_lang: str) -> None:
     details = access_slips.letter_details(db, round_name, slip_lang)
     with st.spinner(ui.tr("roster_admin.codes.drawing")):  # a QR code per slip: seconds for a whole county
-        sheet_html = access_slips.render_slips(issued, details, slip_lang)
+        sheet_html = access_slips.render_slips(issued, details, slip_lang, access_slips.base_url(db))
     st.session_state[SHEET] = {
         "html": sheet_html,
         "count": len(issued),
         "single": issued[0] if len(issued) == 1 else None,
         "file": f"access-codes-{round_name or 'slips'}.html",
-        "base": access_slips.base_url(),  # the base the slips were drawn with, not whatever it is later
+        "base": access_slips.base_url(db),  # the base the slips were drawn with, not whatever it is later
     }
 
 
@@ -249,9 +249,9 @@ def codes_tab() -> None:
         slip_lang = st.selectbox(ui.tr("roster_admin.codes.slip_language"), ["zh", "en"], key="slip_lang",
                                  format_func=lambda code: ui.tr(f"lang.{code}"))
     letter_contact_setting()
-    if SHEET not in st.session_state and access_slips.is_loopback(access_slips.base_url()):
+    if SHEET not in st.session_state and access_slips.is_loopback(access_slips.base_url(db)):
         # said before any code is issued, not only on the sheet (which says it itself)
-        st.error(ui.tr_md("roster_admin.codes.loopback_warning", base=access_slips.base_url()),
+        st.error(ui.tr_md("roster_admin.codes.loopback_warning", base=access_slips.base_url(db)),
                  icon=":material/link_off:")
     counts = access_slips.code_counts(db, me)
     a, b, c = st.columns(3)

@@ -121,7 +121,7 @@ def send_form(targets: list[dict]) -> None:
                          format_func=lambda c: ui.tr(f"reminders.channel.{c}"))
     text_lang = right.selectbox(ui.tr("reminders.page.language"), ["zh", "en"], key="reminder_lang",
                                 format_func=lambda code: ui.tr(f"lang.{code}"))
-    base = access_slips.base_url()
+    base = access_slips.base_url(db)
     if channel == reminders.WEBHOOK:
         if not webhook:
             st.info(ui.md(ui.tr("reminders.page.webhook_missing")))

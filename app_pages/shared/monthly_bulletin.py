@@ -86,7 +86,7 @@ def downloads(year: int, month: int) -> None:
     st.subheader(ui.tr("monthly.downloads_heading"))
     try:
         version = monthly.bulletin_version(db, me, year, month)
-        args = (str(database.database_path()), year, month, version, lang, me)
+        args = (ui.db_path(), year, month, version, lang, me)
         with st.spinner(ui.tr("monthly.preparing")):
             pdf, xlsx = pdf_bytes(*args), xlsx_bytes(*args)
     except QipingError as error:

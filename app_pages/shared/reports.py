@@ -86,7 +86,7 @@ except QipingError as error:
 st.caption(ui.tr("reports.round_facts", status=ui.tr(f"rounds.status.{version.status}"),
                  finalised=ui.format_datetime(version.finalised_at), counted=version.responses_counted))
 
-args = (str(database.database_path()), name, version, lang, me)
+args = (ui.db_path(), name, version, lang, me)
 left, right = st.columns(2)
 with left:
     offer("workbook", workbook_bytes, workbook.workbook_filename(name, lang), XLSX, ":material/table_view:", args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import ui
+from surveys import startup
 from surveys.participants import accounts
 from surveys.demo import county as demo
 from surveys.core.errors import QipingError
@@ -16,6 +17,23 @@ if reason:
     st.info(ui.tr(reason))
 
 db = ui.db()
+here = ui.county()
+
+if here is not None and here.is_city:
+    # A city office's address: its own accounts only; no enterprise or county account signs in here.
+    with st.form("city_sign_in"):
+        username = st.text_input(ui.tr("signin.username"))
+        password = st.text_input(ui.tr("signin.password"), type="password")
+        if st.form_submit_button(ui.tr("signin.submit"), type="primary"):
+            try:
+                ui.sign_in(accounts.sign_in_city(db, username, password, ui.client_key()))
+                st.rerun()
+            except QipingError as error:
+                ui.show_error(error)
+    if demo.demo_enabled():
+        st.caption(ui.tr("city.demo_account", username=startup.DEMO_CITY_ACCOUNT[0],
+                         password=startup.DEMO_CITY_ACCOUNT[1]))
+    st.stop()
 
 
 def try_enterprise(code: str) -> None:

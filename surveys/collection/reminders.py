@@ -221,7 +221,7 @@ def send_reminders(db, actor: Actor, channel: str, lang: str = DEFAULT_LANGUAGE,
     if lang not in ("zh", "en"):
         raise InvalidInput("reminders.bad_language", language=lang)
     current = _open_round(db)
-    base = access_slips.base_url()
+    base = access_slips.base_url(db)
     if channel == WEBHOOK:
         _check_webhook_url(webhook_url())
         if access_slips.is_loopback(base):

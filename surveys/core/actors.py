@@ -7,7 +7,8 @@ ENTERPRISE = "enterprise"
 AGENCY = "agency"
 DISCIPLINE = "discipline"
 ADMIN = "admin"
-ROLES = (ENTERPRISE, AGENCY, DISCIPLINE, ADMIN)
+CITY = "city"  # the city office: published results of the counties it covers (issue 16)
+ROLES = (ENTERPRISE, AGENCY, DISCIPLINE, ADMIN, CITY)
 
 
 @dataclass(frozen=True)

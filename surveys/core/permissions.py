@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 
-from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
+from surveys.core.actors import ADMIN, AGENCY, CITY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.core.errors import PermissionDenied
 
 # capability -> what it lets its holder do (shown in docs/permissions.md)
 CAPABILITIES = {
+    "city.view": "see the published results of the counties a city office covers: counties ranked, "
+                 "like agencies compared (never a response, a comment or a rater)",
     "responses.submit": "rate the agencies it dealt with in an open round; revise until the round closes",
     "responses.view_own": "see its own past ratings",
     "problems.raise": "raise a problem with an agency and rate its answer",
@@ -83,6 +85,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password", "integrity.verify",
     }),
+    CITY: frozenset({"city.view"}),
 }
 
 

@@ -333,10 +333,15 @@ def is_empty(db: sqlite_utils.Database) -> bool:
     return not db.execute("SELECT 1 FROM agencies UNION ALL SELECT 1 FROM staff LIMIT 1").fetchone()
 
 
-def build_demo_county(db: sqlite_utils.Database) -> bool:
-    """Fill an empty database with the demo county; returns False if it was not empty."""
-    rng = random.Random(SEED)
+def build_demo_county(db: sqlite_utils.Database, seed: int | None = None,
+                      county_name: str | None = None) -> bool:
+    """Fill an empty database with the demo county; returns False if it was not empty.
+    ``seed`` and ``county_name``: a second demo county of a deployment of several (its
+    enterprises and answers drawn from its own random stream, under its own name)."""
+    rng = random.Random(SEED if seed is None else seed)
     vocab = _vocabulary()
+    if county_name:
+        vocab = {**vocab, "county": county_name}
     agencies = _agencies()
     with write_transaction(db):
         if not is_empty(db):

@@ -12,7 +12,7 @@ import sqlite_utils
 from surveys.core import audit
 from surveys.core import clock
 from surveys.participants import hashing
-from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor
+from surveys.core.actors import ADMIN, AGENCY, CITY, DISCIPLINE, ENTERPRISE, SYSTEM, Actor
 from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, Moment, NotFound, SignInRefused
 from surveys.core.permissions import requires
@@ -157,6 +157,29 @@ def sign_in_staff(db: sqlite_utils.Database, username: str, password: str, clien
                  credential_stamp=_stamp(row[1]))
 
 
+def sign_in_city(db: sqlite_utils.Database, username: str, password: str, client: str) -> Actor:
+    """A city office's account, in the city office's own database (surveys/storage/city_schema),
+    with the same lock-out as staff (see ``sign_in_staff``)."""
+    username = username.strip().lower()
+    limits = _staff_limits(username, client)
+    _refuse_if_locked(db, limits)
+    row = db.execute("SELECT username, password_hash, display_name FROM city_staff"
+                     " WHERE username = ? AND active = 1", [username]).fetchone()
+    matches = hashing.verify_password(row[1] if row else hashing.dummy_password_hash(), password)
+    if row is None or not matches:
+        raise _record_failure(db, limits, "signin.wrong_password")
+    _clear_failures(db, next(iter(limits)))
+    return Actor(role=CITY, id=row[0], name=row[2] or row[0], credential_stamp=_stamp(row[1]))
+
+
+def insert_city_account(db, username: str, password: str, display_name: str = "") -> None:
+    """A city office's account (set up with the deployment; the caller holds the transaction)."""
+    _check_new_password(password)
+    db.execute("INSERT INTO city_staff (username, password_hash, display_name) VALUES (?, ?, ?)"
+               " ON CONFLICT (username) DO NOTHING",
+               [username.strip().lower(), hashing.hash_password(password), display_name])
+
+
 def _check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("accounts.password_too_short", minimum=MIN_PASSWORD_LENGTH)
@@ -293,6 +316,8 @@ def still_active(db, actor: Actor) -> bool:
         row = db.execute("SELECT active FROM enterprises WHERE uscc = ?", [actor.id]).fetchone()
     elif actor.role in STAFF_ROLES:
         row = db.execute("SELECT active FROM staff WHERE username = ?", [actor.id]).fetchone()
+    elif actor.role == CITY:
+        row = db.execute("SELECT active FROM city_staff WHERE username = ?", [actor.id]).fetchone()
     else:
         return False
     return bool(row and row[0])
@@ -315,6 +340,9 @@ def credential_stamp(db, actor: Actor) -> str | None:
                          [actor.id]).fetchone()
     elif actor.role in STAFF_ROLES:
         row = db.execute("SELECT password_hash FROM staff WHERE username = ? AND active = 1",
+                         [actor.id]).fetchone()
+    elif actor.role == CITY:
+        row = db.execute("SELECT password_hash FROM city_staff WHERE username = ? AND active = 1",
                          [actor.id]).fetchone()
     else:
         return None

@@ -51,14 +51,19 @@ class IssuedCode:
     code: str
 
 
-def base_url() -> str:
-    """Where the app is reached from outside (QIPING_BASE_URL), without a trailing slash."""
-    return (os.environ.get("QIPING_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+def base_url(db=None) -> str:
+    """Where the app is reached from outside (QIPING_BASE_URL), without a trailing slash; for
+    ``db``, a county of a deployment of several (its ``county_slug`` setting), that county's address."""
+    base = (os.environ.get("QIPING_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+    row = db.execute("SELECT value FROM settings WHERE name = 'county_slug'").fetchone() if db is not None else None
+    return f"{base}/?county={quote(row[0], safe='')}" if row else base
 
 
 def sign_in_link(code: str, base: str | None = None) -> str:
-    """The link printed in the letter; opening it signs the enterprise in."""
-    return f"{base if base is not None else base_url()}/?code={quote(code, safe='')}"
+    """The link printed in the letter; opening it signs the enterprise in (at its county's address)."""
+    base = base if base is not None else base_url()
+    joined = f"{base}&" if "?" in base else f"{base}/?"
+    return f"{joined}code={quote(code, safe='')}"
 
 
 def is_loopback(base: str) -> bool:

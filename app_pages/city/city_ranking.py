@@ -1,0 +1,48 @@
+"""The city office: the counties it covers ranked on their published results, and like agencies
+side by side (issue 16 item 2). Reads published results only (surveys/results/city.py)."""
+from __future__ import annotations
+
+import streamlit as st
+
+import labels
+from app_pages import ui
+from surveys.results import city
+
+st.title(ui.tr("city.title"))
+here = ui.county()
+if here is None or not here.is_city:
+    st.info(ui.tr("city.not_a_city"))
+    st.stop()
+st.caption(ui.tr("city.intro", name=here.name))
+
+results = city.city_results(ui.db(), ui.actor(), here)
+rounds = sorted(results["round"].unique(), reverse=True)
+if not rounds:
+    st.info(ui.tr("city.nothing_published"))
+    st.stop()
+chosen = ui.pick(ui.tr("city.round"), rounds, lambda name: labels.round_label(name, ui.lang()), key="city_round")
+
+st.subheader(ui.tr("city.ranking"))
+ranking = city.county_ranking(results, chosen)
+ranking["average_score"] = ranking["average_score"].map(labels.score_text)
+st.dataframe(
+    ranking.drop(columns=["county"]).rename(columns={
+        "rank": ui.tr("city.rank"), "county_name": ui.tr("city.county"), "graded": ui.tr("city.graded"),
+        "good": ui.tr("city.good"), "good_share": ui.tr("city.good_share"), "poor_share": ui.tr("city.poor_share"),
+        "average_score": ui.tr("city.average_score")}),
+    hide_index=True,
+)
+st.caption(ui.tr("city.ranking_rule"))
+
+st.subheader(ui.tr("city.like_agencies"))
+like = city.like_agencies(results, chosen)
+for column in like.columns[2:]:  # each county's scores, one decimal as everywhere (labels.score_text)
+    like[column] = like[column].map(labels.score_text)
+st.dataframe(like.rename(columns={"agency": ui.tr("city.agency_code"), "name_zh": ui.tr("city.agency")}),
+             hide_index=True)
+st.caption(ui.tr("city.like_rule"))
+
+st.download_button(ui.tr("city.download_xlsx"),
+                   data=city.city_workbook(ui.db(), ui.actor(), here, chosen, ui.lang()),
+                   file_name=f"city-{chosen}.xlsx", icon=":material/table_view:",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

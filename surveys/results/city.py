@@ -1,0 +1,132 @@
+"""The city office (issue 16 item 2; 市对县的通报排名): the published results of the counties it
+covers, and nothing else — counties ranked, like agencies compared across counties.
+
+Everything the city office sees is read by ``published_results`` from each county's own file,
+opened read-only under an SQLite authoriser that lets a query read only the published results'
+own tables (rounds, finalisations, results, agencies). A response, a comment, a rater, an account
+or a case cannot be read through it, not even by a mistaken query: SQLite refuses the statement.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from surveys.core import counties as county_config
+from surveys.core.permissions import requires
+
+READABLE_TABLES = frozenset({"rounds", "finalisations", "results", "agencies", "current_results"})
+PUBLISHED_RESULTS = """
+SELECT r.round, r.agency, a.name_zh, a.name_en, r.n, r.score, r.grade
+FROM current_results r
+JOIN rounds ON rounds.name = r.round
+JOIN agencies a ON a.code = r.agency
+WHERE rounds.status = 'published'
+ORDER BY r.round, r.agency
+"""
+COLUMNS = ["county", "county_name", "round", "agency", "name_zh", "name_en", "n", "score", "grade"]
+
+
+def _only_published_tables(action, table, column, database, source):
+    """SQLite's authoriser: a SELECT reading the published results' tables, nothing else."""
+    if action == sqlite3.SQLITE_SELECT or action == sqlite3.SQLITE_FUNCTION:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_READ and table in READABLE_TABLES:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+def read_published(path: Path, query: str = PUBLISHED_RESULTS) -> pd.DataFrame:
+    """The rows ``query`` reads from the county file at ``path``, read-only, through the authoriser
+    (a query touching any other table is refused with sqlite3.DatabaseError)."""
+    connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        connection.set_authorizer(_only_published_tables)
+        cursor = connection.execute(query)
+        return pd.DataFrame(cursor.fetchall(), columns=[column[0] for column in cursor.description])
+    finally:
+        connection.close()
+
+
+def published_results(counties: list[county_config.County]) -> pd.DataFrame:
+    """Every county's current results of its published rounds, one row per county, round and agency."""
+    frames = []
+    for county in counties:
+        frame = read_published(county.db)
+        frame.insert(0, "county_name", county.name)
+        frame.insert(0, "county", county.slug)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+@requires("city.view")
+def city_results(db, actor, city: county_config.County) -> pd.DataFrame:
+    """The published results of the counties ``city`` covers (from the deployment's counties file)."""
+    return published_results(county_config.city_covering(city, county_config.load() or {}))
+
+
+def county_ranking(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
+    """Counties ranked for one round: by the share of graded agencies graded good, then by their
+    average score; agencies with too few responses to grade count in neither."""
+    graded = results[(results["round"] == round_name) & (results["grade"] != "insufficient")]
+    rows = []
+    for (slug, name), group in graded.groupby(["county", "county_name"], sort=False):
+        rows.append({"county": slug, "county_name": name, "graded": len(group),
+                     "good": int((group["grade"] == "good").sum()),
+                     "good_share": round(100 * float((group["grade"] == "good").mean()), 1),
+                     "poor_share": round(100 * float((group["grade"] == "poor").mean()), 1),
+                     "average_score": round(float(group["score"].mean()), 1)})
+    ranked = pd.DataFrame(rows, columns=["county", "county_name", "graded", "good", "good_share", "poor_share",
+                                         "average_score"])
+    ranked = ranked.sort_values(["good_share", "average_score", "county"], ascending=[False, False, True])
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    return ranked.reset_index(drop=True)
+
+
+def like_agencies(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
+    """Like agencies side by side: one row per agency code, one column of scores per county
+    (blank where a county has no such agency or too few responses to grade it)."""
+    chosen = results[results["round"] == round_name].copy()
+    chosen.loc[chosen["grade"] == "insufficient", "score"] = None
+    names = chosen.groupby("agency")["name_zh"].first()
+    table = chosen.pivot_table(index="agency", columns="county_name", values="score", aggfunc="first",
+                               dropna=False, sort=False)
+    table = table.reindex(columns=list(dict.fromkeys(chosen["county_name"])))
+    table.insert(0, "name_zh", names.reindex(table.index))
+    table.columns.name = None
+    return table.reset_index()
+
+
+def _headed(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    return frame.rename(columns=headers)
+
+
+@requires("city.view")
+def city_workbook(db, actor, city: county_config.County, round_name: str, lang: str) -> bytes:
+    """The city's bulletin as Excel: the counties ranked and like agencies compared, one sheet each."""
+    import openpyxl
+
+    from i18n import t
+    from surveys.storage.export_safety import safe_frame, workbook_bytes
+
+    results = city_results(db, actor, city)
+    ranking = county_ranking(results, round_name).drop(columns=["county"])
+    like = like_agencies(results, round_name)
+    sheets = [
+        (t("city.ranking", lang), _headed(ranking, {
+            "rank": t("city.rank", lang), "county_name": t("city.county", lang), "graded": t("city.graded", lang),
+            "good": t("city.good", lang), "good_share": t("city.good_share", lang),
+            "poor_share": t("city.poor_share", lang), "average_score": t("city.average_score", lang)})),
+        (t("city.like_agencies", lang), _headed(like, {"agency": t("city.agency_code", lang),
+                                                       "name_zh": t("city.agency", lang)})),
+    ]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, frame in sheets:
+        sheet = book.create_sheet(title[:31])
+        frame = safe_frame(frame)
+        sheet.append([str(column) for column in frame.columns])
+        for row in frame.itertuples(index=False):
+            sheet.append([None if pd.isna(value) else value for value in row])
+    return workbook_bytes(book)
