@@ -67,6 +67,14 @@ def show_chart(spec: dict, file_stem: str, key: str, on_select=None):
     return selection
 
 
+TABLE_ROWS_SHOWN = 30  # a longer table scrolls inside its frame (2,200 agencies of a province)
+
+
+def table_height(rows: int) -> int:
+    """The pixel height of a table of ``rows`` rows: all of them up to TABLE_ROWS_SHOWN, then a scrolling frame."""
+    return 35 * (min(rows, TABLE_ROWS_SHOWN) + 1) + 3
+
+
 def round_name(name: str) -> str:
     return labels.round_label(name, ui.lang())
 

@@ -24,6 +24,7 @@ PICK = "pick"  # the grade map's click selection: the page opens the clicked age
 MAX_HEATMAP_AGENCIES = 80
 MAX_BARS = 80
 TOP_BARS = BOTTOM_BARS = 30
+MAX_SLOPE_AGENCIES = 150
 
 
 def with_agency_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -209,6 +210,8 @@ def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str
     pair = pair[both]
     if pair.empty:
         return empty_chart(t("dashboards.chart.no_data", lang))
+    everyone = pair["agency"].nunique()
+    pair = biggest_moves(pair, from_round, to_round)
     frame = with_round_labels(with_agency_labels(pair, lang), lang)
     frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
     x = round_axis(frame, lang, title=False)
@@ -227,8 +230,19 @@ def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str
     changed = set(moved.index[moved[from_round] != moved[to_round]])
     names = alt.Chart(frame[(frame["round"] == to_round) & frame["agency"].isin(changed)]).mark_text(
         align="left", dx=9, fontSize=10, color=INK).encode(x=x, y=y, text="agency_label:N")
-    return finish(alt.layer(lines, points, names), t("dashboards.chart.slope_title", lang),
-                  t("dashboards.chart.slope_subtitle", lang), height=360)
+    subtitle = t("dashboards.chart.slope_subtitle", lang)
+    if frame["agency"].nunique() < everyone:
+        subtitle = [subtitle, t("scale.chart.slope_shown", lang, shown=MAX_SLOPE_AGENCIES, agencies=everyone)]
+    return finish(alt.layer(lines, points, names), t("dashboards.chart.slope_title", lang), subtitle, height=360)
+
+
+def biggest_moves(pair: pd.DataFrame, from_round: str, to_round: str) -> pd.DataFrame:
+    """Both rounds' rows of at most MAX_SLOPE_AGENCIES agencies: those whose score moved most."""
+    if pair["agency"].nunique() <= MAX_SLOPE_AGENCIES:
+        return pair
+    scores = pair.pivot_table(index="agency", columns="round", values="score", aggfunc="first")
+    moved = (scores[to_round] - scores[from_round]).abs().sort_values(ascending=False, kind="stable")
+    return pair[pair["agency"].isin(moved.index[:MAX_SLOPE_AGENCIES])]
 
 
 def response_rate_bars(rates: pd.DataFrame, lang: str) -> alt.Chart:

@@ -68,7 +68,7 @@ def ranking_part(part: pd.DataFrame, key: str, chart_spec: dict) -> None:
     """One ranking (the county's, or one group's): its chart, then its table; a row opens the agency."""
     support.show_chart(chart_spec, f"ranking_{round_name}_{key}", key=f"chart_ranking_{key}")
     picked = st.dataframe(table(part), hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key=f"ranking_table_{key}", height=35 * (len(part) + 1) + 3,
+                          selection_mode="single-row", key=f"ranking_table_{key}", height=support.table_height(len(part)),
                           column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
     if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
         open_agency(part.iloc[picked.selection.rows[0]]["agency"])

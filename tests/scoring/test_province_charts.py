@@ -89,3 +89,13 @@ def test_province_charts_stay_under_the_row_limit_and_render(results):
         spec = chart.to_dict()  # validated: Altair raises past its row limit
         assert max(dataset_sizes(spec)) < ROW_LIMIT
     assert all(renders(chart) for chart in built[:2])
+
+
+def test_province_slope_draws_the_agencies_that_moved_most(results):
+    spec = charts.grade_slope(results, "en", "2026Q2", "2026Q3").to_dict()
+    drawn = {row["agency"] for rows in spec["datasets"].values() for row in rows}
+    assert len(drawn) == county.MAX_SLOPE_AGENCIES
+    graded = results[results["grade"] != INSUFFICIENT]
+    scores = graded.pivot_table(index="agency", columns="round", values="score").dropna()
+    biggest = (scores["2026Q3"] - scores["2026Q2"]).abs().idxmax()
+    assert biggest in drawn
