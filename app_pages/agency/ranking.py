@@ -50,7 +50,7 @@ def group_text(code) -> str:
     return labels.group_name(code, groups, lang)
 
 
-specs = support.specs(db, "ranking", (round_name, own), lambda: {
+specs = support.specs(db, "ranking", (round_name, own), finalised_only=True, build=lambda: {
     f"ranking_{group}": charts.ranking_bars(part, lang, highlight=own, group=group_text(group) if group else None)
     for group, part in parts})
 mine = ranking[ranking["agency"] == own]
