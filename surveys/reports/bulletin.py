@@ -281,7 +281,9 @@ def _draw_points(pdf: BulletinPDF, x: float, y: float, width: float, points: lis
     for cx, cy, colour in spots:
         pdf.set_fill_color(*_hex_rgb(colour))
         pdf.circle(cx, cy, radius, style="FD")
+    # put the pen back: the tables after this fill their cells with the current colour
     pdf.set_draw_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)
     pdf.set_line_width(0.2)
 
 
