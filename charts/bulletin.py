@@ -65,12 +65,15 @@ def trend_points(trend: pd.DataFrame, rounds: list[str]) -> list[tuple[float, fl
     """Where ``trend_chart`` would draw an agency's points on ``trend_frame(rounds)``: (x, y, colour)
     in chart pixels from the image's top-left corner, in round order; a round without a score is
     left out (never drawn as zero). The point scale is Vega-Lite's: ``POINT_PADDING`` steps at each end."""
-    data = trend[["round", "score", "grade"]].dropna(subset=["score"])
-    data = data[data["round"].isin(rounds)]
+    # plain Python over the columns: called for each of thousands of agencies
+    position = {name: index for index, name in enumerate(rounds)}
     step = WIDTH / (len(rounds) - 1 + 2 * POINT_PADDING) if rounds else 0.0
     points = []
-    for round_name, score, grade in sorted(zip(data["round"], data["score"], data["grade"])):
-        x = PADDING["left"] + step * (POINT_PADDING + rounds.index(round_name))
+    for round_name, score, grade in sorted(zip(trend["round"].tolist(), trend["score"].tolist(),
+                                               trend["grade"].tolist()), key=lambda row: row[0]):
+        if score is None or pd.isna(score) or round_name not in position:
+            continue
+        x = PADDING["left"] + step * (POINT_PADDING + position[round_name])
         y = PADDING["top"] + HEIGHT * (1 - min(max(float(score), 0.0), 100.0) / 100)
         points.append((x, y, GRADE_COLOURS.get(grade, OUTLINE_COLOUR)))
     return points
