@@ -271,20 +271,16 @@ def _draw_points(pdf: BulletinPDF, x: float, y: float, width: float, points: lis
     coloured by grade with an outline, as vectors (sharp on paper, no image per agency)."""
     mm = width / TREND_IMAGE_WIDTH  # mm per chart pixel
     spots = [(x + px * mm, y + py * mm, colour) for px, py, colour in points]
-    pdf.set_line_width(TREND_LINE_WIDTH * mm)
-    pdf.set_draw_color(*_hex_rgb(TREND_LINE_COLOUR))
-    for (x1, y1, _), (x2, y2, _) in zip(spots, spots[1:]):
-        pdf.line(x1, y1, x2, y2)
-    radius = (TREND_POINT_SIZE / math.pi) ** 0.5 * mm
-    pdf.set_line_width(TREND_POINT_STROKE * mm)
-    pdf.set_draw_color(*_hex_rgb(TREND_OUTLINE_COLOUR))
-    for cx, cy, colour in spots:
-        pdf.set_fill_color(*_hex_rgb(colour))
-        pdf.circle(cx, cy, radius, style="FD")
-    # put the pen back: the tables after this fill their cells with the current colour
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_fill_color(255, 255, 255)
-    pdf.set_line_width(0.2)
+    # a local context puts the pen back: the tables after this fill their cells with the current colour
+    with pdf.local_context(line_width=TREND_LINE_WIDTH * mm, draw_color=_hex_rgb(TREND_LINE_COLOUR)):
+        for (x1, y1, _), (x2, y2, _) in zip(spots, spots[1:]):
+            pdf.line(x1, y1, x2, y2)
+        radius = (TREND_POINT_SIZE / math.pi) ** 0.5 * mm
+        pdf.set_line_width(TREND_POINT_STROKE * mm)
+        pdf.set_draw_color(*_hex_rgb(TREND_OUTLINE_COLOUR))
+        for cx, cy, colour in spots:
+            pdf.set_fill_color(*_hex_rgb(colour))
+            pdf.circle(cx, cy, radius, style="FD")
 
 
 def _trends(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:

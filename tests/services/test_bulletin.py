@@ -171,6 +171,14 @@ def test_trend_points_fall_where_the_whole_chart_draws_them():
     assert frame["autosize"] == {"type": "none"}  # the plot area stays where trend_points puts it
 
 
+def test_drawing_an_agencys_points_leaves_the_pen_as_it_was():
+    pdf = bulletin.BulletinPDF("zh", "")
+    pdf.add_page()
+    before = (pdf.fill_color, pdf.draw_color, pdf.line_width)
+    bulletin._draw_points(pdf, 20, 20, 50, [(40, 30, GRADE_COLOURS["poor"]), (120, 20, GRADE_COLOURS["good"])])
+    assert (pdf.fill_color, pdf.draw_color, pdf.line_width) == before  # else the next table is filled red
+
+
 # --- the page ------------------------------------------------------------------------
 
 def page(demo_path, monkeypatch, who: Actor, lang: str = "zh") -> AppTest:
