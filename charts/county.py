@@ -106,7 +106,10 @@ def group_grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
                              *GRADE_ORDER]]).encode(
         x=round_axis(counts, lang, title=False),
         y=alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
-    cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).encode(
+    # the same selection name as the agencies' map: the page listens for clicks on either
+    # (a group's cell carries no agency, so it opens none)
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).add_params(
+        alt.selection_point(name=PICK, fields=["group_label"], on="click", clear="dblclick", empty=False)).encode(
         color=grade_colour(lang),
         tooltip=[alt.Tooltip("group_label:N", title=t("groups.group", lang)),
                  alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),

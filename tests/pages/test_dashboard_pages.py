@@ -9,6 +9,8 @@ from surveys.results import dashboards, finalise
 from surveys.collection import responses, rounds
 from surveys.core.actors import AGENCY, Actor
 from surveys.storage.db import connect
+from bench import province_data
+from charts import county
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TIMEOUT = 60
@@ -152,7 +154,17 @@ def test_a_saved_answer_leaves_the_published_results_cached_and_a_finalisation_c
     assert at.selectbox(key="overview_round").options[0] == "2026年第四季度"
 
 
-# --- the published ranking --------------------------------------------------------------
+def test_the_overview_of_a_province_draws_groups_and_the_ranking_ends(tmp_path, monkeypatch):
+    # more agencies than a chart draws one by one (charts/county.py), generated in bulk
+    monkeypatch.setenv("QIPING_DEMO", "0")  # put back afterwards: the generator sets it
+    path = province_data.build(tmp_path / "province.db", agencies=county.MAX_HEATMAP_AGENCIES + 40,
+                               responses=(county.MAX_HEATMAP_AGENCIES + 40) * 8)
+    at = page("county_overview", path, monkeypatch, DISCIPLINE_ACTOR, lang="en")
+    assert "Grades of each group over the rounds" in str(at.get("vega_lite_chart")[1].proto.spec)
+    assert "the best 30 and the worst 30" in str(at.get("vega_lite_chart")[0].proto.spec)
+    assert len(at.dataframe[0].value) > county.MAX_BARS  # the table keeps every agency
+
+
 
 def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")
