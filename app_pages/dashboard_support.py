@@ -1,9 +1,13 @@
 """What the three dashboard pages share: cached service calls, cached chart
 specifications, and a chart with its PNG / SVG downloads. Not a page itself.
 
-Caching. Every entry is keyed on the database file, ``dashboards.data_version``
-(a fingerprint that any finalisation, publication, response, exclusion, case
-step or roster change alters), the signed-in actor and the arguments. So a
+Caching. Every entry is keyed on the database file, a data version, the
+signed-in actor and the arguments. The version is ``dashboards.results_version``
+for what rests on finalised results only (services marked ``finalised_only``,
+charts built with ``finalised_only=True``): a saved answer leaves it warm, so at
+the peak of a province-size round the published results stay cached (issue 16).
+Everything else is keyed on ``dashboards.data_version``, which any finalisation,
+publication, response, exclusion, case step or roster change alters. So a
 change of data is seen on the next run, and one user's figures are never
 served to another: the service's permission check ran for exactly this actor
 before its answer was cached (a refusal raises and is not cached).
@@ -34,22 +38,26 @@ def _specs(path: str, version: tuple, actor, name: str, args: tuple, lang: str, 
     return {key: chart.to_dict(validate=False) for key, chart in _build().items()}
 
 
-def _key(db) -> tuple[str, tuple]:
-    return ui.db_path(), dashboards.data_version(db)
+def _key(db, finalised_only: bool) -> tuple[str, object]:
+    version = dashboards.results_version(db) if finalised_only else dashboards.data_version(db)
+    return ui.db_path(), version
 
 
 def data(db, service: Callable, *args):
-    """``service(db, actor, *args)`` (a function of surveys.results.dashboards), cached until the data change."""
-    path, version = _key(db)
+    """``service(db, actor, *args)`` (a function of surveys.results.dashboards), cached until the data
+    it reads change: a service marked ``finalised_only`` is not cleared by a saved answer."""
+    actor = ui.actor()
+    path, version = _key(db, dashboards.reads_finalised_only(service, actor))
     qualified_name = f"{service.__module__}.{service.__qualname__}"
-    return _service(db, path, version, ui.actor(), qualified_name, args, service)
+    return _service(db, path, version, actor, qualified_name, args, service)
 
 
-def specs(db, name: str, args: tuple, build: Callable[[], dict]) -> dict:
+def specs(db, name: str, args: tuple, build: Callable[[], dict], finalised_only: bool = False) -> dict:
     """Vega-Lite specifications of the charts ``build()`` returns ({key: alt.Chart}),
     cached under ``name`` and ``args`` (which must name everything ``build`` depends
-    on besides the data and the language)."""
-    path, version = _key(db)
+    on besides the data and the language). ``finalised_only``: the charts draw finalised
+    results only, so a saved answer does not clear them."""
+    path, version = _key(db, finalised_only)
     return _specs(path, version, ui.actor(), name, args, ui.lang(), build)
 
 
@@ -64,6 +72,14 @@ def show_chart(spec: dict, file_stem: str, key: str, on_select=None):
                            on_click="ignore", key=f"{key}_svg", icon=":material/download:",
                            help=ui.tr("dashboards.download_svg"))
     return selection
+
+
+TABLE_ROWS_SHOWN = 30  # a longer table scrolls inside its frame (2,200 agencies of a province)
+
+
+def table_height(rows: int) -> int:
+    """The pixel height of a table of ``rows`` rows: all of them up to TABLE_ROWS_SHOWN, then a scrolling frame."""
+    return 35 * (min(rows, TABLE_ROWS_SHOWN) + 1) + 3
 
 
 def round_name(name: str) -> str:

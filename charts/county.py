@@ -14,10 +14,17 @@ from charts.common import (
     with_round_labels,
 )
 from labels import agency_name, score_text
-from scoring.grades import INSUFFICIENT, POOR
+from charts.palette import GRADE_ORDER
+from scoring.grades import FAIR, GOOD, INSUFFICIENT, POOR
 
 ROW_HEIGHT = 22
 PICK = "pick"  # the grade map's click selection: the page opens the clicked agency
+# Beyond these, a chart would be too tall to read and its data past Altair's 5,000-row limit
+# (2,200 agencies x 3 rounds): the grade map sums up by group, the ranking draws its two ends.
+MAX_HEATMAP_AGENCIES = 80
+MAX_BARS = 80
+TOP_BARS = BOTTOM_BARS = 30
+MAX_SLOPE_AGENCIES = 150
 
 
 def with_agency_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -43,6 +50,8 @@ def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
     """
     if results.empty:
         return empty_chart(t("dashboards.chart.no_data", lang))
+    if results["agency"].nunique() > MAX_HEATMAP_AGENCIES:
+        return group_grade_heatmap(results, lang)
     frame = with_round_labels(with_agency_labels(results, lang), lang)
     grouped = "group_label" in frame and frame["group_label"].nunique() > 1
     if grouped:
@@ -69,6 +78,58 @@ def grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
     rows = frame["agency"].nunique()
     return finish(alt.layer(cells, text), t("dashboards.chart.heatmap_title", lang),
                   t("dashboards.chart.heatmap_subtitle", lang), height=ROW_HEIGHT * rows)
+
+
+def group_grade_counts(results: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Per group (``group_label``, else the whole county) and round: agencies per grade and the
+    most common grade (ties: the worse grade, so a problem is not hidden)."""
+    frame = results.assign(group_label=results["group_label"] if "group_label" in results
+                           else t("scale.chart.all_agencies", lang))
+    key = "group_order" if "group_order" in frame else "group_label"
+    counts = pd.crosstab([frame[key], frame["group_label"], frame["round"]], frame["grade"])
+    counts = counts.reindex(columns=list(GRADE_ORDER), fill_value=0).reset_index()
+    graded = counts[[GOOD, FAIR, POOR]]
+    counts["grade"] = [INSUFFICIENT if row.sum() == 0 else row[::-1].idxmax() for _, row in graded.iterrows()]
+    return counts.sort_values([key, "round"]).reset_index(drop=True)
+
+
+def group_grade_heatmap(results: pd.DataFrame, lang: str) -> alt.Chart:
+    """Groups (rows) x rounds (columns): the grade map of a county with too many agencies to draw
+    one row each. A cell is coloured by the group's most common grade and says how many of its
+    agencies got each grade. ``results``: as ``grade_heatmap``."""
+    counts = with_round_labels(group_grade_counts(results, lang), lang)
+    counts["cell"] = [t("scale.chart.groups_cell", lang, **{g: int(row[g]) for g in GRADE_ORDER})
+                      for _, row in counts.iterrows()]
+    counts["grade_text"] = [t(f"grades.{g}", lang) for g in counts["grade"]]
+    order = list(dict.fromkeys(counts["group_label"]))
+    base = alt.Chart(counts[["round", "round_label", "round_axis", "group_label", "grade", "grade_text", "cell",
+                             *GRADE_ORDER]]).encode(
+        x=round_axis(counts, lang, title=False),
+        y=alt.Y("group_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
+    # the same selection name as the agencies' map: the page listens for clicks on either
+    # (a group's cell carries no agency, so it opens none)
+    cells = base.mark_rect(stroke=PAPER, strokeWidth=1.5).add_params(
+        alt.selection_point(name=PICK, fields=["group_label"], on="click", clear="dblclick", empty=False)).encode(
+        color=grade_colour(lang),
+        tooltip=[alt.Tooltip("group_label:N", title=t("groups.group", lang)),
+                 alt.Tooltip("round_label:N", title=t("dashboards.chart.round", lang)),
+                 *[alt.Tooltip(f"{g}:Q", title=t(f"grades.{g}", lang)) for g in GRADE_ORDER]])
+    text = base.mark_text(fontSize=10).encode(text="cell:N", color=text_on("grade", [POOR]))
+    return finish(alt.layer(cells, text), t("scale.chart.heatmap_groups_title", lang),
+                  t("scale.chart.heatmap_groups_subtitle", lang, agencies=results["agency"].nunique()),
+                  height=max(3, len(order)) * 2 * ROW_HEIGHT)
+
+
+def ends_of_ranking(frame: pd.DataFrame, highlight: str | None = None) -> pd.DataFrame:
+    """The best TOP_BARS and worst BOTTOM_BARS rows of a ranking sorted best first, and the
+    ``highlight`` agency wherever it stands; the whole frame when it is short enough to draw."""
+    if len(frame) <= MAX_BARS:
+        return frame
+    keep = pd.Series(False, index=frame.index)
+    keep.iloc[:TOP_BARS] = True
+    keep.iloc[-BOTTOM_BARS:] = True
+    keep |= frame["agency"] == highlight
+    return frame[keep]
 
 
 def _latest_order(frame: pd.DataFrame) -> list[str]:
@@ -100,6 +161,9 @@ def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None,
         return empty_chart(t("groups.chart.no_data_group", lang, group=group) if group
                            else t("dashboards.chart.no_data", lang))
     frame = with_agency_labels(graded, lang).sort_values(["rank", "agency_label"])
+    drawn = ends_of_ranking(frame, highlight)
+    cut = len(drawn) < len(frame)
+    frame = drawn.copy()
     flags = flag_labels(lang)
     frame["note"] = [t("dashboards.chart.rank_note", lang, rank=int(r), flag=flags.get(f, "")).strip()
                      for r, f in zip(frame["rank"], frame["flag"])]
@@ -130,6 +194,10 @@ def ranking_bars(ranking: pd.DataFrame, lang: str, highlight: str | None = None,
     layers = alt.layer(bars, interval, flag, note).resolve_scale(color="independent")
     title = t("groups.chart.ranking_title", lang, group=group) if group else t("dashboards.chart.ranking_title", lang)
     subtitle = t("groups.chart.ranking_subtitle", lang) if group else t("dashboards.chart.ranking_subtitle", lang)
+    if cut:
+        own = t("scale.chart.ranking_own", lang) if frame["own"].any() else ""
+        subtitle = [subtitle, t("scale.chart.ranking_shown", lang, graded=len(graded), top=TOP_BARS,
+                                bottom=BOTTOM_BARS, own=own)]
     return finish(layers, title, subtitle, height=ROW_HEIGHT * len(frame))
 
 
@@ -145,6 +213,8 @@ def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str
     pair = pair[both]
     if pair.empty:
         return empty_chart(t("dashboards.chart.no_data", lang))
+    everyone = pair["agency"].nunique()
+    pair = biggest_moves(pair, from_round, to_round)
     frame = with_round_labels(with_agency_labels(pair, lang), lang)
     frame["grade_text"] = [t(f"grades.{g}", lang) for g in frame["grade"]]
     x = round_axis(frame, lang, title=False)
@@ -163,8 +233,19 @@ def grade_slope(results: pd.DataFrame, lang: str, from_round: str, to_round: str
     changed = set(moved.index[moved[from_round] != moved[to_round]])
     names = alt.Chart(frame[(frame["round"] == to_round) & frame["agency"].isin(changed)]).mark_text(
         align="left", dx=9, fontSize=10, color=INK).encode(x=x, y=y, text="agency_label:N")
-    return finish(alt.layer(lines, points, names), t("dashboards.chart.slope_title", lang),
-                  t("dashboards.chart.slope_subtitle", lang), height=360)
+    subtitle = t("dashboards.chart.slope_subtitle", lang)
+    if frame["agency"].nunique() < everyone:
+        subtitle = [subtitle, t("scale.chart.slope_shown", lang, shown=MAX_SLOPE_AGENCIES, agencies=everyone)]
+    return finish(alt.layer(lines, points, names), t("dashboards.chart.slope_title", lang), subtitle, height=360)
+
+
+def biggest_moves(pair: pd.DataFrame, from_round: str, to_round: str) -> pd.DataFrame:
+    """Both rounds' rows of at most MAX_SLOPE_AGENCIES agencies: those whose score moved most."""
+    if pair["agency"].nunique() <= MAX_SLOPE_AGENCIES:
+        return pair
+    scores = pair.pivot_table(index="agency", columns="round", values="score", aggfunc="first")
+    moved = (scores[to_round] - scores[from_round]).abs().sort_values(ascending=False, kind="stable")
+    return pair[pair["agency"].isin(moved.index[:MAX_SLOPE_AGENCIES])]
 
 
 def response_rate_bars(rates: pd.DataFrame, lang: str) -> alt.Chart:

@@ -123,7 +123,9 @@ def with_change(rates: pd.DataFrame) -> pd.DataFrame:
     latest earlier period that has that rate (NaN when there is none). Periods sort as text:
     round names ("2026Q3") and months ("2026-09") both do."""
     frame = rates.sort_values(["scope", "unit", "period"]).copy()
+    units = [frame["scope"], frame["unit"]]
     for rate in RATES:
-        previous = frame.groupby(["scope", "unit"])[rate].transform(lambda s: s.ffill().shift(1))
+        # vectorised (no Python function per unit): thousands of agencies in a province (issue 16)
+        previous = frame[rate].groupby(units).ffill().groupby(units).shift(1)
         frame[f"{rate}_change"] = frame[rate] - previous
     return frame.sort_values(["period", "scope", "unit"], ignore_index=True)

@@ -50,7 +50,7 @@ def group_text(code) -> str:
     return labels.group_name(code, groups, lang)
 
 
-specs = support.specs(db, "ranking", (round_name, own), lambda: {
+specs = support.specs(db, "ranking", (round_name, own), finalised_only=True, build=lambda: {
     f"ranking_{group}": charts.ranking_bars(part, lang, highlight=own, group=group_text(group) if group else None)
     for group, part in parts})
 mine = ranking[ranking["agency"] == own]
@@ -83,6 +83,6 @@ for group, part in parts:
         ui.tr("results.score"): list(part["score"]),
         ui.tr("results.grade"): [ui.tr(f"grades.{g}") for g in part["grade"]],
         ui.tr("results.flag"): [labels.flag_text(f, lang) for f in part["flag"]],
-    }, hide_index=True, width="stretch", height=35 * (len(part) + 1) + 3, key=f"ranking_table_{group}",
+    }, hide_index=True, width="stretch", height=support.table_height(len(part)), key=f"ranking_table_{group}",
         column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
 st.caption(ui.tr("dashboards.ranking.flags_explained"))

@@ -107,7 +107,9 @@ def comments(board) -> None:
 
 
 def chart_specs(board) -> dict:
-    return support.specs(db, "agency", (board.agency["code"],), lambda: {
+    # as fresh as the board they draw: finalised figures only unless the reader sees a round in progress
+    finalised_only = dashboards.reads_finalised_only(dashboards.agency_dashboard, ui.actor())
+    return support.specs(db, "agency", (board.agency["code"],), finalised_only=finalised_only, build=lambda: {
         "trend": charts.score_trend(dashboards.trend_frame(board), lang),
         "items": charts.item_heatmap(dashboards.item_frame(board, lang), lang),
         "levels": charts.level_bars(dashboards.level_frame(board), lang),

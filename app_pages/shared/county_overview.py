@@ -68,7 +68,7 @@ def ranking_part(part: pd.DataFrame, key: str, chart_spec: dict) -> None:
     """One ranking (the county's, or one group's): its chart, then its table; a row opens the agency."""
     support.show_chart(chart_spec, f"ranking_{round_name}_{key}", key=f"chart_ranking_{key}")
     picked = st.dataframe(table(part), hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key=f"ranking_table_{key}", height=35 * (len(part) + 1) + 3,
+                          selection_mode="single-row", key=f"ranking_table_{key}", height=support.table_height(len(part)),
                           column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
     if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
         open_agency(part.iloc[picked.selection.rows[0]]["agency"])
@@ -126,12 +126,14 @@ parts = dashboards.by_group(ranking, overview.groups) if per_group else [(None, 
 key_args = (tuple(sorted(chosen_groups or groups)), round_name)
 
 
-specs = support.specs(db, "overview", key_args, lambda: {
+specs = support.specs(db, "overview", key_args, finalised_only=True, build=lambda: {
     **{f"ranking_{group}": charts.ranking_bars(part, lang, group=group_text(group) if group else None)
        for group, part in parts},
     "heatmap": charts.grade_heatmap(results, lang),
-    "rates": charts.response_rate_bars(overview.response_rates, lang),
 })
+response_rates = support.data(db, dashboards.county_response_rates)
+rates_spec = support.specs(db, "overview_rates", (), lambda: {  # every answer moves these: cached apart
+    "rates": charts.response_rate_bars(response_rates, lang)}, finalised_only=False)
 st.caption(ui.tr("dashboards.overview.click_row"))
 for group, part in parts:
     if group is not None:
@@ -166,14 +168,14 @@ moves_col, slope_col = st.columns([2, 3])
 with moves_col:
     st.dataframe(moves.rename_axis(ui.tr("dashboards.overview.from_to")), width="stretch")
 with slope_col:
-    slope = support.specs(db, "slope", (*key_args, from_round, to_round),
-                          lambda: {"slope": charts.grade_slope(results, lang, from_round, to_round)})
+    slope = support.specs(db, "slope", (*key_args, from_round, to_round), finalised_only=True,
+                          build=lambda: {"slope": charts.grade_slope(results, lang, from_round, to_round)})
     support.show_chart(slope["slope"], f"grades_{from_round}_{to_round}", key="chart_slope")
 
 # --- response rates ----------------------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.rates_heading"))
-support.show_chart(specs["rates"], "response_rates", key="chart_rates")
-rates = overview.response_rates
+support.show_chart(rates_spec["rates"], "response_rates", key="chart_rates")
+rates = response_rates
 st.dataframe({
     ui.tr("dashboards.overview.col_round"): [support.round_name(r) for r in rates["round"]],
     ui.tr("dashboards.overview.col_status"): [ui.tr(f"rounds.status.{s}") for s in rates["status"]],

@@ -23,8 +23,10 @@ keyed on ``data_version`` so that any change of the data is seen at once.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pandas as pd
 import sqlite_utils
@@ -49,24 +51,58 @@ COUNTED = privacy.counted_condition("r")
 
 # --- cache key ------------------------------------------------------------------
 
-def data_version(db: sqlite_utils.Database) -> tuple:
-    """A fingerprint of everything the dashboards read. Any finalisation,
-    publication, response, exclusion, case step or roster change alters it
-    (each of them writes the audit log; the other parts catch writes made
-    without it, such as a demo build)."""
-    return tuple(db.execute(
-        """SELECT (SELECT coalesce(max(id), 0) FROM audit_log),
-                  (SELECT coalesce(max(id), 0) FROM finalisations),
-                  (SELECT coalesce(group_concat(name || ':' || status, ','), '') FROM rounds),
-                  (SELECT count(*) || ':' || coalesce(max(id), 0) FROM responses),
-                  (SELECT count(*) FROM exclusions),
-                  (SELECT count(*) || ':' || count(closed_at) FROM cases),
-                  (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM agencies),
+def results_version(db: sqlite_utils.Database) -> str:
+    """A fingerprint of what the finalised figures rest on: finalisations and publications,
+    the rounds' statuses and rules, exclusions, cases, the roster (names, groups, active),
+    the groups, questionnaires and settings. A saved answer leaves it as it is, so pages and
+    charts that show finalised results only (``finalised_only``) stay cached through the peak
+    of a round (issue 16): at 300,000 answers a round, every save would otherwise empty them."""
+    row = db.execute(
+        """SELECT (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(is_current), 0)
+                   FROM finalisations),
+                  (SELECT coalesce(group_concat(name || ':' || status || ':' || ranking_scope || ':'
+                                                || coalesce(questionnaire_version, ''), ','), '') FROM rounds),
+                  (SELECT count(*) || ':' || coalesce(max(response_id), 0) FROM exclusions),
+                  (SELECT count(*) || ':' || count(closed_at) || ':' || coalesce(max(id), 0) FROM cases),
+                  (SELECT coalesce(group_concat(code || ':' || name_zh || ':' || name_en || ':' || group_code
+                                                || ':' || active, ','), '') FROM agencies),
                   (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM enterprises),
                   (SELECT coalesce(group_concat(code || ':' || position || ':' || name_zh || ':' || name_en, ','), '')
                    FROM agency_groups),
-                  (SELECT coalesce(group_concat(code || ':' || group_code, ','), '') FROM agencies)"""
-    ).fetchone())
+                  (SELECT count(*) FROM questionnaires),
+                  (SELECT coalesce(group_concat(name || '=' || value, ','), '') FROM settings),
+                  (SELECT coalesce(group_concat(round || ':' || panel || ':' || weight, ','), '')
+                   FROM round_panel_weights)"""
+    ).fetchone()
+    return hashlib.sha256("\x1f".join(str(part) for part in row).encode()).hexdigest()
+
+
+def data_version(db: sqlite_utils.Database) -> tuple:
+    """A fingerprint of everything the dashboards read: ``results_version`` and the answers.
+    Any finalisation, publication, response, exclusion, case step or roster change alters it
+    (each of them writes the audit log; the other parts catch writes made without it, such
+    as a demo build)."""
+    answers = db.execute("""SELECT (SELECT coalesce(max(id), 0) FROM audit_log),
+                                   (SELECT count(*) || ':' || coalesce(max(id), 0) FROM responses)""").fetchone()
+    return (results_version(db), *answers)
+
+
+def finalised_only(when: Callable[[Actor], bool] = lambda actor: True):
+    """Marks a service whose answer, for an actor ``when`` holds, rests on finalised results only
+    (nothing a saved answer changes): the pages cache it under ``results_version``."""
+    def mark(service):
+        service.finalised_only = when
+        return service
+    return mark
+
+
+def reads_finalised_only(service: Callable, actor: Actor) -> bool:
+    """Whether ``service``'s answer for ``actor`` can be cached under ``results_version``."""
+    return getattr(service, "finalised_only", lambda actor: False)(actor)
+
+
+def _sees_no_round_in_progress(actor: Actor) -> bool:
+    return not allowed(actor, "results.view_all")
 
 
 # --- permission -----------------------------------------------------------------
@@ -77,6 +113,7 @@ def check_agency_access(actor: Actor, code: str) -> None:
     require(actor, "results.view_agency", resource=code, not_yours="dashboards.not_your_agency")
 
 
+@finalised_only()
 @requires("results.view_agency")
 def agency_choices(db: sqlite_utils.Database, actor: Actor) -> list[dict]:
     """The agencies whose page ``actor`` may open: every one with agencies.all, else its own."""
@@ -174,6 +211,7 @@ class AgencyDashboard:
     groups: dict = field(default_factory=dict)  # group code -> group row, in the administrator's order
 
 
+@finalised_only(_sees_no_round_in_progress)  # staff also see provisional figures of a round in progress
 @requires("results.view_agency")
 def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> AgencyDashboard:
     check_agency_access(actor, code)
@@ -348,18 +386,21 @@ class CountyOverview:
     agencies: pd.DataFrame        # code, name_zh, name_en, group_code, active, open_cases
     rounds: pd.DataFrame          # as in AgencyDashboard (with each round's ranking_scope)
     results: pd.DataFrame         # every finalised round's results, RESULT_COLUMNS (agency_group: as pinned)
-    response_rates: pd.DataFrame  # round, status, in_progress, responses, enterprises, active, rate
     active_enterprises: int = 0
     groups: dict = field(default_factory=dict)  # group code -> group row, in the administrator's order
 
 
+@finalised_only()  # the response rates, which every answer moves, are county_response_rates
 @requires("results.view_all")
 def county_overview(db: sqlite_utils.Database, actor: Actor) -> CountyOverview:
-    rounds = _rounds(db)
-    active = _active_enterprises(db)
-    return CountyOverview(agencies=_agencies_with_cases(db), rounds=rounds, results=_results(db),
-                          response_rates=_response_rates(db, rounds, active), active_enterprises=active,
-                          groups=groups_by_code(db))
+    return CountyOverview(agencies=_agencies_with_cases(db), rounds=_rounds(db), results=_results(db),
+                          active_enterprises=_active_enterprises(db), groups=groups_by_code(db))
+
+
+@requires("results.view_all")
+def county_response_rates(db: sqlite_utils.Database, actor: Actor) -> pd.DataFrame:
+    """Per round past draft: round, status, in_progress, responses, enterprises, active, rate."""
+    return _response_rates(db, _rounds(db), _active_enterprises(db))
 
 
 def _agencies_with_cases(db) -> pd.DataFrame:
@@ -398,6 +439,7 @@ def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> 
 
 # --- the published ranking ------------------------------------------------------
 
+@finalised_only()
 @requires("ranking.view")
 def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
     """Rounds whose ranking ``actor`` may see, newest first."""
@@ -407,6 +449,7 @@ def ranking_rounds(db: sqlite_utils.Database, actor: Actor) -> list[str]:
                                      list(statuses))]
 
 
+@finalised_only()
 @requires("ranking.view")
 def published_ranking(db: sqlite_utils.Database, actor: Actor, round_name: str) -> pd.DataFrame:
     """One round's ranking (rank, agency and its names, n, score, interval, grade, flag), best first.

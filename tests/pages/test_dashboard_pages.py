@@ -4,15 +4,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, make_world
-from surveys.results import finalise
-from surveys.collection import rounds
+from conftest import ADMIN_ACTOR, AGENCY_ACTOR, DISCIPLINE_ACTOR, enterprise_actor, make_world
+from surveys.results import dashboards, finalise
+from surveys.collection import responses, rounds
 from surveys.core.actors import AGENCY, Actor
 from surveys.storage.db import connect
+from bench import province_data
+from charts import county
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TIMEOUT = 60
 SCJG_ACTOR = Actor(role=AGENCY, id="scjg", name="SCJG", agency_code="SCJG")
+ITEMS = ["efficiency", "attitude", "lawfulness", "integrity", "convenience"]
 
 
 def page(name: str, path, monkeypatch, actor, lang: str = "zh", **state) -> AppTest:
@@ -130,7 +133,38 @@ def test_a_new_finalisation_shows_up_at_once(demo_path, monkeypatch):
     assert "最近一轮：2026年第四季度" in texts(agency)
 
 
-# --- the published ranking --------------------------------------------------------------
+def test_a_saved_answer_leaves_the_published_results_cached_and_a_finalisation_clears_them(
+        demo_path, monkeypatch):
+    # the overview reads the finalised results through dashboards._results: count the reads
+    reads = []
+    real = dashboards._results
+    monkeypatch.setattr(dashboards, "_results", lambda db, agency=None: reads.append(agency) or real(db, agency))
+    at = page("county_overview", demo_path, monkeypatch, DISCIPLINE_ACTOR)
+    assert reads == [None]
+    db = connect(demo_path)
+    firm = db.execute("SELECT uscc FROM enterprises WHERE panel = 'enterprise' AND active = 1 LIMIT 1").fetchone()[0]
+    responses.save_response(db, enterprise_actor(firm), "2026Q4", "FGW", {item: 5 for item in ITEMS}, "")
+    at.run()
+    assert not at.exception and reads == [None]  # served from the cache: the answer changed no result
+    rounds.close_round(db, ADMIN_ACTOR, "2026Q4")
+    finalise.finalise_round(db, ADMIN_ACTOR, "2026Q4")
+    db.close()
+    at.run()
+    assert reads == [None, None]  # read again after the finalisation
+    assert at.selectbox(key="overview_round").options[0] == "2026年第四季度"
+
+
+def test_the_overview_of_a_province_draws_groups_and_the_ranking_ends(tmp_path, monkeypatch):
+    # more agencies than a chart draws one by one (charts/county.py), generated in bulk
+    monkeypatch.setenv("QIPING_DEMO", "0")  # put back afterwards: the generator sets it
+    path = province_data.build(tmp_path / "province.db", agencies=county.MAX_HEATMAP_AGENCIES + 40,
+                               responses=(county.MAX_HEATMAP_AGENCIES + 40) * 8)
+    at = page("county_overview", path, monkeypatch, DISCIPLINE_ACTOR, lang="en")
+    assert "Grades of each group over the rounds" in str(at.get("vega_lite_chart")[1].proto.spec)
+    assert "the best 30 and the worst 30" in str(at.get("vega_lite_chart")[0].proto.spec)
+    assert len(at.dataframe[0].value) > county.MAX_BARS  # the table keeps every agency
+
+
 
 def test_published_ranking_marks_the_agencys_own_row(demo_path, monkeypatch):
     at = page("ranking", demo_path, monkeypatch, SCJG_ACTOR, lang="en")

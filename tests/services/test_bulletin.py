@@ -12,7 +12,8 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from charts.bulletin import trend_chart
+import charts.bulletin
+from charts.bulletin import trend_chart, trend_frame, trend_points
 from charts.palette import GRADE_COLOURS, GRADE_ORDER
 from surveys.reports import bulletin
 from surveys.core.actors import Actor
@@ -92,9 +93,12 @@ def test_a_county_wide_round_has_one_ranking_with_the_group_column(demo_copy):
     assert "（12个部门）" not in text
 
 
-def test_every_agency_has_a_trend_chart(demo_copy, zh_pdf):
-    images = sum(len(page.images) for page in PdfReader(BytesIO(zh_pdf)).pages)
-    assert images == demo_copy.execute("SELECT count(*) FROM agencies").fetchone()[0]
+def test_every_agency_has_a_trend_chart_on_one_frame_rendered_once(demo_copy, zh_pdf):
+    pages = PdfReader(BytesIO(zh_pdf)).pages
+    placed = sum(len(re.findall(rb"/I\d+ Do", page.get_contents().get_data())) for page in pages)
+    assert placed == demo_copy.execute("SELECT count(*) FROM agencies").fetchone()[0]
+    frames = {image.data for page in pages for image in page.images}
+    assert len(frames) == 1  # the same frame under every agency's points (issue 16)
 
 
 def test_no_enterprise_is_named(demo_copy, zh_pdf):
@@ -148,6 +152,31 @@ def test_trend_chart_colours_points_by_grade_from_the_palette():
     values = spec["datasets"][points["data"]["name"]]
     assert [v["round"] for v in values] == ["2025Q4", "2026Q1"]  # a missing score is not drawn as zero
     assert not re.search(r"[\u4e00-\u9fff]", json.dumps(spec))  # renders without a CJK font
+
+
+def test_trend_points_fall_where_the_whole_chart_draws_them():
+    rounds = ["2025Q4", "2026Q1", "2026Q2"]
+    data = pd.DataFrame({"round": ["2026Q2", "2025Q4"], "score": [91.0, 55.0], "grade": ["good", "poor"]})
+    points = trend_points(data, rounds)
+    # round order along the axis; a round without a score is left out; a higher score sits higher
+    assert [colour for _, _, colour in points] == [GRADE_COLOURS["poor"], GRADE_COLOURS["good"]]
+    (x1, y1, _), (x3, y3, _) = points
+    assert x1 < x3 and y3 < y1
+    step = charts.bulletin.WIDTH / len(rounds)
+    assert x3 - x1 == pytest.approx(2 * step)
+    assert y1 == pytest.approx(charts.bulletin.PADDING["top"] + charts.bulletin.HEIGHT * 0.45)
+    frame = trend_frame(rounds).to_dict()
+    assert all(not values for name, values in frame["datasets"].items()
+               if name != frame["layer"][0]["data"]["name"])  # the frame has no agency's points
+    assert frame["autosize"] == {"type": "none"}  # the plot area stays where trend_points puts it
+
+
+def test_drawing_an_agencys_points_leaves_the_pen_as_it_was():
+    pdf = bulletin.BulletinPDF("zh", "")
+    pdf.add_page()
+    before = (pdf.fill_color, pdf.draw_color, pdf.line_width)
+    bulletin._draw_points(pdf, 20, 20, 50, [(40, 30, GRADE_COLOURS["poor"]), (120, 20, GRADE_COLOURS["good"])])
+    assert (pdf.fill_color, pdf.draw_color, pdf.line_width) == before  # else the next table is filled red
 
 
 # --- the page ------------------------------------------------------------------------

@@ -290,7 +290,7 @@ def test_grade_transitions_count_agencies_per_pair_of_grades(db, county):
 
 
 def test_response_rates_per_round(db, county):
-    rates = dashboards.county_overview(db, ADMIN_ACTOR).response_rates.set_index("round")
+    rates = dashboards.county_response_rates(db, ADMIN_ACTOR).set_index("round")
     assert rates.loc["2026Q1", "enterprises"] == 6 and rates.loc["2026Q1", "responses"] == 9
     assert rates.loc["2026Q1", "rate"] == pytest.approx(6 / 8)
     assert rates.loc["2026Q3", "in_progress"]
@@ -322,3 +322,27 @@ def test_data_version_changes_with_every_change_the_dashboards_show(db, county):
     assert changed()
     db.execute("UPDATE rounds SET status = 'published' WHERE name = '2026Q3'")  # even without the audit log
     assert changed()
+
+
+def test_a_saved_answer_leaves_the_results_version_and_a_finalisation_moves_it(db, county):
+    before = dashboards.results_version(db)
+    responses.save_response(db, county[2], "2026Q3", "FGW", rate(3), "")
+    responses.save_response(db, county[2], "2026Q3", "FGW", rate(4), "revised")
+    responses.withdraw_response(db, county[2], "2026Q3", "FGW")
+    assert dashboards.results_version(db) == before  # the published results are not touched by answers
+    finish(db, "2026Q3")
+    finalised = dashboards.results_version(db)
+    assert finalised != before
+    finalise.publish_round(db, ADMIN_ACTOR, "2026Q3")
+    assert dashboards.results_version(db) != finalised
+    db.execute("UPDATE agencies SET name_zh = '改名' WHERE code = 'FGW'")  # a renamed agency, even unaudited
+    assert dashboards.results_version(db) not in {before, finalised}
+
+
+def test_only_what_rests_on_finalised_results_is_cached_under_the_results_version():
+    # agencies see finalised rounds only; the administrator and discipline office also a round in progress
+    assert dashboards.reads_finalised_only(dashboards.agency_dashboard, AGENCY_ACTOR)
+    assert not dashboards.reads_finalised_only(dashboards.agency_dashboard, ADMIN_ACTOR)
+    for service in (dashboards.county_overview, dashboards.published_ranking, dashboards.ranking_rounds):
+        assert dashboards.reads_finalised_only(service, DISCIPLINE_ACTOR)
+    assert not dashboards.reads_finalised_only(dashboards.county_response_rates, ADMIN_ACTOR)
