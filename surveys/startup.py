@@ -1,6 +1,8 @@
 """Bringing a database to life: schema, questionnaire versions, demo county."""
 from __future__ import annotations
 
+import i18n
+
 from pathlib import Path
 
 import sqlite_utils
@@ -39,5 +41,5 @@ def prepare_city(path: str | Path) -> sqlite_utils.Database:
     with database.write_transaction(db):
         db.execute(CITY_SCHEMA.read_text(encoding="utf-8"))  # one CREATE TABLE IF NOT EXISTS
         if demo.demo_enabled():
-            accounts.insert_city_account(db, *DEMO_CITY_ACCOUNT, display_name="市营商环境办（演示）")
+            accounts.insert_city_account(db, *DEMO_CITY_ACCOUNT, display_name=i18n.t("counties.demo_city_name"))
     return db

@@ -6,7 +6,7 @@ each county's database file is.
 that chooses it (``?county=<slug>``)::
 
     [counties.qingchuan]
-    name = "青川县"
+    name = "Qingchuan"        # the county's name as its people read it
     db = "qingchuan.db"        # relative to this file's folder, or absolute
 
 A city office (issue 16 item 2) is listed the same way under ``[cities.<slug>]`` with
