@@ -79,8 +79,11 @@ def actors(db) -> dict[str, Actor]:
 
 
 def pages_by_role() -> list[tuple[str, str]]:
-    """Every (page, role) of the navigation."""
-    return [(page.path, role) for page in navigation.PAGES for role in roles_meeting(page.shown_when)]
+    """Every (page, role) of the navigation, but the city office's: its pages open only in a
+    deployment of several counties (QIPING_COUNTIES), which this single-county fixture is not;
+    NOT YET covered elsewhere for markdown names (issue 16, stated in the closing note)."""
+    return [(page.path, role) for page in navigation.PAGES for role in roles_meeting(page.shown_when)
+            if role != "city"]
 
 
 def markdown_texts(at: AppTest) -> list[tuple[str, str]]:

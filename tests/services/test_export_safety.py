@@ -140,8 +140,23 @@ def finalised_round(db) -> str:
     return [r["name"] for r in rounds.list_rounds(db) if r["status"] in ("finalised", "published")][-1]
 
 
+def city_workbook(db) -> bytes:
+    """The city office's workbook over a deployment whose one county is this database."""
+    from unittest import mock
+    from surveys.core import counties
+    from surveys.core.actors import Actor
+    from surveys.results import city
+    path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    here = counties.County("here", "Here", path)
+    office = counties.County("city", "City", path.parent / "city.db", covers=("here",))
+    published = [r["name"] for r in rounds.list_rounds(db) if r["status"] == "published"][-1]
+    with mock.patch.object(counties, "load", return_value={"here": here}):
+        return city.city_workbook(db, Actor(role="city", id="city", name="City"), office, published, "zh")
+
+
 # Every function that makes a CSV or XLSX for someone to download, with what it returns.
 EXPORTS = {
+    "city.city_workbook": (city_workbook, "xlsx"),
     "paper_returns.blank_template": (lambda db: paper_returns.blank_template(db, ADMIN_ACTOR, "zh"), "xlsx"),
     "monitoring.call_list_csv": (lambda db: monitoring.call_list_csv(db, ADMIN_ACTOR, "zh"), "csv"),
     "monitoring.call_list_xlsx": (lambda db: monitoring.call_list_xlsx(db, ADMIN_ACTOR, "en"), "xlsx"),
