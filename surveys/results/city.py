@@ -100,8 +100,20 @@ def county_rates(counts: pd.DataFrame, round_name: str) -> pd.DataFrame:
     return standard.rates_from_counts(chosen)[["county", *standard.RESPONSE_COUNTS, *standard.RESPONSE_RATES]]
 
 
+# a rate's column in the ranking ("good" there counts the agencies graded good)
+RATE_COLUMN = {rate: f"{rate}_rate" for rate in standard.RESPONSE_RATES}
 RANKING_COLUMNS = ["rank", "county", "county_name", "graded", "good", "good_share", "poor_share", "average_score",
-                   *standard.RESPONSE_RATES]
+                   *RATE_COLUMN.values()]
+RANKING_HEADERS = {"rank": "city.rank", "county_name": "city.county", "graded": "city.graded", "good": "city.good",
+                   "good_share": "city.good_share", "poor_share": "city.poor_share",
+                   "average_score": "city.average_score",
+                   **{column: f"loop.rates.{rate}" for rate, column in RATE_COLUMN.items()}}
+
+
+def ranking_headers(lang: str) -> dict[str, str]:
+    """The ranking's column headers in ``lang``, for the page and both bulletins."""
+    from i18n import t
+    return {column: t(key, lang) for column, key in RANKING_HEADERS.items()}
 
 
 def county_ranking(results: pd.DataFrame, round_name: str, counts: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -121,7 +133,8 @@ def county_ranking(results: pd.DataFrame, round_name: str, counts: pd.DataFrame 
     ranked = ranked.sort_values(["good_share", "average_score", "county"], ascending=[False, False, True])
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     rates = county_rates(counts if counts is not None else pd.DataFrame(columns=RATE_COLUMNS), round_name)
-    ranked = ranked.merge(rates[["county", *standard.RESPONSE_RATES]], on="county", how="left")
+    rates = rates[["county", *standard.RESPONSE_RATES]].rename(columns=RATE_COLUMN)
+    ranked = ranked.merge(rates, on="county", how="left")
     return ranked[RANKING_COLUMNS].reset_index(drop=True)
 
 
@@ -151,14 +164,17 @@ def city_workbook(db, actor, city: county_config.County, round_name: str, lang: 
     from i18n import t
     from surveys.storage.export_safety import safe_frame, workbook_bytes
 
+    from scoring.rounding import round_half_up
+
     results = city_results(db, actor, city)
-    ranking = county_ranking(results, round_name).drop(columns=["county"])
+    ranking = county_ranking(results, round_name, city_rate_counts(db, actor, city)).drop(columns=["county"])
+    headers = ranking_headers(lang)
+    for column in RATE_COLUMN.values():  # a percentage to one decimal, half up, as on the page
+        ranking[column] = ranking[column].map(lambda share: None if pd.isna(share) else round_half_up(100 * share))
+        headers[column] = t("city.rate_percent", lang, rate=headers[column])
     like = like_agencies(results, round_name)
     sheets = [
-        (t("city.ranking", lang), _headed(ranking, {
-            "rank": t("city.rank", lang), "county_name": t("city.county", lang), "graded": t("city.graded", lang),
-            "good": t("city.good", lang), "good_share": t("city.good_share", lang),
-            "poor_share": t("city.poor_share", lang), "average_score": t("city.average_score", lang)})),
+        (t("city.ranking", lang), _headed(ranking, headers)),
         (t("city.like_agencies", lang), _headed(like, {"agency": t("city.agency_code", lang),
                                                        "name_zh": t("city.agency", lang)})),
     ]
