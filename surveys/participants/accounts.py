@@ -241,15 +241,17 @@ def create_first_admin(db, username: str, password: str) -> None:
 @requires("accounts.own_password")
 def change_password(db, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Change one's own password. Every other session opened with the old one ends
-    at its next click; the returned actor carries the new stamp for this session."""
-    row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
+    at its next click; the returned actor carries the new stamp for this session. A city office's
+    account is in its own database's ``city_staff`` (``db`` is then the city office's file)."""
+    table = "city_staff" if actor.role == CITY else "staff"
+    row = db.execute(f"SELECT password_hash FROM {table} WHERE username = ? AND active = 1", [actor.id]).fetchone()
     if row is None or not hashing.verify_password(row[0], old_password):
         raise InvalidInput("accounts.old_password_wrong")
     _check_new_password(new_password)
     new_hash = hashing.hash_password(new_password)
     with write_transaction(db):
-        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
-        audit.record(db, actor, "staff.password_changed", actor.id)
+        db.execute(f"UPDATE {table} SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
+        audit.record(db, actor, f"{table}.password_changed", actor.id)
     return replace(actor, credential_stamp=_stamp(new_hash))
 
 
