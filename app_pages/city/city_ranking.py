@@ -41,10 +41,13 @@ st.dataframe(like.rename(columns={"agency": ui.tr("city.agency_code"), "name_zh"
 st.caption(ui.tr("city.like_rule"))
 
 left, right = st.columns(2)
+who, lang = ui.actor(), ui.lang()
+# the PDF is drawn only when asked for (a second or more), on Streamlit's download thread: it reads the
+# county files itself, so it needs no connection of this run
 left.download_button(ui.tr("city.download_pdf"),
-                     data=city_bulletin.city_bulletin(ui.db(), ui.actor(), here, chosen, ui.lang()),
-                     file_name=city_bulletin.bulletin_filename(chosen, ui.lang()), icon=":material/picture_as_pdf:",
-                     mime="application/pdf", key="city_pdf")
+                     data=lambda: city_bulletin.city_bulletin(None, who, here, chosen, lang),
+                     file_name=city_bulletin.bulletin_filename(chosen, lang), icon=":material/picture_as_pdf:",
+                     mime="application/pdf", key="city_pdf", on_click="ignore")
 right.download_button(ui.tr("city.download_xlsx"),
                       data=city.city_workbook(ui.db(), ui.actor(), here, chosen, ui.lang()),
                       file_name=f"city-{chosen}.xlsx", icon=":material/table_view:", key="city_xlsx",
