@@ -19,7 +19,7 @@ from surveys.core import counties as county_config
 from surveys.core.actors import SYSTEM
 from surveys.core.errors import InvalidInput, NotFound
 from surveys.participants import hashing
-from surveys.participants.accounts import _check_new_password, _check_username, insert_city_account
+from surveys.participants.accounts import check_new_password, check_username, insert_city_account
 from surveys.participants.roster_admin import clean_text
 from surveys.storage.db import write_transaction
 
@@ -46,9 +46,9 @@ def _account(db, username: str) -> dict:
 
 def add_account(db, username: str, password: str, display_name: str = "") -> str:
     """A new city office account; refused if the username is taken. Returns the username as stored."""
-    username = _check_username(username)
+    username = check_username(username)
     display_name = clean_text(display_name, "display_name")
-    _check_new_password(password)
+    check_new_password(password)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM city_staff WHERE username = ?", [username]).fetchone():
             raise InvalidInput("accounts.username_taken", username=username)
@@ -71,7 +71,7 @@ def set_active(db, username: str, active: bool) -> None:
 
 def set_password(db, username: str, password: str) -> None:
     """The operator sets a new password (the holder forgot it); a lock-out on the account is lifted."""
-    _check_new_password(password)
+    check_new_password(password)
     with write_transaction(db):
         account = _account(db, username)
         db.execute("UPDATE city_staff SET password_hash = ? WHERE username = ?",
