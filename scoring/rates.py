@@ -40,6 +40,9 @@ FRACTIONS = {
     "return_satisfied": ("satisfied_ratings", "enterprise_ratings"),
     "return_satisfied_with_default": ("satisfied_with_default", "all_ratings"),
 }
+# the rates that rest on responses alone, and their counts: what a finalisation stores for a city office
+RESPONSE_RATES = ("participation", "good", "bad")
+RESPONSE_COUNTS = ("invited", "responded", "responses", "good_responses", "bad_responses")
 COUNTS = ("invited", "responded", "responses", "good_responses", "bad_responses", "tickets", "rectified_tickets",
           "on_time_tickets", "enterprise_ratings", "satisfied_ratings", "dissatisfied_ratings", "default_ratings",
           "all_ratings", "satisfied_with_default")
@@ -112,10 +115,18 @@ def standard_rates(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: 
     if table.empty:
         return pd.DataFrame(columns=keys + list(COUNTS) + list(RATES))
     table.columns = keys + list(COUNTS)
+    return rates_from_counts(table).sort_values(keys, ignore_index=True)
+
+
+def rates_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` with every rate of RATES whose two counts (FRACTIONS) are among its columns:
+    numerator ÷ denominator, NaN where the denominator is 0."""
+    table = counts.copy()
     for rate, (numerator, denominator) in FRACTIONS.items():
-        table[rate] = np.where(table[denominator] > 0, table[numerator] / table[denominator].where(
-            table[denominator] > 0, 1), np.nan)
-    return table.sort_values(keys, ignore_index=True)
+        if numerator in table.columns and denominator in table.columns:
+            below = table[denominator].astype(float)
+            table[rate] = np.where(below > 0, table[numerator].astype(float) / below.where(below > 0, 1), np.nan)
+    return table
 
 
 def with_change(rates: pd.DataFrame) -> pd.DataFrame:

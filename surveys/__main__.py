@@ -1,4 +1,4 @@
-"""Command line for operators: ``python -m surveys init-admin | backup | restore | verify``."""
+"""Command line for operators: ``python -m surveys init-admin | backup | restore | verify | city-account``."""
 from __future__ import annotations
 
 import argparse
@@ -10,21 +10,29 @@ from pathlib import Path
 from i18n import t
 from surveys import startup
 from surveys.participants import accounts
+from surveys.participants import city_accounts
 from surveys.storage import backup
 from surveys.results import integrity
 from surveys.storage.db import connect, database_path
 from surveys.core.errors import QipingError
 
 
+def read_password(args, lang: str) -> str | None:
+    """The new password: a line of standard input, or typed twice (None when the two differ)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(t("cli.password_prompt", lang))
+    if getpass.getpass(t("cli.password_again", lang)) != password:
+        print(t("account.passwords_differ", lang), file=sys.stderr)
+        return None
+    return password
+
+
 def init_admin(args) -> int:
     lang = os.environ.get("QIPING_LANG", "zh")
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(t("cli.password_prompt", lang))
-        if getpass.getpass(t("cli.password_again", lang)) != password:
-            print(t("account.passwords_differ", lang), file=sys.stderr)
-            return 1
+    password = read_password(args, lang)
+    if password is None:
+        return 1
     db = startup.prepare()
     try:
         accounts.create_first_admin(db, args.username, password)
@@ -32,6 +40,42 @@ def init_admin(args) -> int:
         print(error.message(lang), file=sys.stderr)
         return 1
     print(t("cli.admin_created", lang, username=args.username.strip().lower()))
+    return 0
+
+
+def city_account_command(args) -> int:
+    """A city office's accounts, kept by the deployment's operator (surveys/participants/city_accounts.py)."""
+    lang = os.environ.get("QIPING_LANG", "zh")
+    try:
+        db = city_accounts.open_city(args.city)
+    except QipingError as error:
+        print(error.message(lang), file=sys.stderr)
+        return 1
+    try:
+        if args.action == "list":
+            for row in city_accounts.list_accounts(db):
+                state = t("city_accounts.active" if row["active"] else "city_accounts.inactive", lang)
+                print(f"{row['username']}\t{row['display_name']}\t{state}")
+            return 0
+        if not args.username:
+            print(t("city_accounts.username_needed", lang), file=sys.stderr)
+            return 1
+        if args.action in ("add", "password"):
+            password = read_password(args, lang)
+            if password is None:
+                return 1
+            if args.action == "add":
+                city_accounts.add_account(db, args.username, password, args.name)
+            else:
+                city_accounts.set_password(db, args.username, password)
+        else:
+            city_accounts.set_active(db, args.username, args.action == "reactivate")
+    except QipingError as error:
+        print(error.message(lang), file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(t(f"city_accounts.done.{args.action}", lang, username=args.username.strip().lower(), city=args.city))
     return 0
 
 
@@ -107,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
                        help="an audit entry's id and hash kept outside the database (an evidence file's "
                             "chain position): it must still be there, unchanged")
     check.set_defaults(run=verify_command)
+    city = commands.add_parser("city-account", help="add, deactivate, reactivate or list a city office's accounts, "
+                                                    "or set one's password (QIPING_COUNTIES names the city)")
+    city.add_argument("action", choices=["add", "deactivate", "reactivate", "password", "list"])
+    city.add_argument("username", nargs="?", default="")
+    city.add_argument("--city", required=True, help="the city office's slug ([cities.<slug>] in QIPING_COUNTIES)")
+    city.add_argument("--name", default="", help="the account's display name (add)")
+    city.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    city.set_defaults(run=city_account_command)
     args = parser.parse_args(argv)
     return args.run(args)
 

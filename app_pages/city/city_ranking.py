@@ -6,6 +6,7 @@ import streamlit as st
 
 import labels
 from app_pages import ui
+from surveys.reports import city_bulletin
 from surveys.results import city
 
 st.title(ui.tr("city.title"))
@@ -23,16 +24,13 @@ if not rounds:
 chosen = ui.pick(ui.tr("city.round"), rounds, lambda name: labels.round_label(name, ui.lang()), key="city_round")
 
 st.subheader(ui.tr("city.ranking"))
-ranking = city.county_ranking(results, chosen)
+ranking = city.county_ranking(results, chosen, city.city_rate_counts(ui.db(), ui.actor(), here))
 ranking["average_score"] = ranking["average_score"].map(labels.score_text)
-st.dataframe(
-    ranking.drop(columns=["county"]).rename(columns={
-        "rank": ui.tr("city.rank"), "county_name": ui.tr("city.county"), "graded": ui.tr("city.graded"),
-        "good": ui.tr("city.good"), "good_share": ui.tr("city.good_share"), "poor_share": ui.tr("city.poor_share"),
-        "average_score": ui.tr("city.average_score")}),
-    hide_index=True,
-)
+for column in city.RATE_COLUMN.values():  # a percentage to one decimal, "—" where none (labels.rate_text)
+    ranking[column] = ranking[column].map(labels.rate_text)
+st.dataframe(ranking.drop(columns=["county"]).rename(columns=city.ranking_headers(ui.lang())), hide_index=True)
 st.caption(ui.tr("city.ranking_rule"))
+st.caption(ui.tr("city.rates_rule"))
 
 st.subheader(ui.tr("city.like_agencies"))
 like = city.like_agencies(results, chosen)
@@ -42,7 +40,15 @@ st.dataframe(like.rename(columns={"agency": ui.tr("city.agency_code"), "name_zh"
              hide_index=True)
 st.caption(ui.tr("city.like_rule"))
 
-st.download_button(ui.tr("city.download_xlsx"),
-                   data=city.city_workbook(ui.db(), ui.actor(), here, chosen, ui.lang()),
-                   file_name=f"city-{chosen}.xlsx", icon=":material/table_view:",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+left, right = st.columns(2)
+who, lang = ui.actor(), ui.lang()
+# the PDF is drawn only when asked for (a second or more), on Streamlit's download thread: it reads the
+# county files itself, so it needs no connection of this run
+left.download_button(ui.tr("city.download_pdf"),
+                     data=lambda: city_bulletin.city_bulletin(None, who, here, chosen, lang),
+                     file_name=city_bulletin.bulletin_filename(chosen, lang), icon=":material/picture_as_pdf:",
+                     mime="application/pdf", key="city_pdf", on_click="ignore")
+right.download_button(ui.tr("city.download_xlsx"),
+                      data=city.city_workbook(ui.db(), ui.actor(), here, chosen, ui.lang()),
+                      file_name=f"city-{chosen}.xlsx", icon=":material/table_view:", key="city_xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -15,7 +15,8 @@ from surveys.core.errors import PermissionDenied
 
 # capability -> what it lets its holder do (shown in docs/permissions.md)
 CAPABILITIES = {
-    "city.view": "see the published results of the counties a city office covers: counties ranked, "
+    "city.view": "see the published results of the counties a city office covers: counties ranked with their "
+                 "standard rates, the city bulletin (PDF, Excel), "
                  "like agencies compared (never a response, a comment or a rater)",
     "responses.submit": "rate the agencies it dealt with in an open round; revise until the round closes",
     "responses.view_own": "see its own past ratings",
@@ -85,7 +86,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "access_codes.issue", "accounts.manage",
         "questionnaires.manage", "audit.view", "accounts.own_password", "integrity.verify",
     }),
-    CITY: frozenset({"city.view"}),
+    CITY: frozenset({"city.view", "accounts.own_password"}),
 }
 
 

@@ -174,13 +174,13 @@ def sign_in_city(db: sqlite_utils.Database, username: str, password: str, client
 
 def insert_city_account(db, username: str, password: str, display_name: str = "") -> None:
     """A city office's account (set up with the deployment; the caller holds the transaction)."""
-    _check_new_password(password)
+    check_new_password(password)
     db.execute("INSERT INTO city_staff (username, password_hash, display_name) VALUES (?, ?, ?)"
                " ON CONFLICT (username) DO NOTHING",
                [username.strip().lower(), hashing.hash_password(password), display_name])
 
 
-def _check_new_password(password: str) -> None:
+def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput("accounts.password_too_short", minimum=MIN_PASSWORD_LENGTH)
 
@@ -201,7 +201,7 @@ def insert_staff(db, username: str, password: str, role: str, agency_code: str |
     )
 
 
-def _check_username(username: str) -> str:
+def check_username(username: str) -> str:
     username = str(username).strip().lower()
     if not USERNAME.fullmatch(username):
         raise InvalidInput("roster_admin.staff.bad_username", value=username)
@@ -218,9 +218,9 @@ def _check_agency(db, agency_code: str | None) -> None:
 @requires("accounts.manage")
 def create_staff(db, actor: Actor, username: str, password: str, role: str,
                  agency_code: str | None = None, display_name: str = "") -> None:
-    username = _check_username(username)
+    username = check_username(username)
     display_name = clean_text(display_name, "display_name")
-    _check_new_password(password)
+    check_new_password(password)
     with write_transaction(db):
         _check_agency(db, agency_code)
         insert_staff(db, username, password, role, agency_code, display_name)
@@ -230,7 +230,7 @@ def create_staff(db, actor: Actor, username: str, password: str, role: str,
 def create_first_admin(db, username: str, password: str) -> None:
     """For a real deployment (``python -m surveys init-admin``): only while no administrator exists."""
     username = username.strip().lower()
-    _check_new_password(password)
+    check_new_password(password)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM staff WHERE role = 'admin' AND active = 1").fetchone():
             raise InvalidInput("accounts.admin_exists")
@@ -241,15 +241,17 @@ def create_first_admin(db, username: str, password: str) -> None:
 @requires("accounts.own_password")
 def change_password(db, actor: Actor, old_password: str, new_password: str) -> Actor:
     """Change one's own password. Every other session opened with the old one ends
-    at its next click; the returned actor carries the new stamp for this session."""
-    row = db.execute("SELECT password_hash FROM staff WHERE username = ?", [actor.id]).fetchone()
+    at its next click; the returned actor carries the new stamp for this session. A city office's
+    account is in its own database's ``city_staff`` (``db`` is then the city office's file)."""
+    table = "city_staff" if actor.role == CITY else "staff"
+    row = db.execute(f"SELECT password_hash FROM {table} WHERE username = ? AND active = 1", [actor.id]).fetchone()
     if row is None or not hashing.verify_password(row[0], old_password):
         raise InvalidInput("accounts.old_password_wrong")
-    _check_new_password(new_password)
+    check_new_password(new_password)
     new_hash = hashing.hash_password(new_password)
     with write_transaction(db):
-        db.execute("UPDATE staff SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
-        audit.record(db, actor, "staff.password_changed", actor.id)
+        db.execute(f"UPDATE {table} SET password_hash = ? WHERE username = ?", [new_hash, actor.id])
+        audit.record(db, actor, f"{table}.password_changed", actor.id)
     return replace(actor, credential_stamp=_stamp(new_hash))
 
 
@@ -274,7 +276,7 @@ def _get_staff(db, username: str) -> dict:
 def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
     """The administrator sets a new password (the holder forgot it); a lock-out on the
     account is lifted with it."""
-    _check_new_password(new_password)
+    check_new_password(new_password)
     with write_transaction(db):
         account = _get_staff(db, username)
         db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",

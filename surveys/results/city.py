@@ -3,8 +3,10 @@ covers, and nothing else — counties ranked, like agencies compared across coun
 
 Everything the city office sees is read by ``published_results`` from each county's own file,
 opened read-only under an SQLite authoriser that lets a query read only the published results'
-own tables (rounds, finalisations, results, agencies). A response, a comment, a rater, an account
-or a case cannot be read through it, not even by a mistaken query: SQLite refuses the statement.
+own tables (rounds, finalisations, results, agencies) and the counts behind the standard rates that
+each finalisation stores (finalisation_rate_counts, surveys/results/rate_counts.py). A response, a
+comment, a rater, an account or a case cannot be read through it, not even by a mistaken query:
+SQLite refuses the statement. The rates themselves are scoring/rates.py's arithmetic on those counts.
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from scoring import rates as standard
 from surveys.core import counties as county_config
 from surveys.core.permissions import requires
 
-READABLE_TABLES = frozenset({"rounds", "finalisations", "results", "agencies", "current_results"})
+READABLE_TABLES = frozenset({"rounds", "finalisations", "results", "agencies", "current_results",
+                             "finalisation_rate_counts"})
 PUBLISHED_RESULTS = """
 SELECT r.round, r.agency, a.name_zh, a.name_en, r.n, r.score, r.grade
 FROM current_results r
@@ -26,6 +30,16 @@ WHERE rounds.status = 'published'
 ORDER BY r.round, r.agency
 """
 COLUMNS = ["county", "county_name", "round", "agency", "name_zh", "name_en", "n", "score", "grade"]
+# each published round's county-wide counts, as its current finalisation stored them
+PUBLISHED_RATE_COUNTS = f"""
+SELECT f.round, {", ".join("c." + name for name in standard.RESPONSE_COUNTS)}
+FROM finalisation_rate_counts c
+JOIN finalisations f ON f.id = c.finalisation_id
+JOIN rounds ON rounds.name = f.round
+WHERE f.is_current = 1 AND rounds.status = 'published' AND c.scope = 'county'
+ORDER BY f.round
+"""
+RATE_COLUMNS = ["county", "round", *standard.RESPONSE_COUNTS]
 
 
 def _only_published_tables(action, table, column, database, source):
@@ -60,15 +74,52 @@ def published_results(counties: list[county_config.County]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
+def published_rate_counts(counties: list[county_config.County]) -> pd.DataFrame:
+    """Every county's stored rate counts (county-wide) of its published rounds, one row per county and round."""
+    frames = [read_published(county.db, PUBLISHED_RATE_COUNTS).assign(county=county.slug) for county in counties]
+    frames = [frame for frame in frames if len(frame)]
+    return pd.concat(frames, ignore_index=True)[RATE_COLUMNS] if frames else pd.DataFrame(columns=RATE_COLUMNS)
+
+
 @requires("city.view")
 def city_results(db, actor, city: county_config.County) -> pd.DataFrame:
     """The published results of the counties ``city`` covers (from the deployment's counties file)."""
     return published_results(county_config.city_covering(city, county_config.load() or {}))
 
 
-def county_ranking(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
+@requires("city.view")
+def city_rate_counts(db, actor, city: county_config.County) -> pd.DataFrame:
+    """The county-wide rate counts of the published rounds of the counties ``city`` covers."""
+    return published_rate_counts(county_config.city_covering(city, county_config.load() or {}))
+
+
+def county_rates(counts: pd.DataFrame, round_name: str) -> pd.DataFrame:
+    """One round's response-based rates (参评率, 好评率, 差评率; shares 0–1, NaN without a denominator)
+    per county, by scoring/rates.py's arithmetic on the stored counts."""
+    chosen = counts[counts["round"] == round_name]
+    return standard.rates_from_counts(chosen)[["county", *standard.RESPONSE_COUNTS, *standard.RESPONSE_RATES]]
+
+
+# a rate's column in the ranking ("good" there counts the agencies graded good)
+RATE_COLUMN = {rate: f"{rate}_rate" for rate in standard.RESPONSE_RATES}
+RANKING_COLUMNS = ["rank", "county", "county_name", "graded", "good", "good_share", "poor_share", "average_score",
+                   *RATE_COLUMN.values()]
+RANKING_HEADERS = {"rank": "city.rank", "county_name": "city.county", "graded": "city.graded", "good": "city.good",
+                   "good_share": "city.good_share", "poor_share": "city.poor_share",
+                   "average_score": "city.average_score",
+                   **{column: f"loop.rates.{rate}" for rate, column in RATE_COLUMN.items()}}
+
+
+def ranking_headers(lang: str) -> dict[str, str]:
+    """The ranking's column headers in ``lang``, for the page and both bulletins."""
+    from i18n import t
+    return {column: t(key, lang) for column, key in RANKING_HEADERS.items()}
+
+
+def county_ranking(results: pd.DataFrame, round_name: str, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Counties ranked for one round: by the share of graded agencies graded good, then by their
-    average score; agencies with too few responses to grade count in neither."""
+    average score; agencies with too few responses to grade count in neither. With ``counts``
+    (``city_rate_counts``), each county's standard rates beside (shares 0–1; NaN where none)."""
     graded = results[(results["round"] == round_name) & (results["grade"] != "insufficient")]
     rows = []
     for (slug, name), group in graded.groupby(["county", "county_name"], sort=False):
@@ -81,7 +132,10 @@ def county_ranking(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
                                          "average_score"])
     ranked = ranked.sort_values(["good_share", "average_score", "county"], ascending=[False, False, True])
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    return ranked.reset_index(drop=True)
+    rates = county_rates(counts if counts is not None else pd.DataFrame(columns=RATE_COLUMNS), round_name)
+    rates = rates[["county", *standard.RESPONSE_RATES]].rename(columns=RATE_COLUMN)
+    ranked = ranked.merge(rates, on="county", how="left")
+    return ranked[RANKING_COLUMNS].reset_index(drop=True)
 
 
 def like_agencies(results: pd.DataFrame, round_name: str) -> pd.DataFrame:
@@ -110,14 +164,17 @@ def city_workbook(db, actor, city: county_config.County, round_name: str, lang: 
     from i18n import t
     from surveys.storage.export_safety import safe_frame, workbook_bytes
 
+    from scoring.rounding import round_half_up
+
     results = city_results(db, actor, city)
-    ranking = county_ranking(results, round_name).drop(columns=["county"])
+    ranking = county_ranking(results, round_name, city_rate_counts(db, actor, city)).drop(columns=["county"])
+    headers = ranking_headers(lang)
+    for column in RATE_COLUMN.values():  # a percentage to one decimal, half up, as on the page
+        ranking[column] = ranking[column].map(lambda share: None if pd.isna(share) else round_half_up(100 * share))
+        headers[column] = t("city.rate_percent", lang, rate=headers[column])
     like = like_agencies(results, round_name)
     sheets = [
-        (t("city.ranking", lang), _headed(ranking, {
-            "rank": t("city.rank", lang), "county_name": t("city.county", lang), "graded": t("city.graded", lang),
-            "good": t("city.good", lang), "good_share": t("city.good_share", lang),
-            "poor_share": t("city.poor_share", lang), "average_score": t("city.average_score", lang)})),
+        (t("city.ranking", lang), _headed(ranking, headers)),
         (t("city.like_agencies", lang), _headed(like, {"agency": t("city.agency_code", lang),
                                                        "name_zh": t("city.agency", lang)})),
     ]

@@ -23,6 +23,7 @@ from surveys.casework import cases
 from surveys.core import clock
 from surveys.results import integrity
 from surveys.results import privacy
+from surveys.results import rate_counts
 from surveys.collection import panel_weights
 from surveys.collection import questionnaire
 from surveys.collection import rounds
@@ -202,6 +203,7 @@ def _finalise_one(db, actor: Actor, round_row: dict, reason: str) -> bool:
         db.execute("UPDATE rounds SET scoring_config = ? WHERE name = ?",
                    [json.dumps(config.to_dict()), round_row["name"]])
     digest = integrity.seal_finalisation(db, finalisation_id)
+    rate_counts.store(db, finalisation_id)  # from the inputs just sealed: what a city office ranks by
     audit.record(db, actor, "round.results_stored", round_row["name"], finalisation=finalisation_id,
                  reason=reason, responses=counted, digest=digest)
     return True

@@ -36,7 +36,7 @@ AT_FINALISATION, AT_MIGRATION = "at_finalisation", "at_migration"
 STORED_ACTION = "round.results_stored"
 # what each check means to a reader: catalogue key integrity.check.<name>
 CHECKS = ("unsealed", "rules", "pinned_rules", "inputs", "results", "agencies", "digest", "audit", "recomputed",
-          "missing")
+          "rate_counts", "missing")
 
 
 def _finalise():
@@ -230,6 +230,11 @@ def verify_finalisation(db, finalisation: dict,
             found.append(mismatch("results", agency))
     if finalisation_digest(finalisation, finalisation["rules_digest"], sealed) != finalisation["digest"]:
         found.append(mismatch("digest"))
+    # the stored rate counts are a function of the sealed inputs and rules: recomputed, not sealed
+    # themselves (the seal's recipe stays as it was for every finalisation already made)
+    from surveys.results import rate_counts
+    found.extend(mismatch("rate_counts", None if unit == "county" else unit)
+                 for unit in rate_counts.differing_units(db, finalisation))
     if finalisation["sealed"] != AT_FINALISATION:
         return found, False
     if audited.get(fid, ("", None))[1] != finalisation["digest"]:

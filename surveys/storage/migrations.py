@@ -31,6 +31,7 @@ MIGRATIONS: list[str] = load_migrations()
 # imported only when its migration runs.
 FOLLOW_UPS: dict[int, str] = {
     12: "surveys.results.integrity:seal_existing",
+    15: "surveys.results.rate_counts:store_existing",
 }
 
 

@@ -69,6 +69,43 @@ def test_the_city_office_signs_in_at_its_address_and_downloads_its_bulletin(brow
         context.close()
 
 
+def test_the_city_office_sees_the_ranking_with_rates_and_downloads_the_pdf(browser, server):
+    """The city's journey: sign in at its address, the counties ranked with their standard rates, the PDF
+    bulletin with the counties in rank order and their rates."""
+    import re
+
+    from pypdf import PdfReader
+
+    context = bs.new_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?county=city")
+        form = page.locator('[data-testid="stForm"]')
+        bs.wait_for(page, form.get_by_role("textbox", name=T("signin.username")))
+        form.get_by_role("textbox", name=T("signin.username")).fill("city")
+        form.get_by_label(T("signin.password"), exact=True).fill("qiping-city")
+        form.get_by_role("button", name=T("signin.submit")).click()
+        bs.wait_for(page, bs.main(page).get_by_role("heading", name=T("city.title")))
+        bs.wait_until_idle(page)
+        expect(bs.main(page).get_by_text(T("city.rates_rule"))).to_be_visible()
+        grid = bs.main(page).locator('[data-testid="stDataFrame"]').first
+        expect(grid).to_be_visible()
+        with page.expect_download() as download:
+            bs.main(page).get_by_role("button", name=T("city.download_pdf")).click()
+        assert download.value.suggested_filename.endswith(".pdf")
+        reader = PdfReader(download.value.path())
+        text = re.sub(r"[\s\x00]+", "", "".join(p.extract_text() for p in reader.pages))
+        table = text.split(T("city.bulletin.ranking_heading"), 1)[1]
+        assert T("loop.rates.good") in table and T("loop.rates.participation") in table
+        positions = {name: table.index(name) for name in ("青川县", "平武县")}
+        first = min(positions, key=positions.get)
+        assert f"1{first}" in table  # the county listed first is ranked 1
+        assert bs.exception_shown(page) is None
+        bs.screenshot(page, "city_ranking_rates.png")
+    finally:
+        context.close()
+
+
 def test_the_address_without_a_county_lists_the_counties_by_their_addresses(browser, server):
     context = bs.new_context(browser)
     try:

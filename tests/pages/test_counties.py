@@ -240,10 +240,10 @@ def test_the_city_office_sees_its_counties_ranked_and_like_agencies_side_by_side
     ranking, like = at.dataframe[0].value, at.dataframe[1].value
     assert set(ranking["县"]) == {"青川县", f"{B_MARK}县"} and list(ranking["名次"]) == [1, 2]
     assert {"青川县", f"{B_MARK}县"} <= set(like.columns) and "SCJG" in set(like["部门代码"])
-    assert at.get("download_button")[0].label == "下载全市通报（Excel）"
-    # only the city's own page: no county page, no response, no case is in its navigation
+    assert [b.label for b in at.get("download_button")] == ["下载全市通报（PDF）", "下载全市通报（Excel）"]
+    # only the city's own page and its own account: no county page, no response, no case is in its navigation
     pages = [p.path for section in navigation.pages_for(at.session_state["actor"]).values() for p in section]
-    assert pages == ["app_pages/city/city_ranking.py"]
+    assert pages == ["app_pages/city/city_ranking.py", "app_pages/shared/account.py"]
 
 
 def test_the_city_and_its_counties_sign_in_only_their_own_accounts(two_counties):

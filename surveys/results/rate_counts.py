@@ -1,0 +1,102 @@
+"""The counts behind the response-based standard rates (参评率, 好评率, 差评率; scoring/rates.py),
+stored with every finalisation for each agency and for the county (table ``finalisation_rate_counts``,
+migration 15), so that a city office (surveys/results/city.py) ranks counties by their rates while
+reading no response (issue 16 item 2).
+
+They are computed from what the finalisation counted — its sealed inputs (``finalisation_inputs``,
+surveys/results/integrity.py) and its pinned rules — with the same arithmetic as the county's own
+rates (surveys/reports/rates.py → scoring/rates.py ``standard_rates``): at finalisation those inputs
+are exactly the round's counted responses, so the stored counts equal the county's rates of that
+round. Being a function of sealed rows, ``python -m surveys verify`` recomputes and compares them.
+
+The ticket-based rates (整改率, 按期整改率, 回访满意率) are not stored: tickets are raised, answered and
+rated long after a round is finalised, so a count taken at finalisation would soon be wrong, and
+reading the live tickets would put the city office into a county's casework.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import sqlite_utils
+
+import scoring
+from scoring import rates as standard
+from surveys.collection import questionnaire
+
+TABLE = "finalisation_rate_counts"
+COLUMNS = ["scope", "unit", *standard.RESPONSE_COUNTS]
+
+
+def _finalise():
+    from surveys.results import finalise  # finalise calls this module: import when used
+    return finalise
+
+
+def _invitations(db, finalisation: dict) -> pd.DataFrame:
+    """Who was invited to rate which agency in the round (chose it, or answered it on paper too), and
+    whether the finalisation counted a response of theirs for it."""
+    rows = db.execute(
+        """SELECT i.agency, i.enterprise, EXISTS (
+                SELECT 1 FROM finalisation_inputs fi JOIN responses r ON r.id = fi.response_id
+                WHERE fi.finalisation_id = ? AND r.enterprise = i.enterprise AND r.agency = i.agency) AS responded
+           FROM (SELECT enterprise, agency FROM survey_choices WHERE round = ?
+                 UNION SELECT enterprise, agency FROM responses WHERE round = ?) i""",
+        [finalisation["id"], finalisation["round"], finalisation["round"]]).fetchall()
+    frame = pd.DataFrame(rows, columns=["agency", "enterprise", "responded"])
+    return frame.assign(period=finalisation["round"], responded=frame["responded"].astype(bool))
+
+
+def _scores(db, finalisation: dict) -> pd.DataFrame:
+    """Each response the finalisation counted, with its §4.2 score under the finalisation's rules."""
+    form = questionnaire.get_questionnaire(db, finalisation["questionnaire_version"])
+    config = scoring.ScoringConfig.from_dict(json.loads(finalisation["config"]))
+    wide = _finalise().counted_responses(db, finalisation["round"], form.item_codes, as_of=finalisation["id"])
+    wide = wide.dropna(subset=["id"])
+    if wide.empty:
+        return pd.DataFrame(columns=["period", "agency", "score"])
+    wide = wide.assign(score=scoring.response_scores(wide, form.item_codes, form.weights, config))
+    return wide.assign(period=finalisation["round"])[["period", "agency", "score"]].dropna(subset=["score"])
+
+
+def compute(db: sqlite_utils.Database, finalisation: dict) -> pd.DataFrame:
+    """One row per agency and one for the county: the response-based counts of ``finalisation``
+    (a row of ``finalisations``, sealed), in COLUMNS, sorted by scope and unit."""
+    config = scoring.ScoringConfig.from_dict(json.loads(finalisation["config"]))
+    none = pd.DataFrame(columns=["period", "agency", "rectified", "on_time"])
+    table = standard.standard_rates(_invitations(db, finalisation), _scores(db, finalisation), none,
+                                    pd.DataFrame(columns=["period", "agency", "rating"]), config=config)
+    table = table[table["scope"].isin([standard.AGENCY, standard.COUNTY])]
+    return table[COLUMNS].sort_values(["scope", "unit"], ignore_index=True)
+
+
+def store(db: sqlite_utils.Database, finalisation_id: int) -> None:
+    """Store a sealed finalisation's counts (inside its transaction)."""
+    finalisation = next(db.query("SELECT * FROM finalisations WHERE id = ?", [finalisation_id]))
+    rows = compute(db, finalisation).to_dict("records")
+    for row in rows:
+        db.execute(f"INSERT INTO {TABLE} (finalisation_id, {', '.join(COLUMNS)})"
+                   f" VALUES (?, {', '.join('?' for _ in COLUMNS)})"
+                   " ON CONFLICT (finalisation_id, scope, unit) DO NOTHING",
+                   [finalisation_id, *(row[c] if isinstance(row[c], str) else int(row[c]) for c in COLUMNS)])
+
+
+def store_existing(db: sqlite_utils.Database) -> None:
+    """Migration 15's Python step: the counts of every finalisation already made, computed the same way."""
+    for (finalisation_id,) in db.execute("SELECT id FROM finalisations WHERE digest IS NOT NULL ORDER BY id").fetchall():
+        store(db, finalisation_id)
+
+
+def stored(db: sqlite_utils.Database, finalisation_id: int) -> pd.DataFrame:
+    """A finalisation's stored counts, in COLUMNS, sorted as ``compute``."""
+    rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE finalisation_id = ? ORDER BY scope, unit",
+                      [finalisation_id]).fetchall()
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def differing_units(db: sqlite_utils.Database, finalisation: dict) -> list[str]:
+    """The units (agency codes, or 'county') whose stored counts differ from computing them again."""
+    def by_unit(frame: pd.DataFrame) -> dict[str, tuple]:
+        return {f"{r[0]}:{r[1]}": tuple(int(v) for v in r[2:]) for r in frame.itertuples(index=False)}
+    fresh, kept = by_unit(compute(db, finalisation)), by_unit(stored(db, finalisation["id"]))
+    return sorted(u.split(":", 1)[1] for u in set(fresh) | set(kept) if fresh.get(u) != kept.get(u))
