@@ -83,6 +83,17 @@ def standard_rates(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: 
     tickets:     period, agency, rectified (bool), on_time (bool).
     ratings:     period, agency, rating (satisfied / basically_satisfied / dissatisfied / default_satisfied).
     """
+    return with_rates(standard_counts(invitations, responses, tickets, ratings, agency_groups, config))
+
+
+def standard_counts(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: pd.DataFrame,
+                    ratings: pd.DataFrame, agency_groups: dict[str, str] | None = None,
+                    config: ScoringConfig = DEFAULT_CONFIG) -> pd.DataFrame:
+    """The counts behind ``standard_rates`` (columns: period, scope, unit and COUNTS, no rates), so
+    that parts counted apart can be added (``add_counts``): every count is a sum over its rows, and
+    invitations are deduplicated per enterprise within a period only — so inputs split by period
+    (finalised rounds apart from the round in progress), or tickets apart from responses, add up to
+    the counts of the whole (issue 16: the finalised rounds' part is kept, not recounted)."""
     keys = ["period", "scope", "unit"]
     invited = _scoped(invitations, agency_groups)
     if len(invited):  # a group or the county counts an enterprise once: answered if it answered any agency
@@ -110,8 +121,29 @@ def standard_rates(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: 
     table = pd.concat([p for p in parts if len(p)], axis=1) if any(len(p) for p in parts) else pd.DataFrame()
     table = table.reindex(columns=list(COUNTS)).fillna(0).astype(int).reset_index()
     if table.empty:
-        return pd.DataFrame(columns=keys + list(COUNTS) + list(RATES))
+        return pd.DataFrame(columns=keys + list(COUNTS))
     table.columns = keys + list(COUNTS)
+    return table
+
+
+def add_counts(*tables: pd.DataFrame) -> pd.DataFrame:
+    """Several ``standard_counts`` tables added up, row by (period, scope, unit)."""
+    keys = ["period", "scope", "unit"]
+    present = [t for t in tables if len(t)]
+    if not present:
+        return pd.DataFrame(columns=keys + list(COUNTS))
+    if len(present) == 1:
+        return present[0].copy()
+    return pd.concat(present, ignore_index=True).groupby(keys, sort=False, dropna=False)[list(COUNTS)].sum().astype(int) \
+        .reset_index()
+
+
+def with_rates(counts: pd.DataFrame) -> pd.DataFrame:
+    """A ``standard_counts`` table with every rate of RATES, sorted by (period, scope, unit)."""
+    keys = ["period", "scope", "unit"]
+    if counts.empty:
+        return pd.DataFrame(columns=keys + list(COUNTS) + list(RATES))
+    table = counts.copy()
     for rate, (numerator, denominator) in FRACTIONS.items():
         table[rate] = np.where(table[denominator] > 0, table[numerator] / table[denominator].where(
             table[denominator] > 0, 1), np.nan)

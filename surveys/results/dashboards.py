@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,7 +68,8 @@ def results_version(db: sqlite_utils.Database) -> str:
                   (SELECT count(*) || ':' || count(closed_at) || ':' || coalesce(max(id), 0) FROM cases),
                   (SELECT coalesce(group_concat(code || ':' || name_zh || ':' || name_en || ':' || group_code
                                                 || ':' || active, ','), '') FROM agencies),
-                  (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM enterprises),
+                  (SELECT count(*) || ':' || coalesce(sum(active), 0) || ':' || coalesce(sum(panel <> 'enterprise'), 0)
+                          || ':' || coalesce(sum(panel = 'supervisor'), 0) FROM enterprises),
                   (SELECT coalesce(group_concat(code || ':' || position || ':' || name_zh || ':' || name_en, ','), '')
                    FROM agency_groups),
                   (SELECT count(*) FROM questionnaires),
@@ -75,6 +78,47 @@ def results_version(db: sqlite_utils.Database) -> str:
                    FROM round_panel_weights)"""
     ).fetchone()
     return hashlib.sha256("\x1f".join(str(part) for part in row).encode()).hexdigest()
+
+
+FINALISED_ENTRIES = 64  # figures kept per process: a few kinds of figure for a few counties
+_finalised: OrderedDict = OrderedDict()
+_finalised_lock = threading.Lock()
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file the database lives in; None for one in memory."""
+    for _number, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
+
+
+def kept_while_finalised(db: sqlite_utils.Database, name: str, key: tuple, compute: Callable[[], object]):
+    """``compute()``, which must rest on finalised rounds only (their counted responses, results,
+    rules, roster), kept in this process under the database file and ``results_version``: a saved
+    answer in the round in progress leaves it kept, any finalisation, exclusion or roster change
+    makes it computed afresh. Services use it for the finalised rounds' part of figures that also
+    count the round in progress (the standard rates, panel scores, response counts), so that a view
+    after a save recounts that round only (issue 16: 300,000 answers a round). A frame is handed
+    out as a copy, so a caller cannot change what is kept."""
+    path = database_file(db)
+    if path is None:
+        return compute()
+    entry = (path, results_version(db), name, key)
+    with _finalised_lock:
+        if entry in _finalised:
+            _finalised.move_to_end(entry)
+            return _copied(_finalised[entry])
+    value = compute()
+    with _finalised_lock:
+        _finalised[entry] = value
+        while len(_finalised) > FINALISED_ENTRIES:
+            _finalised.popitem(last=False)
+    return _copied(value)
+
+
+def _copied(value):
+    return value.copy() if isinstance(value, (pd.DataFrame, dict)) else value
 
 
 def data_version(db: sqlite_utils.Database) -> tuple:
