@@ -103,11 +103,46 @@ def _response_scores(db, round_rows: list[dict], kind: str, agency: str | None =
 def _answer_counts(db, round_rows: list[dict], kind: str, groups: dict | None,
                    agency: str | None = None) -> pd.DataFrame:
     """The invitation and response counts (scoring/rates.py standard_counts) of ``round_rows``."""
-    invitations = _invitations(db, [r["name"] for r in round_rows], agency) if kind == ROUND else pd.DataFrame(
-        columns=["period", "agency", "enterprise", "responded"])
-    no_tickets, no_ratings = _empty_frames()[2:]
-    return standard.standard_counts(invitations, _response_scores(db, round_rows, kind, agency), no_tickets,
-                                    no_ratings, groups)
+    no_invitations, _, no_tickets, no_ratings = _empty_frames()
+    responses = standard.standard_counts(no_invitations, _response_scores(db, round_rows, kind, agency), no_tickets,
+                                         no_ratings, groups)
+    if kind != ROUND:  # invitations are per round
+        return responses
+    return standard.add_counts(_invitation_counts(db, [r["name"] for r in round_rows], agency), responses)
+
+
+def _invitation_counts(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
+    """Invited and responded per (round, scope, unit), counted in the database: the counts
+    scoring/rates.py standard_counts makes of ``_invitations`` (an enterprise counts once in a
+    group or the county, as answered if it answered any of its agencies; groups are today's,
+    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16)."""
+    keys = ["period", "scope", "unit"]
+    if not round_names:
+        return pd.DataFrame(columns=keys + list(standard.COUNTS))
+    counted = privacy.counted_condition("r")
+    marks = ", ".join("?" for _ in round_names)
+    mine, mine_params = _for_agency(agency, "agency")
+    rows = db.execute(
+        f"""WITH invited AS MATERIALIZED (
+                SELECT i.round, i.agency, i.enterprise, EXISTS (
+                    SELECT 1 FROM responses r WHERE r.round = i.round AND r.enterprise = i.enterprise
+                      AND r.agency = i.agency AND {counted}) AS responded
+                FROM (SELECT round, enterprise, agency FROM survey_choices WHERE round IN ({marks}){mine}
+                      UNION SELECT round, enterprise, agency FROM responses WHERE round IN ({marks}){mine}) i)
+            SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded) FROM invited GROUP BY round, agency
+            UNION ALL
+            SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
+                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
+                FROM invited v JOIN agencies a ON a.code = v.agency
+                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
+                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code
+            UNION ALL
+            SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
+                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
+            GROUP BY round""",
+        [*round_names, *mine_params, *round_names, *mine_params]).fetchall()
+    frame = pd.DataFrame(rows, columns=[*keys, "invited", "responded"])
+    return frame.reindex(columns=keys + list(standard.COUNTS), fill_value=0)
 
 
 def _ticket_counts(db, kind: str, groups: dict | None, agency: str | None = None) -> pd.DataFrame:
@@ -153,6 +188,8 @@ def rate_table(db, kind: str = ROUND, finalised_only: bool = False, agency: str 
     counts = standard.add_counts(finalised_answer_counts(db, kind, agency),
                                  _answer_counts(db, in_progress, kind, groups, agency),
                                  _ticket_counts(db, kind, groups, agency))
+    if agency:  # the groups' and the county's rows were counted from this agency's rows alone
+        counts = counts[(counts["scope"] == standard.AGENCY) & (counts["unit"] == agency)]
     return standard.with_change(standard.with_rates(counts))
 
 

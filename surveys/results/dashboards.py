@@ -118,7 +118,7 @@ def kept_while_finalised(db: sqlite_utils.Database, name: str, key: tuple, compu
 
 
 def _copied(value):
-    return value.copy() if isinstance(value, (pd.DataFrame, dict)) else value
+    return value.copy() if isinstance(value, (pd.DataFrame, dict, list)) else value
 
 
 def data_version(db: sqlite_utils.Database) -> tuple:
@@ -457,16 +457,28 @@ def _agencies_with_cases(db) -> pd.DataFrame:
 
 def _response_rates(db, rounds: pd.DataFrame, active: int) -> pd.DataFrame:
     """Per round: counted responses, and the share of active enterprises that answered at all.
-    The denominator is today's roster (the roster is not kept per round)."""
-    rows = db.execute(
-        f"""SELECT r.round, count(*), count(DISTINCT r.enterprise) FROM responses r
-            WHERE {COUNTED} GROUP BY r.round""").fetchall()
+    The denominator is today's roster (the roster is not kept per round). The finalised rounds'
+    counts are kept (``kept_while_finalised``): a saved answer recounts the round in progress only."""
+    finalised = list(rounds.loc[~rounds["in_progress"], "name"])
+    in_progress = list(rounds.loc[rounds["in_progress"], "name"])
+    rows = kept_while_finalised(db, "dashboards.response_counts", (tuple(finalised),),
+                                lambda: _response_counts(db, finalised)) + _response_counts(db, in_progress)
     counts = pd.DataFrame(rows, columns=["round", "responses", "enterprises"]).set_index("round")
     frame = rounds[["name", "status", "in_progress"]].rename(columns={"name": "round"}).join(counts, on="round")
     frame[["responses", "enterprises"]] = frame[["responses", "enterprises"]].fillna(0).astype(int)
     frame["active"] = active
     frame["rate"] = frame["enterprises"] / active if active else float("nan")
     return frame.reset_index(drop=True)
+
+
+def _response_counts(db, round_names: list[str]) -> list[tuple]:
+    """(round, counted responses, enterprises that gave them) for each of ``round_names`` with any."""
+    if not round_names:
+        return []
+    marks = ", ".join("?" for _ in round_names)
+    return db.execute(
+        f"""SELECT r.round, count(*), count(DISTINCT r.enterprise) FROM responses r
+            WHERE r.round IN ({marks}) AND {COUNTED} GROUP BY r.round""", round_names).fetchall()
 
 
 def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> pd.DataFrame:
