@@ -117,6 +117,12 @@ def kept_while_finalised(db: sqlite_utils.Database, name: str, key: tuple, compu
     return _copied(value)
 
 
+def forget_finalised() -> None:
+    """Empty what ``kept_while_finalised`` keeps (a benchmark's cold run)."""
+    with _finalised_lock:
+        _finalised.clear()
+
+
 def _copied(value):
     return value.copy() if isinstance(value, (pd.DataFrame, dict, list)) else value
 
