@@ -199,14 +199,19 @@ def _table_row(pdf: BulletinPDF, left: float, widths, line_height: float, cells:
     for width, cell, cell_lines in zip(widths, cells, lines):
         style = cell.style or row_style
         fill = style.fill_color if style and style.fill_color else None
-        with pdf.local_context(fill_color=fill or (255, 255, 255), text_color=(style.color if style and style.color
-                                                                              else (0, 0, 0))):
-            pdf.rect(x, top, width, height, style="DF" if fill else "D")
-            pdf.set_xy(x, top + (height - len(cell_lines) * line_height) / 2)
-            if len(cell_lines) == 1:
-                pdf.cell(width, line_height, cell_lines[0], align="L" if cell.align == "J" else cell.align)
-            else:
-                pdf.multi_cell(width, line_height, cell.text, align=cell.align)
+        coloured = bool(style and style.color)
+        if fill:
+            pdf.set_fill_color(fill)
+        if coloured:
+            pdf.set_text_color(style.color)
+        pdf.rect(x, top, width, height, style="DF" if fill else "D")
+        pdf.set_xy(x, top + (height - len(cell_lines) * line_height) / 2)
+        if len(cell_lines) == 1:
+            pdf.cell(width, line_height, cell_lines[0], align="L" if cell.align == "J" else cell.align)
+        else:
+            pdf.multi_cell(width, line_height, cell.text, align=cell.align)
+        if coloured:  # set and reset around the few coloured cells: a local context per cell took long
+            pdf.set_text_color(0, 0, 0)
         x += width
     pdf.set_xy(pdf.l_margin, top + height)
 
