@@ -121,14 +121,16 @@ def _invitation_counts(db, round_names: list[str], agency: str | None = None) ->
         return pd.DataFrame(columns=keys + list(standard.COUNTS))
     counted = privacy.counted_condition("r")
     marks = ", ".join("?" for _ in round_names)
-    mine, mine_params = _for_agency(agency, "agency")
+    mine_r, mine_params = _for_agency(agency, "r.agency")
+    mine_c, _ = _for_agency(agency, "c.agency")
     rows = db.execute(
-        f"""WITH invited AS MATERIALIZED (
-                SELECT i.round, i.agency, i.enterprise, EXISTS (
-                    SELECT 1 FROM responses r WHERE r.round = i.round AND r.enterprise = i.enterprise
-                      AND r.agency = i.agency AND {counted}) AS responded
-                FROM (SELECT round, enterprise, agency FROM survey_choices WHERE round IN ({marks}){mine}
-                      UNION SELECT round, enterprise, agency FROM responses WHERE round IN ({marks}){mine}) i)
+        f"""WITH invited AS MATERIALIZED (  -- every response, and each choice nobody answered
+                SELECT r.round, r.agency, r.enterprise, ({counted}) AS responded FROM responses r
+                WHERE r.round IN ({marks}){mine_r}
+                UNION ALL
+                SELECT c.round, c.agency, c.enterprise, 0 FROM survey_choices c WHERE c.round IN ({marks}){mine_c}
+                  AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
+                                  AND r.agency = c.agency))
             SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded) FROM invited GROUP BY round, agency
             UNION ALL
             SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
