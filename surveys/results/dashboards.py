@@ -220,12 +220,13 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
     return results
 
 
-def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor, agency: str | None = None) -> pd.DataFrame:
     """An agency sees no score or interval resting on too few counted responses (privacy.py),
-    whichever agency they belong to."""
+    whichever agency they belong to. ``agency``: ``results`` are that agency's only, so only its
+    responses are counted (not a province's 900,000)."""
     if allowed(actor, "results.view_all"):
         return results
-    return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db))
+    return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db, agency=agency))
 
 
 def _visible_rounds(rounds: pd.DataFrame, actor: Actor) -> list[str]:
@@ -271,7 +272,7 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
     rounds = _rounds(db)
     visible = _visible_rounds(rounds, actor)
     active = _active_enterprises(db)
-    results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor)
+    results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor, agency=code)
     results["response_rate"] = results["n"] / active if active else float("nan")
     counted = _counted_per_round(db, code, visible)
     detailed = [r for r in visible if allowed(actor, "results.view_all") or privacy.enough(counted.get(r, 0))]

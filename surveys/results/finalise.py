@@ -82,19 +82,25 @@ def round_groups(db: sqlite_utils.Database, round_name: str) -> dict[str, str]:
 
 
 def counted_responses(db: sqlite_utils.Database, round_name: str, items: list[str],
-                      as_of: int | None = None) -> pd.DataFrame:
+                      as_of: int | None = None, agency: str | None = None) -> pd.DataFrame:
     """One wide row per counted response (privacy.py's rule) with its rater's panel, plus an
     empty row for every active agency without any, so that it is graded insufficient.
 
     ``as_of`` (a finalisation id): the responses and agencies that finalisation
     counted instead, as sealed in ``finalisation_inputs`` (surveys/results/integrity.py),
-    with their stored ratings — to recompute any finalisation in history."""
+    with their stored ratings — to recompute any finalisation in history.
+
+    ``agency``: that agency's rows only (its padding row too), for figures computed per agency."""
     counted, params = (privacy.counted_condition("r"), [round_name]) if as_of is None else (
         "r.id IN (SELECT response_id FROM finalisation_inputs WHERE finalisation_id = ?)", [round_name, as_of])
+    if agency is not None:
+        counted, params = f"{counted} AND r.agency = ?", [*params, agency]
     keys = RATER_KEYS
     wide = wide_ratings(db, counted, params, items, keys)
     active = [r[0] for r in (db.execute("SELECT code FROM agencies WHERE active = 1") if as_of is None else db.execute(
         "SELECT agency FROM finalisation_inputs WHERE finalisation_id = ? AND response_id IS NULL", [as_of]))]
+    if agency is not None:
+        active = [code for code in active if code == agency]
     missing = sorted(set(active) - set(wide["agency"]))
     padding = pd.DataFrame({"id": None, "round": round_name, "enterprise": None, "panel": panels.ENTERPRISE,
                             "agency": missing})

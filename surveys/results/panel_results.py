@@ -30,22 +30,24 @@ from surveys.results import privacy
 COLUMNS = ["round", "agency", "panel", "n", "score"]
 
 
-def round_panel_scores(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame:
-    """Every agency's score per panel in a round (``COLUMNS``), every figure (for staff and services).
-    A finalised round's are kept while what they rest on stays the same (dashboards.kept_while_finalised:
-    exclusions and the roster change them, a saved answer in the round in progress does not)."""
+def round_panel_scores(db: sqlite_utils.Database, round_row: dict, agency: str | None = None) -> pd.DataFrame:
+    """Every agency's score per panel in a round (``COLUMNS``), every figure (for staff and services);
+    ``agency``: that agency's rows only, scored from its responses alone (a panel's score rests on
+    its own agency's responses only). A finalised round's are kept while what they rest on stays the
+    same (dashboards.kept_while_finalised: exclusions and the roster change them, a saved answer in
+    the round in progress does not)."""
     if round_row["status"] in rounds.FINALISED:
-        return dashboards.kept_while_finalised(db, "panel_results.round_panel_scores", (round_row["name"],),
-                                               lambda: _panel_scores(db, round_row))
-    return _panel_scores(db, round_row)
+        return dashboards.kept_while_finalised(db, "panel_results.round_panel_scores", (round_row["name"], agency),
+                                               lambda: _panel_scores(db, round_row, agency))
+    return _panel_scores(db, round_row, agency)
 
 
-def _panel_scores(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame:
+def _panel_scores(db: sqlite_utils.Database, round_row: dict, agency: str | None = None) -> pd.DataFrame:
     if not round_row.get("questionnaire_version"):
         return pd.DataFrame(columns=COLUMNS)
     form = questionnaire.get_questionnaire(db, round_row["questionnaire_version"])
     config = finalise.scoring_config(db, round_row)
-    responses = finalise.counted_responses(db, round_row["name"], form.item_codes)
+    responses = finalise.counted_responses(db, round_row["name"], form.item_codes, agency=agency)
     responses = responses[responses["id"].notna()]
     if responses.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -64,7 +66,7 @@ def panel_rows(db: sqlite_utils.Database, round_row: dict, agency: str, hide_thi
     ``hide_thin``; the score is then None). Empty when only enterprises rate and count."""
     config = finalise.scoring_config(db, round_row)
     shares = weight_shares(config)
-    frame = round_panel_scores(db, round_row)
+    frame = round_panel_scores(db, round_row, agency)
     frame = frame[frame["agency"] == agency]
     if hide_thin:
         frame = privacy.hide_thin_panels(frame)

@@ -13,6 +13,7 @@ from surveys.core.actors import AGENCY, ENTERPRISE, Actor
 from surveys.reports import rates
 from surveys.results import dashboards
 from surveys.results import exclusions
+from surveys.results import finalise
 from surveys.results import panel_results
 
 OPEN = "2026Q4"
@@ -29,9 +30,9 @@ def counted(monkeypatch):
         seen.extend(f"rates {r['name']}" for r in round_rows)
         return real_rates(db, round_rows, *args, **kwargs)
 
-    def panel_scores(db, round_row):
+    def panel_scores(db, round_row, agency=None):
         seen.append(f"panels {round_row['name']}")
-        return real_panels(db, round_row)
+        return real_panels(db, round_row, agency)
 
     def response_counts(db, names):
         seen.extend(f"responses {name}" for name in names)
@@ -141,3 +142,22 @@ def test_a_rounds_bulletin_rates_leave_out_later_rounds_and_stay_the_same(demo_d
         key = ["scope", "unit"]
         pd.testing.assert_frame_equal(shown.sort_values(key, ignore_index=True),
                                       expected.sort_values(key, ignore_index=True))
+
+
+def test_one_agencys_panel_scores_and_responses_read_alone_equal_its_rows_of_the_whole(demo_db):
+    panel_rounds = [name for (name,) in demo_db.execute(
+        "SELECT DISTINCT r.round FROM responses r JOIN enterprises e ON e.uscc = r.enterprise"
+        " WHERE e.panel <> 'enterprise'")]
+    assert panel_rounds  # the demo has rounds rated by other panels too
+    items = list(FULL)
+    for name in [*panel_rounds, OPEN]:
+        round_row = rounds.get_round(demo_db, name)
+        whole_scores = panel_results.round_panel_scores(demo_db, round_row)
+        whole_responses = finalise.counted_responses(demo_db, name, items)
+        for code in ("SCJG", "FGW", *whole_scores["agency"].unique()[:3]):
+            alone = panel_results.round_panel_scores(demo_db, round_row, code)
+            pd.testing.assert_frame_equal(alone.reset_index(drop=True),
+                                          whole_scores[whole_scores["agency"] == code].reset_index(drop=True))
+            pd.testing.assert_frame_equal(
+                finalise.counted_responses(demo_db, name, items, agency=code).reset_index(drop=True),
+                whole_responses[whole_responses["agency"] == code].reset_index(drop=True))
