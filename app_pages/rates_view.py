@@ -43,15 +43,20 @@ def period_formatter(kind: str) -> Callable[[str], str]:
 
 
 def table(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, with_period: bool) -> pd.DataFrame:
-    """One row per (period, unit): its name, each rate with its change, and the 默认满意 and 不满意 counts."""
+    """One row per (period, unit): its name, each rate with its change, and the 默认满意 and 不满意 counts.
+    Headings translated once, rows read as plain records: a province has 2,205 lines (issue 16)."""
+    lang = ui.lang()
+    period, scope = ui.tr("loop.rates.period"), ui.tr("loop.rates.scope")
+    rate_headings = {rate: ui.tr(f"loop.rates.{rate}") for rate in RATES}
+    default, reopened = ui.tr("loop.rates.default_satisfied"), ui.tr("loop.rates.reopened")
     rows = []
-    for _, row in frame.iterrows():
-        shown = {ui.tr("loop.rates.period"): period_text(row["period"], kind)} if with_period else {}
-        shown[ui.tr("loop.rates.scope")] = unit_name(row)
-        for rate in RATES:
-            shown[ui.tr(f"loop.rates.{rate}")] = labels.rate_text(row[rate], change=row.get(f"{rate}_change"))
-        shown[ui.tr("loop.rates.default_satisfied")] = int(row["default_ratings"])
-        shown[ui.tr("loop.rates.reopened")] = int(row["dissatisfied_ratings"])
+    for row in frame.to_dict("records"):
+        shown = {period: period_text(row["period"], kind, lang)} if with_period else {}
+        shown[scope] = unit_name(row)
+        for rate, heading_text in rate_headings.items():
+            shown[heading_text] = labels.rate_text(row[rate], change=row.get(f"{rate}_change"))
+        shown[default] = int(row["default_ratings"])
+        shown[reopened] = int(row["dissatisfied_ratings"])
         rows.append(shown)
     return pd.DataFrame(rows)
 

@@ -140,8 +140,8 @@ for group, part in parts:
         st.markdown(f"**{ui.tr_md('groups.overview.group_heading', group=group_text(group), count=len(part))}**")
     ranking_part(part, str(group), specs[f"ranking_{group}"])
 panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name),
-                                 {code: labels.agency_name(row, lang)
-                                  for code, row in overview.agencies.set_index("code").iterrows()})
+                                 {row["code"]: labels.agency_name(row, lang)
+                                  for row in overview.agencies.to_dict("records")})
 
 # --- grades over the rounds ---------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.heatmap_heading"))

@@ -15,6 +15,7 @@ import os
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 import vl_convert
@@ -150,6 +151,78 @@ class BulletinPDF(FPDF):
         self.ln(1)
 
 
+HEADING_FILL = (230, 230, 230)
+
+
+class Cell(NamedTuple):
+    """One table cell: its text, alignment ("C", "L", "J") and style (colours, bold), if any."""
+
+    text: str
+    align: str = "C"
+    style: FontFace | None = None
+
+
+def _table(pdf: BulletinPDF, widths: tuple[float, ...], line_height: float, headings: list[str],
+           rows: list[list[Cell]], row_styles: list[FontFace | None] | None = None, align: str = "C") -> None:
+    """A bordered table across the text width (``widths``: the columns' shares of it; ``align``: the
+    headings' alignment, "J" justified as fpdf's default), its headings (bold, grey) again at the
+    top of every page it runs onto; it looks as fpdf's ``table`` drew it. Drawn cell by cell, a text
+    that fits on one line with one ``cell`` and only a longer one wrapped: fpdf's ``table`` laid out
+    every cell as a paragraph, twice, which took most of a province's bulletin (2,200 agencies,
+    twice over; issue 16)."""
+    left = pdf.l_margin
+    widths = [width * pdf.epw / sum(widths) for width in widths]  # shares of the text width, as fpdf's table
+    heading = [Cell(text, align) for text in headings]
+    heading_style = FontFace(emphasis="BOLD", fill_color=HEADING_FILL)
+
+    def headings_row(at_page_top=None) -> None:
+        _table_row(pdf, left, widths, line_height, heading, heading_style, at_page_top)
+
+    headings_row()
+    for index, cells in enumerate(rows):
+        _table_row(pdf, left, widths, line_height, cells, row_styles[index] if row_styles else None, headings_row)
+
+
+def _table_row(pdf: BulletinPDF, left: float, widths, line_height: float, cells: list[Cell],
+               row_style: FontFace | None, at_page_top=None) -> None:
+    """One row, as high as its longest cell; on a new page (after ``at_page_top()``) when it does not fit."""
+    bold = bool(row_style and row_style.emphasis and "B" in row_style.emphasis.style)
+    pdf.set_font(style="B" if bold else "")
+    lines = [_lines(pdf, width, cell.text, line_height) for width, cell in zip(widths, cells)]
+    height = max(len(cell_lines) for cell_lines in lines) * line_height
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
+        if at_page_top:
+            at_page_top()
+            pdf.set_font(style="B" if bold else "")
+    x, top = left, pdf.get_y()
+    for width, cell, cell_lines in zip(widths, cells, lines):
+        style = cell.style or row_style
+        fill = style.fill_color if style and style.fill_color else None
+        coloured = bool(style and style.color)
+        if fill:
+            pdf.set_fill_color(fill)
+        if coloured:
+            pdf.set_text_color(style.color)
+        pdf.rect(x, top, width, height, style="DF" if fill else "D")
+        pdf.set_xy(x, top + (height - len(cell_lines) * line_height) / 2)
+        if len(cell_lines) == 1:
+            pdf.cell(width, line_height, cell_lines[0], align="L" if cell.align == "J" else cell.align)
+        else:
+            pdf.multi_cell(width, line_height, cell.text, align=cell.align)
+        if coloured:  # set and reset around the few coloured cells: a local context per cell took long
+            pdf.set_text_color(0, 0, 0)
+        x += width
+    pdf.set_xy(pdf.l_margin, top + height)
+
+
+def _lines(pdf: BulletinPDF, width: float, text: str, line_height: float) -> list[str]:
+    """``text`` as the lines it takes in a cell ``width`` wide: itself when it fits (nearly always)."""
+    if pdf.get_string_width(text) <= width - 2 * pdf.c_margin:
+        return [text]
+    return pdf.multi_cell(width, line_height, text, dry_run=True, output="LINES") or [""]
+
+
 def _title(report: RoundReport, lang: str) -> str:
     return t("reports.bulletin.title", lang, county=report.county).strip()
 
@@ -208,20 +281,16 @@ def _ranking_table(pdf: BulletinPDF, report: RoundReport, results: list[dict], l
     headers = [t(k, lang) for k in (rank_header, "results.agency", "groups.group", "results.n", "results.score",
                                     "results.interval", "results.grade", "results.flag", "results.action")]
     pdf.set_font(FAMILY, "", 9)
-    with pdf.table(col_widths=RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), text_align="CENTER", line_height=6.2,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
-        table.row(headers)
-        for r in results:
-            row = table.row()
-            row.cell("" if r["rank"] is None else str(r["rank"]))
-            row.cell(report.agency_name(r["agency"], lang), align="LEFT")
-            row.cell(report.group_name(r["agency_group"], lang))
-            row.cell(str(r["n"]))
-            row.cell(labels.score_text(r["score"]))
-            row.cell(labels.interval_text(r["ci_low"], r["ci_high"]))
-            row.cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]]))
-            row.cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or "")))
-            row.cell(term("actions", r["action"], lang))
+    rows = [[Cell("" if r["rank"] is None else str(r["rank"])),
+             Cell(report.agency_name(r["agency"], lang), "L"),
+             Cell(report.group_name(r["agency_group"], lang)),
+             Cell(str(r["n"])),
+             Cell(labels.score_text(r["score"])),
+             Cell(labels.interval_text(r["ci_low"], r["ci_high"])),
+             Cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]])),
+             Cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or ""))),
+             Cell(term("actions", r["action"], lang))] for r in results]
+    _table(pdf, RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), 6.2, headers, rows)
 
 
 def _rule_values(report: RoundReport) -> dict:
@@ -245,12 +314,10 @@ def _actions(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
     headers = [t(k, lang) for k in ("results.agency", "results.action", "reports.col.case_status",
                                     "reports.col.due_on")]
     pdf.set_font(FAMILY, "", 9)
-    with pdf.table(col_widths=(60, 36, 50, 34), line_height=6.2,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
-        table.row(headers)
-        for c in current:
-            table.row([report.agency_name(c["agency"], lang), term("actions", c["action"], lang),
-                       term("cases.status", c["status"], lang), date_text(c["due_on"], lang)])
+    rows = [[Cell(report.agency_name(c["agency"], lang), "J"), Cell(term("actions", c["action"], lang), "J"),
+             Cell(term("cases.status", c["status"], lang), "J"), Cell(date_text(c["due_on"], lang), "J")]
+            for c in current]
+    _table(pdf, (60, 36, 50, 34), 6.2, headers, rows, align="J")
 
 
 def trend_rounds(report: RoundReport) -> list[str]:
@@ -328,17 +395,13 @@ def _standard_rates(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
     pdf.set_font(FAMILY, "", 6.5)
     headers = [t("loop.rates.scope", lang), *(t(f"loop.rates.{rate}", lang) for rate in standard.RATES),
                t("loop.rates.default_short", lang), t("loop.rates.reopened_short", lang)]
-    with pdf.table(col_widths=RATE_WIDTHS, text_align="CENTER", line_height=3.8,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230))) as table:
-        table.row(headers)
-        for _, r in frame.iterrows():
-            county = r["scope"] == standard.COUNTY
-            row = table.row(style=FontFace(emphasis="BOLD") if county else None)
-            row.cell(rate_unit_name(report, r, lang), align="LEFT")
-            for rate in standard.RATES:
-                row.cell(labels.rate_text(r[rate], change=r[f"{rate}_change"]))
-            row.cell(str(int(r["default_ratings"])))
-            row.cell(str(int(r["dissatisfied_ratings"])))
+    rows, styles = [], []
+    for r in frame.to_dict("records"):
+        styles.append(FontFace(emphasis="BOLD") if r["scope"] == standard.COUNTY else None)
+        rows.append([Cell(rate_unit_name(report, r, lang), "L"),
+                     *(Cell(labels.rate_text(r[rate], change=r[f"{rate}_change"])) for rate in standard.RATES),
+                     Cell(str(int(r["default_ratings"]))), Cell(str(int(r["dissatisfied_ratings"])))])
+    _table(pdf, RATE_WIDTHS, 3.8, headers, rows, styles)
 
 
 def build_bulletin(report: RoundReport, lang: str) -> bytes:

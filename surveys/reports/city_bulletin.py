@@ -1,5 +1,5 @@
 """The city office's bulletin as PDF (issue 16 item 2; 市对县的通报): the counties it covers ranked,
-with their standard rates, a chart of each county's share of agencies graded good and its 好评率, and
+with their standard rates, a chart of each county's share of agencies graded good and its good-rating rate, and
 like agencies side by side. Drawn with the county bulletin's machinery (surveys/reports/bulletin.py:
 the Chinese font, A4, the table styles); it reads only what surveys/results/city.py reads — published
 results and stored counts — so it holds no response, comment or rater by construction.

@@ -53,65 +53,154 @@ def _rounds_counted(db, finalised_only: bool) -> list[dict]:
     return list(db.query(f"SELECT * FROM rounds WHERE {rounds_lifecycle.status_in(groups)} ORDER BY name"))
 
 
-def _invitations(db, round_names: list[str]) -> pd.DataFrame:
+def _for_agency(agency: str | None, column: str) -> tuple[str, list]:
+    """An SQL condition keeping one agency's rows (none: every agency's), with its parameters."""
+    return (f" AND {column} = ?", [agency]) if agency else ("", [])
+
+
+def _invitations(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
     """Who was invited to rate which agency in each round: it chose the agency, or answered it (on paper too)."""
+    if not round_names:
+        return pd.DataFrame(columns=["round", "agency", "enterprise", "responded", "period"])
     counted = privacy.counted_condition("r")
+    marks = ", ".join("?" for _ in round_names)
+    mine, mine_params = _for_agency(agency, "agency")
     rows = db.execute(
         f"""SELECT i.round, i.agency, i.enterprise, EXISTS (
                 SELECT 1 FROM responses r WHERE r.round = i.round AND r.enterprise = i.enterprise
                   AND r.agency = i.agency AND {counted}) AS responded
-            FROM (SELECT round, enterprise, agency FROM survey_choices
-                  UNION SELECT round, enterprise, agency FROM responses) i""").fetchall()
+            FROM (SELECT round, enterprise, agency FROM survey_choices WHERE round IN ({marks}){mine}
+                  UNION SELECT round, enterprise, agency FROM responses WHERE round IN ({marks}){mine}) i""",
+        [*round_names, *mine_params, *round_names, *mine_params]).fetchall()
     frame = pd.DataFrame(rows, columns=["round", "agency", "enterprise", "responded"])
-    frame = frame[frame["round"].isin(round_names)]
     return frame.assign(period=frame["round"], responded=frame["responded"].astype(bool))
 
 
-def _response_scores(db, round_rows: list[dict], kind: str) -> pd.DataFrame:
-    """Each counted response's §4.2 score, with its round and the county month of its last save."""
+def _response_scores(db, round_rows: list[dict], kind: str, agency: str | None = None) -> pd.DataFrame:
+    """Each counted response's §4.2 score, with its round and (by month) the county month of its last
+    save. Each round's ratings come pivoted from the database (finalise.wide_ratings)."""
     frames = []
     for row in round_rows:
         form = questionnaire.get_questionnaire(db, row["questionnaire_version"] or 1)
-        wide = finalise.counted_responses(db, row["name"], form.item_codes).dropna(subset=["id"])
+        mine, mine_params = _for_agency(agency, "r.agency")
+        wide = finalise.wide_ratings(db, privacy.counted_condition("r") + mine, [row["name"], *mine_params],
+                                     form.item_codes, ["id", "round", "agency"])
         if wide.empty:
             continue
-        wide = wide.assign(score=scoring.response_scores(wide, form.item_codes, form.weights,
+        ratings = wide[form.item_codes].apply(pd.to_numeric, errors="coerce").astype(float)
+        wide = wide.assign(score=scoring.response_scores(ratings, form.item_codes, form.weights,
                                                          finalise.scoring_config(db, row)))
-        saved = dict(db.execute("SELECT id, updated_at FROM responses WHERE round = ?", [row["name"]]).fetchall())
-        frames.append(wide.assign(updated_at=wide["id"].map(saved))[["round", "agency", "score", "updated_at"]])
+        saved = None
+        if kind == MONTH:  # a month counts a response by its last save
+            saved = wide["id"].map(dict(db.execute("SELECT id, updated_at FROM responses WHERE round = ?",
+                                                   [row["name"]]).fetchall()))
+        frames.append(wide.assign(updated_at=saved)[["round", "agency", "score", "updated_at"]])
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["round", "agency", "score", "updated_at"])
     return _period(frame.dropna(subset=["score"]), kind, "updated_at")
 
 
-def _tickets(db, kind: str) -> pd.DataFrame:
+def _answer_counts(db, round_rows: list[dict], kind: str, groups: dict | None,
+                   agency: str | None = None) -> pd.DataFrame:
+    """The invitation and response counts (scoring/rates.py standard_counts) of ``round_rows``."""
+    no_invitations, _, no_tickets, no_ratings = _empty_frames()
+    responses = standard.standard_counts(no_invitations, _response_scores(db, round_rows, kind, agency), no_tickets,
+                                         no_ratings, groups)
+    if kind != ROUND:  # invitations are per round
+        return responses
+    return standard.add_counts(_invitation_counts(db, [r["name"] for r in round_rows], agency), responses)
+
+
+def _invitation_counts(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
+    """Invited and responded per (round, scope, unit), counted in the database: the counts
+    scoring/rates.py standard_counts makes of ``_invitations`` (an enterprise counts once in a
+    group or the county, as answered if it answered any of its agencies; groups are today's,
+    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16)."""
+    keys = ["period", "scope", "unit"]
+    if not round_names:
+        return pd.DataFrame(columns=keys + list(standard.COUNTS))
+    counted = privacy.counted_condition("r")
+    marks = ", ".join("?" for _ in round_names)
+    mine_r, mine_params = _for_agency(agency, "r.agency")
+    mine_c, _ = _for_agency(agency, "c.agency")
+    rows = db.execute(
+        f"""WITH invited AS MATERIALIZED (  -- every response, and each choice nobody answered
+                SELECT r.round, r.agency, r.enterprise, ({counted}) AS responded FROM responses r
+                WHERE r.round IN ({marks}){mine_r}
+                UNION ALL
+                SELECT c.round, c.agency, c.enterprise, 0 FROM survey_choices c WHERE c.round IN ({marks}){mine_c}
+                  AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
+                                  AND r.agency = c.agency))
+            SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded) FROM invited GROUP BY round, agency
+            UNION ALL
+            SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
+                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
+                FROM invited v JOIN agencies a ON a.code = v.agency
+                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
+                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code
+            UNION ALL
+            SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
+                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
+            GROUP BY round""",
+        [*round_names, *mine_params, *round_names, *mine_params]).fetchall()
+    frame = pd.DataFrame(rows, columns=[*keys, "invited", "responded"])
+    return frame.reindex(columns=keys + list(standard.COUNTS), fill_value=0)
+
+
+def _ticket_counts(db, kind: str, groups: dict | None, agency: str | None = None) -> pd.DataFrame:
+    no_invitations, no_responses = _empty_frames()[:2]
+    return standard.standard_counts(no_invitations, no_responses, _tickets(db, kind, agency),
+                                    _ratings(db, kind, agency), groups)
+
+
+def _tickets(db, kind: str, agency: str | None = None) -> pd.DataFrame:
     """Every ticket: rectified (closed by 满意, 基本满意 or 默认满意) and, if so, whether the answer that
     closed it came by its deadline."""
+    mine, params = _for_agency(agency, "p.agency")
     rows = db.execute(
-        """SELECT p.round, p.agency, p.raised_at, p.status = 'solved',
+        f"""SELECT p.round, p.agency, p.raised_at, p.status = 'solved',
                   (SELECT 1 - g.answer_late FROM problem_ratings g WHERE g.problem_id = p.id
                    ORDER BY g.id DESC LIMIT 1)
-           FROM problems p""").fetchall()
+           FROM problems p WHERE 1 = 1{mine}""", params).fetchall()
     frame = pd.DataFrame(rows, columns=["round", "agency", "raised_at", "rectified", "on_time"])
     frame = frame.assign(rectified=frame["rectified"].astype(bool), on_time=frame["on_time"].fillna(0).astype(bool))
     return _period(frame, kind, "raised_at")
 
 
-def _ratings(db, kind: str) -> pd.DataFrame:
-    rows = db.execute("SELECT round, agency, rated_at, rating FROM problem_ratings").fetchall()
+def _ratings(db, kind: str, agency: str | None = None) -> pd.DataFrame:
+    mine, params = _for_agency(agency, "agency")
+    rows = db.execute(f"SELECT round, agency, rated_at, rating FROM problem_ratings WHERE 1 = 1{mine}",
+                      params).fetchall()
     return _period(pd.DataFrame(rows, columns=["round", "agency", "rated_at", "rating"]), kind, "rated_at")
 
 
-def rate_table(db, kind: str = ROUND, finalised_only: bool = False) -> pd.DataFrame:
-    """Every scope's rates for every period of ``kind``, with their change (no permission check: callers check)."""
+def rate_table(db, kind: str = ROUND, finalised_only: bool = False, agency: str | None = None,
+               until: str | None = None) -> pd.DataFrame:
+    """Every scope's rates for every period of ``kind``, with their change (no permission check: callers check).
+
+    The finalised rounds' answers are counted once and kept (dashboards.kept_while_finalised): a
+    saved answer makes only the round in progress counted again. ``agency``: that agency's rows
+    only (the same figures, read from its rows alone). ``until`` (kind ROUND): rounds after it are
+    left out — the rows of ``until`` and before are the same."""
     if kind not in PERIOD_KINDS:
         raise ValueError(f"period kind must be one of {PERIOD_KINDS}, not {kind!r}")
-    round_rows = _rounds_counted(db, finalised_only)
-    invitations = _invitations(db, [r["name"] for r in round_rows]) if kind == ROUND else pd.DataFrame(
-        columns=["period", "agency", "enterprise", "responded"])
-    table = standard.standard_rates(invitations, _response_scores(db, round_rows, kind), _tickets(db, kind),
-                                    _ratings(db, kind), agency_groups(db))
-    return standard.with_change(table)
+    groups = agency_groups(db)
+    round_rows = [r for r in _rounds_counted(db, finalised_only) if until is None or r["name"] <= until]
+    in_progress = [r for r in round_rows if r["status"] not in rounds_lifecycle.FINALISED]
+    counts = standard.add_counts(finalised_answer_counts(db, kind, agency),
+                                 _answer_counts(db, in_progress, kind, groups, agency),
+                                 _ticket_counts(db, kind, groups, agency))
+    if agency:  # the groups' and the county's rows were counted from this agency's rows alone
+        counts = counts[(counts["scope"] == standard.AGENCY) & (counts["unit"] == agency)]
+    return standard.with_change(standard.with_rates(counts))
+
+
+def finalised_answer_counts(db, kind: str, agency: str | None = None) -> pd.DataFrame:
+    """The invitation and response counts of every finalised round, kept while what they rest on
+    stays the same (``dashboards.results_version``)."""
+    def count() -> pd.DataFrame:
+        return _answer_counts(db, _rounds_counted(db, finalised_only=True), kind, agency_groups(db), agency)
+    return dashboards.kept_while_finalised(db, "rates.finalised_answer_counts", (kind, agency), count)
 
 
 @requires("results.view_all")
@@ -127,8 +216,8 @@ def agency_rates(db, actor: Actor, code: str, kind: str = ROUND) -> pd.DataFrame
     return _one_agency(db, code, kind, sees_all=allowed(actor, "results.view_all"))
 
 
-def _one_agency(db, code: str, kind: str, sees_all: bool) -> pd.DataFrame:
-    table = rate_table(db, kind, finalised_only=not sees_all)
+def _one_agency(db, code: str, kind: str, sees_all: bool, until: str | None = None) -> pd.DataFrame:
+    table = rate_table(db, kind, finalised_only=not sees_all, agency=code, until=until)
     mine = table[(table["scope"] == standard.AGENCY) & (table["unit"] == code)].reset_index(drop=True)
     if sees_all:
         return mine
@@ -144,10 +233,11 @@ def rates_for_reader(db, actor: Actor, kind: str, period: str) -> pd.DataFrame:
     """One period's rates as a bulletin's reader may see them, the county first, then groups, then
     agencies: everything for those who see all results, else the reader's own agency's line (as
     ``agency_rates``). For the bulletins; every reader of one may open an agency's results."""
+    until = period if kind == ROUND else None  # later rounds change nothing of this one's rows
     if allowed(actor, "results.view_all"):
-        table = rate_table(db, kind)
+        table = rate_table(db, kind, until=until)
     elif actor.agency_code:
-        table = _one_agency(db, actor.agency_code, kind, sees_all=False)
+        table = _one_agency(db, actor.agency_code, kind, sees_all=False, until=until)
     else:
         return standard.with_change(standard.standard_rates(*_empty_frames()))
     table = table[table["period"] == period]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,7 +68,8 @@ def results_version(db: sqlite_utils.Database) -> str:
                   (SELECT count(*) || ':' || count(closed_at) || ':' || coalesce(max(id), 0) FROM cases),
                   (SELECT coalesce(group_concat(code || ':' || name_zh || ':' || name_en || ':' || group_code
                                                 || ':' || active, ','), '') FROM agencies),
-                  (SELECT count(*) || ':' || coalesce(sum(active), 0) FROM enterprises),
+                  (SELECT count(*) || ':' || coalesce(sum(active), 0) || ':' || coalesce(sum(panel <> 'enterprise'), 0)
+                          || ':' || coalesce(sum(panel = 'supervisor'), 0) FROM enterprises),
                   (SELECT coalesce(group_concat(code || ':' || position || ':' || name_zh || ':' || name_en, ','), '')
                    FROM agency_groups),
                   (SELECT count(*) FROM questionnaires),
@@ -75,6 +78,53 @@ def results_version(db: sqlite_utils.Database) -> str:
                    FROM round_panel_weights)"""
     ).fetchone()
     return hashlib.sha256("\x1f".join(str(part) for part in row).encode()).hexdigest()
+
+
+FINALISED_ENTRIES = 64  # figures kept per process: a few kinds of figure for a few counties
+_finalised: OrderedDict = OrderedDict()
+_finalised_lock = threading.Lock()
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file the database lives in; None for one in memory."""
+    for _number, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
+
+
+def kept_while_finalised(db: sqlite_utils.Database, name: str, key: tuple, compute: Callable[[], object]):
+    """``compute()``, which must rest on finalised rounds only (their counted responses, results,
+    rules, roster), kept in this process under the database file and ``results_version``: a saved
+    answer in the round in progress leaves it kept, any finalisation, exclusion or roster change
+    makes it computed afresh. Services use it for the finalised rounds' part of figures that also
+    count the round in progress (the standard rates, panel scores, response counts), so that a view
+    after a save recounts that round only (issue 16: 300,000 answers a round). A frame is handed
+    out as a copy, so a caller cannot change what is kept."""
+    path = database_file(db)
+    if path is None:
+        return compute()
+    entry = (path, results_version(db), name, key)
+    with _finalised_lock:
+        if entry in _finalised:
+            _finalised.move_to_end(entry)
+            return _copied(_finalised[entry])
+    value = compute()
+    with _finalised_lock:
+        _finalised[entry] = value
+        while len(_finalised) > FINALISED_ENTRIES:
+            _finalised.popitem(last=False)
+    return _copied(value)
+
+
+def forget_finalised() -> None:
+    """Empty what ``kept_while_finalised`` keeps (a benchmark's cold run)."""
+    with _finalised_lock:
+        _finalised.clear()
+
+
+def _copied(value):
+    return value.copy() if isinstance(value, (pd.DataFrame, dict, list)) else value
 
 
 def data_version(db: sqlite_utils.Database) -> tuple:
@@ -170,12 +220,13 @@ def _hide_unpublished_ranks(results: pd.DataFrame, rounds: pd.DataFrame, actor: 
     return results
 
 
-def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor) -> pd.DataFrame:
+def _hide_thin_figures(db, results: pd.DataFrame, actor: Actor, agency: str | None = None) -> pd.DataFrame:
     """An agency sees no score or interval resting on too few counted responses (privacy.py),
-    whichever agency they belong to."""
+    whichever agency they belong to. ``agency``: ``results`` are that agency's only, so only its
+    responses are counted (not a province's 900,000)."""
     if allowed(actor, "results.view_all"):
         return results
-    return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db))
+    return privacy.hide_thin_figures(results, privacy.counted_per_round_agency(db, agency=agency))
 
 
 def _visible_rounds(rounds: pd.DataFrame, actor: Actor) -> list[str]:
@@ -221,7 +272,7 @@ def agency_dashboard(db: sqlite_utils.Database, actor: Actor, code: str) -> Agen
     rounds = _rounds(db)
     visible = _visible_rounds(rounds, actor)
     active = _active_enterprises(db)
-    results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor)
+    results = _hide_thin_figures(db, _hide_unpublished_ranks(_results(db, code), rounds, actor), actor, agency=code)
     results["response_rate"] = results["n"] / active if active else float("nan")
     counted = _counted_per_round(db, code, visible)
     detailed = [r for r in visible if allowed(actor, "results.view_all") or privacy.enough(counted.get(r, 0))]
@@ -413,16 +464,28 @@ def _agencies_with_cases(db) -> pd.DataFrame:
 
 def _response_rates(db, rounds: pd.DataFrame, active: int) -> pd.DataFrame:
     """Per round: counted responses, and the share of active enterprises that answered at all.
-    The denominator is today's roster (the roster is not kept per round)."""
-    rows = db.execute(
-        f"""SELECT r.round, count(*), count(DISTINCT r.enterprise) FROM responses r
-            WHERE {COUNTED} GROUP BY r.round""").fetchall()
+    The denominator is today's roster (the roster is not kept per round). The finalised rounds'
+    counts are kept (``kept_while_finalised``): a saved answer recounts the round in progress only."""
+    finalised = list(rounds.loc[~rounds["in_progress"], "name"])
+    in_progress = list(rounds.loc[rounds["in_progress"], "name"])
+    rows = kept_while_finalised(db, "dashboards.response_counts", (tuple(finalised),),
+                                lambda: _response_counts(db, finalised)) + _response_counts(db, in_progress)
     counts = pd.DataFrame(rows, columns=["round", "responses", "enterprises"]).set_index("round")
     frame = rounds[["name", "status", "in_progress"]].rename(columns={"name": "round"}).join(counts, on="round")
     frame[["responses", "enterprises"]] = frame[["responses", "enterprises"]].fillna(0).astype(int)
     frame["active"] = active
     frame["rate"] = frame["enterprises"] / active if active else float("nan")
     return frame.reset_index(drop=True)
+
+
+def _response_counts(db, round_names: list[str]) -> list[tuple]:
+    """(round, counted responses, enterprises that gave them) for each of ``round_names`` with any."""
+    if not round_names:
+        return []
+    marks = ", ".join("?" for _ in round_names)
+    return db.execute(
+        f"""SELECT r.round, count(*), count(DISTINCT r.enterprise) FROM responses r
+            WHERE r.round IN ({marks}) AND {COUNTED} GROUP BY r.round""", round_names).fetchall()
 
 
 def grade_transitions(results: pd.DataFrame, from_round: str, to_round: str) -> pd.DataFrame:

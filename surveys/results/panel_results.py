@@ -23,19 +23,31 @@ from surveys.core.actors import Actor
 from surveys.core.errors import PermissionDenied
 from surveys.core.permissions import allowed, require, requires
 from surveys.participants import panels
+from surveys.results import dashboards
 from surveys.results import finalise
 from surveys.results import privacy
 
 COLUMNS = ["round", "agency", "panel", "n", "score"]
 
 
-def round_panel_scores(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame:
-    """Every agency's score per panel in a round (``COLUMNS``), every figure (for staff and services)."""
+def round_panel_scores(db: sqlite_utils.Database, round_row: dict, agency: str | None = None) -> pd.DataFrame:
+    """Every agency's score per panel in a round (``COLUMNS``), every figure (for staff and services);
+    ``agency``: that agency's rows only, scored from its responses alone (a panel's score rests on
+    its own agency's responses only). A finalised round's are kept while what they rest on stays the
+    same (dashboards.kept_while_finalised: exclusions and the roster change them, a saved answer in
+    the round in progress does not)."""
+    if round_row["status"] in rounds.FINALISED:
+        return dashboards.kept_while_finalised(db, "panel_results.round_panel_scores", (round_row["name"], agency),
+                                               lambda: _panel_scores(db, round_row, agency))
+    return _panel_scores(db, round_row, agency)
+
+
+def _panel_scores(db: sqlite_utils.Database, round_row: dict, agency: str | None = None) -> pd.DataFrame:
     if not round_row.get("questionnaire_version"):
         return pd.DataFrame(columns=COLUMNS)
     form = questionnaire.get_questionnaire(db, round_row["questionnaire_version"])
     config = finalise.scoring_config(db, round_row)
-    responses = finalise.counted_responses(db, round_row["name"], form.item_codes)
+    responses = finalise.counted_responses(db, round_row["name"], form.item_codes, agency=agency)
     responses = responses[responses["id"].notna()]
     if responses.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -54,7 +66,7 @@ def panel_rows(db: sqlite_utils.Database, round_row: dict, agency: str, hide_thi
     ``hide_thin``; the score is then None). Empty when only enterprises rate and count."""
     config = finalise.scoring_config(db, round_row)
     shares = weight_shares(config)
-    frame = round_panel_scores(db, round_row)
+    frame = round_panel_scores(db, round_row, agency)
     frame = frame[frame["agency"] == agency]
     if hide_thin:
         frame = privacy.hide_thin_panels(frame)
@@ -86,8 +98,21 @@ def agency_panel_scores(db: sqlite_utils.Database, actor: Actor, code: str, roun
 @requires("results.view_all")
 def county_panel_scores(db: sqlite_utils.Database, actor: Actor, round_name: str) -> pd.DataFrame:
     """Every agency's score per panel in a round (staff: every figure), one column per panel that rated."""
+    if not _other_panels_rated(db, round_name):  # enterprises alone: nothing to show, nothing to score
+        return pd.DataFrame()
     frame = round_panel_scores(db, rounds.get_round(db, round_name))
     if frame.empty or set(frame["panel"]) == {panels.ENTERPRISE}:
         return pd.DataFrame()
     return frame.pivot(index="agency", columns="panel", values="score").reindex(
         columns=[p for p in panels.PANELS if p in set(frame["panel"])])
+
+
+def _other_panels_rated(db: sqlite_utils.Database, round_name: str) -> bool:
+    """Whether any rater outside the enterprises' panel gave a counted response in the round:
+    looked up from the few panel raters (CROSS JOIN: SQLite keeps that order), not the round's
+    300,000 responses (issue 16)."""
+    return bool(db.execute(
+        f"""SELECT EXISTS (SELECT 1 FROM enterprises e CROSS JOIN responses r
+                           ON r.round = ? AND r.enterprise = e.uscc
+                           WHERE e.panel <> ? AND {privacy.counted_condition("r")})""",
+        [round_name, panels.ENTERPRISE]).fetchone()[0])

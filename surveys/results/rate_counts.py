@@ -9,7 +9,7 @@ rates (surveys/reports/rates.py → scoring/rates.py ``standard_rates``): at fin
 are exactly the round's counted responses, so the stored counts equal the county's rates of that
 round. Being a function of sealed rows, ``python -m surveys verify`` recomputes and compares them.
 
-The ticket-based rates (整改率, 按期整改率, 回访满意率) are not stored: tickets are raised, answered and
+The ticket-based rates (rectified, on time, return satisfied) are not stored: tickets are raised, answered and
 rated long after a round is finalised, so a count taken at finalisation would soon be wrong, and
 reading the live tickets would put the city office into a county's casework.
 """
