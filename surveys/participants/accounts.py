@@ -272,6 +272,12 @@ def _get_staff(db, username: str) -> dict:
     return rows[0]
 
 
+def lift_lock_out(db, username: str) -> None:
+    """Forget the failed sign-ins counted against ``username``, from any address (keys user:NAME[@ADDR])."""
+    key = f"user:{username}"
+    db.execute("DELETE FROM sign_in_failures WHERE key = ? OR substr(key, 1, length(?)) = ?", [key, key + "@", key + "@"])
+
+
 @requires("accounts.manage")
 def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
     """The administrator sets a new password (the holder forgot it); a lock-out on the
@@ -281,9 +287,7 @@ def reset_password(db, actor: Actor, username: str, new_password: str) -> None:
         account = _get_staff(db, username)
         db.execute("UPDATE staff SET password_hash = ? WHERE username = ?",
                    [hashing.hash_password(new_password), account["username"]])
-        account_key = f"user:{account['username']}"
-        db.execute("DELETE FROM sign_in_failures WHERE key = ? OR substr(key, 1, length(?)) = ?",
-                   [account_key, account_key + "@", account_key + "@"])
+        lift_lock_out(db, account["username"])
         audit.record(db, actor, "staff.password_reset", account["username"])
 
 

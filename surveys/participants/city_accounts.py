@@ -19,6 +19,7 @@ from surveys.core import counties as county_config
 from surveys.core.actors import SYSTEM
 from surveys.core.errors import InvalidInput, NotFound
 from surveys.participants import hashing
+from surveys.participants import accounts
 from surveys.participants.accounts import check_new_password, check_username, insert_city_account
 from surveys.participants.roster_admin import clean_text
 from surveys.storage.db import write_transaction
@@ -76,9 +77,7 @@ def set_password(db, username: str, password: str) -> None:
         account = _account(db, username)
         db.execute("UPDATE city_staff SET password_hash = ? WHERE username = ?",
                    [hashing.hash_password(password), account["username"]])
-        key = f"user:{account['username']}"
-        db.execute("DELETE FROM sign_in_failures WHERE key = ? OR substr(key, 1, length(?)) = ?",
-                   [key, key + "@", key + "@"])
+        accounts.lift_lock_out(db, account["username"])
         audit.record(db, SYSTEM, "city_staff.password_reset", account["username"])
 
 
