@@ -15,6 +15,11 @@ os.environ["QIPING_AUTOCLOSE_SECONDS"] = "0"
 
 from datetime import datetime  # noqa: E402
 
+from tests import pg_support  # noqa: E402
+
+if pg_support.TEST_DATABASE_URL:
+    pg_support.use_postgres()
+
 from surveys import startup
 from surveys.core import clock
 from surveys.demo import county as demo  # noqa: E402
@@ -69,8 +74,29 @@ def demo_template(tmp_path_factory):
     return path
 
 
+def pytest_collection_modifyitems(config, items):
+    if pg_support.TEST_DATABASE_URL:
+        skip = pytest.mark.skip(reason="SQLite's own (files, backup API, locks): not run on PostgreSQL")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, the databases a test made are dropped after it (hundreds would fill the disk)."""
+    if not pg_support.TEST_DATABASE_URL:
+        yield
+        return
+    before = pg_support.test_databases()
+    yield
+    pg_support.drop_databases(pg_support.test_databases() - before)
+
+
 def copy_database(source_path, target_path):
     """A consistent copy through SQLite's backup API (the template may be open elsewhere)."""
+    if pg_support.TEST_DATABASE_URL:
+        return pg_support.copy_database(source_path, target_path)
     source, target = sqlite3.connect(source_path), sqlite3.connect(target_path)
     source.backup(target)
     source.close()

@@ -64,7 +64,7 @@ def store_response(db, round_name: str, enterprise: str, agency: str, ratings: d
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (round, enterprise, agency) DO UPDATE SET
              comment = excluded.comment, source = excluded.source,
-             revision = revision + 1, updated_at = excluded.updated_at
+             revision = responses.revision + 1, updated_at = excluded.updated_at
            RETURNING id, revision""",
         [round_name, enterprise, agency, comment, source, now, now, opened_at],
     ).fetchone()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 import sqlite3
@@ -9,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -31,9 +33,17 @@ def database_path() -> Path:
     return Path(os.environ.get("QIPING_DB") or DEFAULT_DB_PATH)
 
 
-def connect(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (and if needed create and migrate) the database at ``path``."""
+def postgres_url() -> str | None:
+    """QIPING_DATABASE_URL: PostgreSQL instead of SQLite files (DESIGN §7)."""
+    return os.environ.get("QIPING_DATABASE_URL") or None
+
+
+def connect(path: str | Path | None = None):
+    """Open (and if needed create and migrate) the database at ``path``: that SQLite file, or with
+    QIPING_DATABASE_URL the PostgreSQL schema named after it (surveys/storage/postgres.py)."""
     path = Path(path) if path is not None else database_path()
+    if postgres_url():
+        return _connect_postgres(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
     db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -44,6 +54,57 @@ def connect(path: str | Path | None = None) -> sqlite_utils.Database:
     db.conn.execute("PRAGMA synchronous = NORMAL")
     migrate(db)
     return db
+
+
+_PREPARED: set = set()  # PostgreSQL places this process has created and migrated
+_PREPARED_GUARD = threading.Lock()
+
+
+def _connect_postgres(path: Path):
+    """A connection to the county's schema; the first in this process creates and migrates it.
+    Connections come from the process's pool, except in a database-per-file run (the test suite
+    copies and drops databases, which nobody may hold open)."""
+    from surveys.storage import postgres
+
+    per_file = os.environ.get("QIPING_DATABASE_PER_FILE") == "1"
+    where = postgres.address(postgres_url(), path, per_file=per_file)
+    with _PREPARED_GUARD:
+        copied = per_file and postgres.ensure_database(where.dsn, template=_migrated_template(where.dsn))
+        if not copied and where not in _PREPARED:  # a copy of the template is migrated already
+            postgres.ensure_database(where.dsn)
+            postgres.ensure_compat_functions(where.dsn)
+            postgres.prepare_schema(where)
+            made = postgres.PostgresDatabase(where)
+            try:
+                migrate(made)
+            finally:
+                made.close()
+            if not per_file:
+                _PREPARED.add(where)
+    return postgres.PostgresDatabase(where, None if per_file else postgres.pool_for(where))
+
+
+def _migrated_template(dsn: str) -> str:
+    """A database migrated once, copied for every new database of a database-per-file run (the test
+    suite on PostgreSQL): a copy takes a tenth of a second, migrating anew a second."""
+    from surveys.storage import migrations, postgres
+
+    digest = hashlib.sha1("\0".join(migrations.MIGRATIONS).encode()).hexdigest()[:12]
+    name = f"qiping_template_{len(migrations.MIGRATIONS)}_{digest}"
+    template = urlsplit(dsn)._replace(path=f"/{name}").geturl()
+    with postgres.server_lock(dsn):  # another process may be making it: wait, then copy it
+        if postgres.ensure_database(template):
+            try:
+                postgres.ensure_compat_functions(template)
+                made_at = postgres.Address(template, "public")
+                postgres.prepare_schema(made_at)
+                made = postgres.PostgresDatabase(made_at)
+                migrate(made)
+                made.close()
+            except BaseException:
+                postgres.drop_database(template)
+                raise
+    return name
 
 
 def write_wait_seconds() -> float:

@@ -26,6 +26,17 @@ def load_migrations(directory: Path = SCHEMA_DIR) -> list[str]:
 
 MIGRATIONS: list[str] = load_migrations()
 
+# What PostgreSQL runs instead of a migration the translation cannot say (a table rebuilt the SQLite
+# way, JSON edited in place): ``schema/postgres/NNNN_name.sql``, the same number and name.
+POSTGRES_OVERRIDES: dict[int, str] = {
+    int(p.name[:4]): p.read_text(encoding="utf-8") for p in (SCHEMA_DIR / "postgres").glob("*.sql")}
+
+
+def migration_script(db, number: int) -> str:
+    if getattr(db, "dialect", "sqlite") == "postgres" and number in POSTGRES_OVERRIDES:
+        return POSTGRES_OVERRIDES[number]
+    return MIGRATIONS[number - 1]
+
 # Python steps that complete a migration inside its transaction, for what SQL cannot do
 # (hashing the rows already there): "module:function", called with the database,
 # imported only when its migration runs.
@@ -57,7 +68,8 @@ def migrate(db: sqlite_utils.Database) -> int:
     leaves a half-applied schema.
     """
     current = schema_version(db)
-    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+    for number in range(current + 1, len(MIGRATIONS) + 1):
+        script = migration_script(db, number)
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             if schema_version(db) >= number:  # another process got there first
@@ -65,6 +77,8 @@ def migrate(db: sqlite_utils.Database) -> int:
                 continue
             for statement in _statements(script):
                 db.conn.execute(statement)
+            if hasattr(db.conn, "refresh_views"):
+                db.conn.refresh_views()
             _run_follow_up(db, number)
             db.conn.execute(f"PRAGMA user_version = {number}")
             db.conn.execute("COMMIT")

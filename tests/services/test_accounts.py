@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests import pg_support
+
 from conftest import ADMIN_ACTOR, AGENCY_ACTOR, dump
 from surveys.participants import accounts
 from surveys.core import clock
@@ -206,7 +208,7 @@ def test_change_password(db, world):
 
 def test_init_admin_command_creates_the_first_administrator_once(tmp_path):
     env = {"QIPING_DB": str(tmp_path / "real.db"), "QIPING_DEMO": "0", "QIPING_HASH_COST": "test",
-           "QIPING_LANG": "en", "PATH": "/usr/bin:/bin"}
+           "QIPING_LANG": "en", "PATH": "/usr/bin:/bin", **pg_support.storage_env()}
     command = [sys.executable, "-m", "surveys", "init-admin", "--username", "Chief", "--password-stdin"]
     first = subprocess.run(command, input="a strong password\n", capture_output=True, text=True, env=env, cwd=ROOT)
     assert first.returncode == 0, first.stderr

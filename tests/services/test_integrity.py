@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import pg_support
+
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR, make_world
 from test_finalise import run_round
 from surveys.core import audit
@@ -195,7 +197,7 @@ def test_two_processes_writing_at_once_keep_one_straight_chain(db, tmp_path):
 
 
 def cli(*args, db_path, lang="en"):
-    env = {"QIPING_LANG": lang, "QIPING_HASH_COST": "test", "PATH": "/usr/bin:/bin"}
+    env = {"QIPING_LANG": lang, "QIPING_HASH_COST": "test", "PATH": "/usr/bin:/bin", **pg_support.storage_env()}
     return subprocess.run([sys.executable, "-m", "surveys", "verify", "--db", str(db_path), *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 

@@ -1,0 +1,443 @@
+"""PostgreSQL as the server back-end (DESIGN §7, issue 16): the same application on psycopg 3.
+
+``QIPING_DATABASE_URL=postgresql://…`` turns every database the application would open as an SQLite
+file into a schema of that PostgreSQL database named after the file (``data/qiping.db`` → schema
+``qiping``; a county's ``qingchuan.db`` → ``qingchuan``), so a deployment of several counties keeps
+each county in a schema of its own. ``PostgresDatabase`` offers the part of sqlite-utils' Database the
+application uses — ``execute``, ``query``, ``conn.execute``/``executemany``, ``db[table].insert(_all)``,
+``atomic`` — and says each statement in PostgreSQL's dialect (``surveys.storage.dialect``).
+
+The test suite runs against PostgreSQL with ``QIPING_DATABASE_PER_FILE=1`` too: each file then
+becomes a database of its own, so a fixture copies a county with ``CREATE DATABASE … TEMPLATE``.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from surveys.storage.dialect import COMPAT_FUNCTIONS, to_postgres
+
+NAME = re.compile(r"[^a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a county's data is: a PostgreSQL connection string and a schema in that database."""
+    dsn: str
+    schema: str
+
+    def __str__(self) -> str:
+        return f"{_without_password(self.dsn)}#{self.schema}"
+
+
+def _without_password(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    netloc = parts.netloc.rsplit("@", 1)
+    if len(netloc) == 2 and ":" in netloc[0]:
+        netloc[0] = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc="@".join(netloc)))
+
+
+def is_url(value: str | Path) -> bool:
+    return str(value).startswith(("postgresql://", "postgres://"))
+
+
+def schema_name(path: str | Path) -> str:
+    stem = NAME.sub("_", Path(path).stem.lower()).strip("_") or "county"
+    return stem if stem[0].isalpha() else f"c_{stem}"
+
+
+def address(url: str, path: str | Path | None = None, per_file: bool = False) -> Address:
+    """The PostgreSQL place of the county whose SQLite file would be ``path``: a schema named after
+    the file in ``url``'s database (or the ``schema`` the URL names); with ``per_file``, a database
+    of its own named after the file's whole path (the test suite's copies)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema", None)
+    parts = parts._replace(query=urlencode(query))
+    if per_file and path is not None:
+        digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+        return Address(urlunsplit(parts._replace(path=f"/q_{digest}")), "public")
+    return Address(urlunsplit(parts), schema or (schema_name(path) if path is not None else "public"))
+
+
+class IntegrityError(sqlite3.IntegrityError):
+    """A PostgreSQL constraint refusal, caught where the application catches SQLite's."""
+
+
+class OperationalError(sqlite3.OperationalError):
+    """A PostgreSQL error of the kind SQLite calls operational (lock timeouts among them)."""
+
+
+def _as_sqlite_error(error: psycopg.Error) -> Exception:
+    if isinstance(error, psycopg.IntegrityError):
+        return IntegrityError(str(error))
+    if isinstance(error, (errors.LockNotAvailable, errors.QueryCanceled, errors.DeadlockDetected,
+                          errors.SerializationFailure)):
+        return OperationalError(f"database is locked: {error}")
+    return error
+
+
+def _load_numeric(data: Any) -> int | float:
+    """SUM over integers is NUMERIC in PostgreSQL and an integer in SQLite: read it as SQLite would."""
+    text = bytes(data).decode()
+    return int(text) if "." not in text and "e" not in text.lower() else float(text)
+
+
+class _NumericLoader(psycopg.adapt.Loader):
+    def load(self, data):
+        return _load_numeric(data)
+
+
+class Connection:
+    """The part of ``sqlite3.Connection`` the application uses, over one psycopg connection."""
+
+    def __init__(self, raw: psycopg.Connection, schema: str):
+        self.raw = raw
+        self.schema = schema
+        self.lock_wait_ms = 10_000  # PRAGMA busy_timeout sets it: how long BEGIN IMMEDIATE waits
+
+    def begin_immediate(self) -> None:
+        """SQLite's BEGIN IMMEDIATE: a transaction holding the county's one write lock (an advisory
+        lock on its schema, shared by every process), waiting at most ``lock_wait_ms`` for it."""
+        self.raw.execute("BEGIN")
+        try:
+            self.raw.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{max(1, self.lock_wait_ms)}ms")))
+            self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
+            self.raw.execute("SET LOCAL lock_timeout = 0")
+        except psycopg.Error as error:
+            self.raw.execute("ROLLBACK")
+            raise _as_sqlite_error(error) from error
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def execute(self, statement: str, parameters: Any = None) -> psycopg.Cursor:
+        pragma = _pragma(self, statement)
+        if pragma is not None:
+            return pragma
+        if statement.strip().upper() == "BEGIN IMMEDIATE":
+            self.begin_immediate()
+            return _Rows([])
+        translated = _translate(statement, parameters)
+        try:
+            cursor = self.raw.execute(translated, _parameters(parameters), prepare=False)
+        except psycopg.Error as error:
+            raise _as_sqlite_error(error) from error
+        view = VIEW.match(translated)
+        if view:
+            self.raw.execute("INSERT INTO qiping_views (name, definition) VALUES (%s, %s) ON CONFLICT (name) "
+                             "DO UPDATE SET definition = excluded.definition", (view.group(1), translated))
+        return cursor
+
+    def refresh_views(self) -> None:
+        """SQLite reads a view's ``table.*`` anew at every query, PostgreSQL once when the view is made:
+        after a migration added columns, the views are made again to show them."""
+        for (definition,) in self.raw.execute("SELECT definition FROM qiping_views").fetchall():
+            self.raw.execute(re.sub(r"^CREATE (OR REPLACE )?VIEW", "CREATE OR REPLACE VIEW", definition))
+
+    def executemany(self, statement: str, rows: Iterable) -> psycopg.Cursor:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(_translate(statement, True), [_parameters(r) for r in rows])
+        except psycopg.Error as error:
+            raise _as_sqlite_error(error) from error
+        return cursor
+
+    def executescript(self, script: str) -> None:
+        self.execute(script)
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        """As sqlite3's ``with connection:`` commits or rolls back an open transaction."""
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def iterdump(self) -> Iterator[str]:
+        """Every row of every table as text, in a stable order (tests compare two dumps)."""
+        tables = self.raw.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                                  "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+        for (table,) in tables:
+            rows = self.raw.execute(sql.SQL("SELECT * FROM {} ORDER BY 1").format(sql.Identifier(table))).fetchall()
+            yield from (f"{table}: {row!r}" for row in sorted(rows, key=repr))
+
+
+def _parameters(parameters: Any) -> Any:
+    if parameters is None or isinstance(parameters, dict):
+        return parameters
+    return tuple(parameters)
+
+
+def _translate(statement: str, parameters: Any) -> str:
+    head = statement.lstrip()[:20].upper()
+    if head.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+        return "BEGIN" if head.startswith("BEGIN") else statement
+    return to_postgres(statement, parameters is not None)
+
+
+class _Rows:
+    """A cursor-like answer for the PRAGMAs the application reads."""
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return self.rows
+
+
+VIEW = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", re.I)
+PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(\w+)|\((\w*)\))?\s*;?\s*$", re.I)
+
+
+def _pragma(connection: Connection, statement: str):
+    match = PRAGMA.match(statement)
+    if not match:
+        return None
+    name, value = match.group(1).lower(), match.group(2)
+    if name == "user_version":
+        if value is None:
+            row = connection.raw.execute("SELECT version FROM qiping_schema_version").fetchone()
+            return _Rows([(row[0] if row else 0,)])
+        connection.raw.execute("UPDATE qiping_schema_version SET version = %s", (int(value),))
+        return _Rows([])
+    if name == "database_list":
+        return _Rows([(0, "main", f"postgresql:{connection.raw.info.dbname}/{connection.schema}")])
+    if name == "busy_timeout" and value is not None:
+        connection.lock_wait_ms = int(value)
+        return _Rows([])
+    if name == "integrity_check":
+        return _Rows([("ok",)])
+    if name == "journal_mode":
+        return _Rows([("wal",)])
+    if name == "defer_foreign_keys":
+        connection.raw.execute("SET CONSTRAINTS ALL DEFERRED")
+        return _Rows([])
+    return _Rows([])  # busy_timeout, foreign_keys, synchronous, wal_checkpoint: SQLite's own
+
+
+class Table:
+    """``db[name]`` as the application uses it: insert, insert_all, columns_dict."""
+
+    def __init__(self, db: "PostgresDatabase", name: str):
+        self.db, self.name = db, name
+
+    def insert(self, record: dict, **options) -> "Table":
+        return self.insert_all([record], **options)
+
+    def insert_all(self, records: Iterable[dict], ignore: bool = False, **_options) -> "Table":
+        records = list(records)
+        if not records:
+            return self
+        columns = list(dict.fromkeys(c for r in records for c in r))
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}){}").format(
+            sql.Identifier(self.name), sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            sql.SQL(" ON CONFLICT DO NOTHING" if ignore else ""))
+        with self.db.atomic():
+            cursor = self.db.conn.raw.cursor()
+            try:
+                cursor.executemany(statement, [tuple(r.get(c) for c in columns) for r in records])
+            except psycopg.Error as error:
+                raise _as_sqlite_error(error) from error
+        return self
+
+    @property
+    def columns_dict(self) -> dict[str, type]:
+        kinds = {"integer": int, "bigint": int, "smallint": int, "double precision": float, "real": float,
+                 "numeric": float}
+        rows = self.db.conn.raw.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position", (self.name,))
+        return {name: kinds.get(kind, str) for name, kind in rows}
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+
+class PostgresDatabase:
+    """The sqlite-utils ``Database`` surface the application uses, over PostgreSQL."""
+
+    dialect = "postgres"
+
+    def __init__(self, where: Address, pool: "ConnectionPool | None" = None):
+        self.address, self._pool = where, pool
+        raw = pool.getconn() if pool is not None else configured(psycopg.connect(where.dsn, autocommit=True), where)
+        self.conn = Connection(raw, where.schema)
+
+    def __getitem__(self, name: str) -> Table:
+        return Table(self, name)
+
+    def execute(self, statement: str, parameters: Any = None):
+        return self.conn.execute(statement, parameters)
+
+    def query(self, statement: str, parameters: Any = None) -> Iterator[dict]:
+        cursor = self.conn.raw.cursor(row_factory=dict_row)
+        try:
+            cursor.execute(_translate(statement, parameters), _parameters(parameters), prepare=False)
+        except psycopg.Error as error:
+            raise _as_sqlite_error(error) from error
+        yield from cursor
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'qiping%'")]
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All of the block or nothing: a transaction, or a savepoint inside one."""
+        with self.conn.raw.transaction():
+            yield
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def close(self) -> None:
+        """The connection back to the process's pool (rolled back if a transaction was left open),
+        or closed when there is none."""
+        if self._pool is None:
+            self.conn.close()
+        elif not self.conn.raw.closed:
+            self.conn.rollback()
+            self._pool.putconn(self.conn.raw)
+
+
+def configured(raw: psycopg.Connection, where: Address) -> psycopg.Connection:
+    raw.adapters.register_loader("numeric", _NumericLoader)
+    raw.execute(sql.SQL("SET search_path = {}, qiping_compat").format(sql.Identifier(where.schema)))
+    return raw
+
+
+def prepare_schema(where: Address) -> None:
+    """The county's schema and the two tables that stand in for SQLite's own (its version, its views)."""
+    with psycopg.connect(where.dsn, autocommit=True) as raw:
+        raw.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(where.schema)))
+        configured(raw, where)
+        raw.execute("CREATE TABLE IF NOT EXISTS qiping_schema_version (version INTEGER NOT NULL)")
+        raw.execute("CREATE TABLE IF NOT EXISTS qiping_views (name TEXT PRIMARY KEY, definition TEXT NOT NULL)")
+        raw.execute("INSERT INTO qiping_schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM qiping_schema_version)")
+
+
+POOL_SIZE_DEFAULT = 8
+_POOLS: dict[Address, ConnectionPool] = {}
+_POOLS_GUARD = threading.RLock()
+
+
+def pool_for(where: Address) -> ConnectionPool:
+    """This process's connections to one county, kept open between script runs (a connection per
+    click would cost a sign-on each time and, at 75 clicks a second, more than the server allows).
+    QIPING_DATABASE_POOL sets how many a process may hold."""
+    with _POOLS_GUARD:
+        if where not in _POOLS:
+            size = int(os.environ.get("QIPING_DATABASE_POOL") or POOL_SIZE_DEFAULT)
+            _POOLS[where] = ConnectionPool(
+                where.dsn, min_size=1, max_size=size, kwargs={"autocommit": True},
+                configure=lambda raw: configured(raw, where), check=ConnectionPool.check_connection,
+                name=f"qiping-{where.schema}", open=True)
+        return _POOLS[where]
+
+
+def ensure_compat_functions(dsn: str) -> None:
+    """The SQLite functions the application's SQL uses, defined once per PostgreSQL database."""
+    with psycopg.connect(dsn, autocommit=True) as raw:
+        raw.execute("SELECT pg_advisory_lock(7470001)")
+        try:
+            if not raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'qiping_compat'").fetchone():
+                raw.execute(COMPAT_FUNCTIONS)
+        finally:
+            raw.execute("SELECT pg_advisory_unlock(7470001)")
+
+
+def _server(dsn: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path="/postgres"))
+
+
+def database_name(dsn: str) -> str:
+    return urlsplit(dsn).path.lstrip("/")
+
+
+def ensure_database(dsn: str, template: str | None = None) -> bool:
+    """Create the database ``dsn`` names (as a copy of ``template`` when given) unless it exists;
+    whether it was created."""
+    name = database_name(dsn)
+    with _server_connection(dsn) as raw:
+        if raw.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
+        try:
+            raw.execute(statement)
+        except (errors.DuplicateDatabase, errors.UniqueViolation):
+            return False
+        return True
+
+
+_SERVER_CONNECTIONS: dict[str, psycopg.Connection] = {}
+
+
+@contextlib.contextmanager
+def _server_connection(dsn: str) -> Iterator[psycopg.Connection]:
+    """One connection per server and process for creating databases (held under a lock: a
+    connection serves one thread at a time)."""
+    server = _server(dsn)
+    with _POOLS_GUARD:
+        raw = _SERVER_CONNECTIONS.get(server)
+        if raw is None or raw.closed or raw.broken:
+            raw = _SERVER_CONNECTIONS[server] = psycopg.connect(server, autocommit=True)
+        yield raw
+
+
+@contextlib.contextmanager
+def server_lock(dsn: str) -> Iterator[None]:
+    """One process at a time across the PostgreSQL server (making a shared template database)."""
+    with psycopg.connect(_server(dsn), autocommit=True) as raw:
+        raw.execute("SELECT pg_advisory_lock(7470002)")
+        try:
+            yield
+        finally:
+            raw.execute("SELECT pg_advisory_unlock(7470002)")
+
+
+def copy_database(source_dsn: str, target_dsn: str) -> None:
+    """A whole database copied (the test suite's county copies; nobody may be connected to the source)."""
+    with psycopg.connect(_server(source_dsn), autocommit=True) as raw:
+        raw.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(target_dsn))))
+    ensure_database(target_dsn, template=database_name(source_dsn))
+
+
+def drop_database(dsn: str) -> None:
+    with psycopg.connect(_server(dsn), autocommit=True) as raw:
+        raw.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(dsn))))
