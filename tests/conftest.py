@@ -74,6 +74,10 @@ def demo_template(tmp_path_factory):
     return path
 
 
+def pytest_sessionfinish(session, exitstatus):
+    pg_support.end_run()
+
+
 def pytest_collection_modifyitems(config, items):
     if pg_support.TEST_DATABASE_URL:
         skip = pytest.mark.skip(reason="SQLite's own (files, backup API, locks): not run on PostgreSQL")

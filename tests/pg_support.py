@@ -4,6 +4,7 @@ runs every test with each database file it names turned into a PostgreSQL databa
 from __future__ import annotations
 
 import os
+import uuid
 
 import psycopg
 
@@ -13,11 +14,18 @@ TEST_DATABASE_URL = os.environ.get("QIPING_TEST_DATABASE_URL") or None
 def use_postgres() -> None:
     os.environ["QIPING_DATABASE_URL"] = TEST_DATABASE_URL
     os.environ["QIPING_DATABASE_PER_FILE"] = "1"
+    os.environ.setdefault("QIPING_DATABASE_PREFIX", f"{uuid.uuid4().hex[:8]}_")
 
 
 def _address(path):
     from surveys.storage import postgres
     return postgres.address(TEST_DATABASE_URL, path, per_file=True)
+
+
+def end_run() -> None:
+    """This run's databases dropped (those a crash left behind included)."""
+    if TEST_DATABASE_URL and os.environ.get("QIPING_DATABASE_PREFIX"):
+        drop_databases(test_databases())
 
 
 def copy_database(source_path, target_path):
@@ -28,7 +36,8 @@ def copy_database(source_path, target_path):
 
 def test_databases() -> set[str]:
     with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as raw:
-        return {r[0] for r in raw.execute("SELECT datname FROM pg_database WHERE datname LIKE 'q\\_%'")}
+        prefix = "q_" + os.environ["QIPING_DATABASE_PREFIX"]
+        return {r[0] for r in raw.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,))}
 
 
 def drop_databases(names) -> None:
@@ -40,4 +49,4 @@ def drop_databases(names) -> None:
 
 def storage_env() -> dict[str, str]:
     """The variables that send a subprocess to the same back-end as the test (none on SQLite)."""
-    return {k: os.environ[k] for k in ("QIPING_DATABASE_URL", "QIPING_DATABASE_PER_FILE") if k in os.environ}
+    return {k: os.environ[k] for k in ("QIPING_DATABASE_URL", "QIPING_DATABASE_PER_FILE", "QIPING_DATABASE_PREFIX") if k in os.environ}

@@ -70,7 +70,8 @@ def address(url: str, path: str | Path | None = None, per_file: bool = False) ->
     parts = parts._replace(query=urlencode(query))
     if per_file and path is not None:
         digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
-        return Address(urlunsplit(parts._replace(path=f"/q_{digest}")), "public")
+        prefix = os.environ.get("QIPING_DATABASE_PREFIX", "")  # one test run's databases apart from another's
+        return Address(urlunsplit(parts._replace(path=f"/q_{prefix}{digest}")), "public")
     return Address(urlunsplit(parts), schema or (schema_name(path) if path is not None else "public"))
 
 
