@@ -1,16 +1,16 @@
 """The city office (issue 16 item 2; 市对县的通报排名): the published results of the counties it
 covers, and nothing else — counties ranked, like agencies compared across counties.
 
-Everything the city office sees is read by ``published_results`` from each county's own file,
-opened read-only under an SQLite authoriser that lets a query read only the published results'
-own tables (rounds, finalisations, results, agencies) and the counts behind the standard rates that
+Everything the city office sees is read by ``published_results`` from each county's own database,
+read-only, by a query allowed to read only the published results' own tables (surveys/storage/db.py
+``read_only_query``: SQLite's authoriser, or on PostgreSQL the query's tables checked before a
+read-only transaction) (rounds, finalisations, results, agencies) and the counts behind the standard rates that
 each finalisation stores (finalisation_rate_counts, surveys/results/rate_counts.py). A response, a
 comment, a rater, an account or a case cannot be read through it, not even by a mistaken query:
 SQLite refuses the statement. The rates themselves are scoring/rates.py's arithmetic on those counts.
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +18,7 @@ import pandas as pd
 from scoring import rates as standard
 from surveys.core import counties as county_config
 from surveys.core.permissions import requires
+from surveys.storage import db as database
 
 READABLE_TABLES = frozenset({"rounds", "finalisations", "results", "agencies", "current_results",
                              "finalisation_rate_counts"})
@@ -42,25 +43,11 @@ ORDER BY f.round
 RATE_COLUMNS = ["county", "round", *standard.RESPONSE_COUNTS]
 
 
-def _only_published_tables(action, table, column, database, source):
-    """SQLite's authoriser: a SELECT reading the published results' tables, nothing else."""
-    if action == sqlite3.SQLITE_SELECT or action == sqlite3.SQLITE_FUNCTION:
-        return sqlite3.SQLITE_OK
-    if action == sqlite3.SQLITE_READ and table in READABLE_TABLES:
-        return sqlite3.SQLITE_OK
-    return sqlite3.SQLITE_DENY
-
-
 def read_published(path: Path, query: str = PUBLISHED_RESULTS) -> pd.DataFrame:
-    """The rows ``query`` reads from the county file at ``path``, read-only, through the authoriser
-    (a query touching any other table is refused with sqlite3.DatabaseError)."""
-    connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        connection.set_authorizer(_only_published_tables)
-        cursor = connection.execute(query)
-        return pd.DataFrame(cursor.fetchall(), columns=[column[0] for column in cursor.description])
-    finally:
-        connection.close()
+    """The rows ``query`` reads from the county at ``path``, read-only and reading the published
+    results' tables only (a query touching any other table is refused with sqlite3.DatabaseError)."""
+    columns, rows = database.read_only_query(path, query, READABLE_TABLES)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def published_results(counties: list[county_config.County]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ database by ``COMPAT_FUNCTIONS``, so the translation need not know them.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 import sqlglot
@@ -27,7 +28,7 @@ def glob_to_regex(pattern: str) -> str:
     return "^" + "".join(out) + "$"
 
 
-TRUTH_HOLDERS = (exp.Where, exp.Having, exp.If, exp.Filter, exp.Join)
+_SUBQUERY_NAMES = itertools.count(1)  # SQLite lets a subquery in FROM go unnamed
 
 
 def _is_predicate(node: exp.Expression) -> bool:
@@ -53,8 +54,8 @@ def _as_truth(node: exp.Expression) -> exp.Expression:
 def _condition_of(node: exp.Expression) -> str | None:
     if isinstance(node, (exp.Where, exp.Having, exp.Filter)):
         return "this"
-    if isinstance(node, exp.If):
-        return "this"
+    if isinstance(node, exp.If):  # CASE WHEN cond …, not CASE value WHEN value …
+        return None if isinstance(node.parent, exp.Case) and node.parent.this else "this"
     if isinstance(node, exp.Join):
         return "on"
     return None
@@ -67,13 +68,28 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Coalesce) and any(_is_text(a) for a in [node.this, *node.expressions]):
         node.set("this", _text_argument(node.this) if not _is_text(node.this) else node.this)
         node.set("expressions", [a if _is_text(a) else _text_argument(a) for a in node.expressions])
+    if isinstance(node, exp.Join) and node.args.get("on") and (node.kind or "").upper() == "CROSS":
+        node.set("kind", None)  # SQLite's CROSS JOIN … ON is an inner join that keeps the order of tables
+    if isinstance(node, exp.Select):
+        node.set("expressions", [_as_number(e) for e in node.expressions])
     if isinstance(node, exp.GroupConcat):
         node.set("this", _text_argument(node.this))
+    if isinstance(node, exp.Subquery) and not node.alias and isinstance(node.parent, (exp.From, exp.Join)):
+        node.set("alias", exp.TableAlias(this=exp.to_identifier(f"subquery_{next(_SUBQUERY_NAMES)}")))
     if isinstance(node, exp.Glob) and isinstance(node.expression, exp.Literal):
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(glob_to_regex(node.expression.this)))
     if isinstance(node, exp.Ordered) and node.find_ancestor(exp.OnConflict, exp.IndexParameters, exp.Create):
         return node.this
     return node
+
+
+def _as_number(projection: exp.Expression) -> exp.Expression:
+    """A comparison selected is 0 or 1 in SQLite, a boolean in PostgreSQL: selected as SQLite does."""
+    inner = projection.this if isinstance(projection, exp.Alias) else projection
+    if not (_is_predicate(inner) or isinstance(inner, exp.Not)):
+        return projection
+    number = exp.Cast(this=exp.Paren(this=inner.copy()), to=exp.DataType.build("INT"))
+    return exp.alias_(number, projection.alias) if isinstance(projection, exp.Alias) else number
 
 
 def _is_text(node: exp.Expression) -> bool:
@@ -165,3 +181,15 @@ DO $$ BEGIN
   CREATE AGGREGATE sum(boolean) (sfunc = bool_sum, stype = bigint, initcond = '0');
 EXCEPTION WHEN duplicate_function THEN NULL; END $$;
 """
+
+
+def tables_read(sql: str) -> set[str] | None:
+    """Every table or view ``sql`` reads (common table expressions excepted); None unless it is one
+    query that only reads."""
+    statements = sqlglot.parse(sql, read="sqlite")
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query) or any(
+            isinstance(node, (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop)) for node in statements[0].walk()):
+        return None
+    statement = statements[0]
+    ctes = {cte.alias for cte in statement.find_all(exp.CTE)}
+    return {table.name for table in statement.find_all(exp.Table)} - ctes

@@ -322,6 +322,15 @@ class PostgresDatabase:
         with self.conn.raw.transaction():
             yield
 
+    @contextlib.contextmanager
+    def read_only(self) -> Iterator[None]:
+        """A transaction in which the server refuses every write; rolled back at the end."""
+        self.conn.raw.execute("BEGIN READ ONLY")
+        try:
+            yield
+        finally:
+            self.conn.raw.execute("ROLLBACK")
+
     def rollback(self) -> None:
         self.conn.rollback()
 
