@@ -82,7 +82,7 @@ def _connect_postgres(path: Path):
                 made.close()
             if not per_file:
                 _PREPARED.add(where)
-    return postgres.PostgresDatabase(where, None if per_file else postgres.pool_for(where))
+    return postgres.PostgresDatabase(where, None if per_file else postgres.pool_for(where), file=path)
 
 
 def _migrated_template(dsn: str) -> str:

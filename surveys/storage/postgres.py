@@ -106,9 +106,10 @@ class _NumericLoader(psycopg.adapt.Loader):
 class Connection:
     """The part of ``sqlite3.Connection`` the application uses, over one psycopg connection."""
 
-    def __init__(self, raw: psycopg.Connection, schema: str):
+    def __init__(self, raw: psycopg.Connection, schema: str, file: str = ""):
         self.raw = raw
         self.schema = schema
+        self.file = file
         self.lock_wait_ms = 10_000  # PRAGMA busy_timeout sets it: how long BEGIN IMMEDIATE waits
 
     def begin_immediate(self) -> None:
@@ -233,8 +234,8 @@ def _pragma(connection: Connection, statement: str):
             return _Rows([(row[0] if row else 0,)])
         connection.raw.execute("UPDATE qiping_schema_version SET version = %s", (int(value),))
         return _Rows([])
-    if name == "database_list":
-        return _Rows([(0, "main", f"postgresql:{connection.raw.info.dbname}/{connection.schema}")])
+    if name == "database_list":  # the file it stands for: connect() on it opens this database again
+        return _Rows([(0, "main", connection.file)])
     if name == "busy_timeout" and value is not None:
         connection.lock_wait_ms = int(value)
         return _Rows([])
@@ -292,10 +293,10 @@ class PostgresDatabase:
 
     dialect = "postgres"
 
-    def __init__(self, where: Address, pool: "ConnectionPool | None" = None):
+    def __init__(self, where: Address, pool: "ConnectionPool | None" = None, file: str | Path = ""):
         self.address, self._pool = where, pool
         raw = pool.getconn() if pool is not None else configured(psycopg.connect(where.dsn, autocommit=True), where)
-        self.conn = Connection(raw, where.schema)
+        self.conn = Connection(raw, where.schema, str(file))
 
     def __getitem__(self, name: str) -> Table:
         return Table(self, name)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only  # SQLite's online backup API; on PostgreSQL, pg_dump (docs/deployment.md)
+
 from conftest import FULL, dump, enterprise_actor
 from surveys.storage import backup
 from surveys.collection import responses

@@ -27,7 +27,8 @@ PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "shared" / "repor
 @pytest.fixture(scope="module")
 def demo_copy(demo_copy):
     """The shared demo copy, with the county named as on a real bulletin."""
-    demo_copy.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ('county_name', '青川县')")
+    demo_copy.execute("INSERT INTO settings (name, value) VALUES ('county_name', '青川县')"
+                      " ON CONFLICT (name) DO UPDATE SET value = excluded.value")
     demo_copy.conn.commit()
     return demo_copy
 

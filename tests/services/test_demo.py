@@ -24,7 +24,7 @@ def test_demo_county_has_what_the_issue_promises(demo_db):
 def test_some_agency_rounds_have_too_few_responses(demo_db):
     sparse = demo_db.execute(
         "SELECT count(*) FROM (SELECT round, agency, count(*) n FROM responses"
-        " WHERE round <> '2026Q4' GROUP BY round, agency HAVING n < 5)").fetchone()[0]
+        " WHERE round <> '2026Q4' GROUP BY round, agency HAVING count(*) < 5)").fetchone()[0]
     assert sparse == len(demo.SPARSE)
 
 
