@@ -13,7 +13,7 @@ from surveys.participants import accounts
 from surveys.participants import city_accounts
 from surveys.storage import backup
 from surveys.results import integrity
-from surveys.storage.db import connect, database_path
+from surveys.storage.db import connect, database_path, postgres_url
 from surveys.core.errors import QipingError
 
 
@@ -105,7 +105,7 @@ def verify_command(args) -> int:
     """Check the audit chain and recompute every finalisation (docs/integrity.md)."""
     lang = os.environ.get("QIPING_LANG", "zh")
     path = Path(args.db) if args.db else database_path()
-    if not path.is_file():
+    if not postgres_url() and not path.is_file():
         print(t("integrity.no_database", lang, path=str(path)), file=sys.stderr)
         return 1
     db = connect(path)

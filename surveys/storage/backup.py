@@ -14,8 +14,16 @@ def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
         raise InvalidInput("backup.damaged", path=str(path), result=result)
 
 
+def _refuse_on_postgres() -> None:
+    """On PostgreSQL the server's own tools keep the backups (pg_dump), not a copy of a file."""
+    from surveys.storage.db import postgres_url
+    if postgres_url():
+        raise InvalidInput("backup.on_postgres")
+
+
 def backup_database(source: Path, target: Path, overwrite: bool = False) -> int:
     """Copy the live database ``source`` to ``target``; returns the number of pages copied."""
+    _refuse_on_postgres()
     source, target = Path(source), Path(target)
     if not source.exists():
         raise InvalidInput("backup.no_database", path=str(source))
@@ -37,6 +45,7 @@ def backup_database(source: Path, target: Path, overwrite: bool = False) -> int:
 
 def restore_database(backup: Path, target: Path) -> None:
     """Replace the contents of ``target`` with the backup (stop the app first)."""
+    _refuse_on_postgres()
     backup, target = Path(backup), Path(target)
     if not backup.exists():
         raise InvalidInput("backup.no_backup", path=str(backup))

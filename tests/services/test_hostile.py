@@ -142,9 +142,7 @@ def test_scoring_command_line_answers_every_file_without_a_traceback(tmp_path_fa
 def test_free_text_of_cases_problems_appeals_and_reveals_is_clean_or_refused(demo_template, tmp_path_factory, text):
     """Problem text (enterprise), case step note (agency), appeal reason (agency),
     reveal reason (discipline office): stored as clean plain text, or refused with nothing stored."""
-    import shutil
-
-    from conftest import DISCIPLINE_ACTOR, enterprise_actor
+    from conftest import DISCIPLINE_ACTOR, copy_database, enterprise_actor
     from surveys.casework import appeals
     from surveys.casework import cases
     from surveys.casework import problems
@@ -153,7 +151,7 @@ def test_free_text_of_cases_problems_appeals_and_reveals_is_clean_or_refused(dem
     from surveys.storage.db import connect
 
     path = tmp_path_factory.mktemp("free") / "demo.db"
-    shutil.copy(demo_template, path)
+    copy_database(demo_template, path)
     db = connect(path)
     uscc, agency = db.execute("SELECT enterprise, agency FROM responses WHERE round = '2026Q4' LIMIT 1").fetchone()
     case = db.execute("SELECT id, agency FROM cases WHERE status = 'notice_issued' LIMIT 1").fetchone()

@@ -169,3 +169,15 @@ def test_two_processes_close_a_due_round_once(db, tmp_path):
     assert db.execute("SELECT status FROM rounds WHERE name = '2026Q4'").fetchone()[0] == "closed"
     audited = db.execute("SELECT count(*) FROM audit_log WHERE target = '2026Q4' AND action LIKE '%close%'").fetchone()[0]
     assert audited == 1
+
+
+def test_on_postgresql_a_file_backup_is_refused_with_the_servers_own_tools_named(monkeypatch, tmp_path):
+    from surveys.core.errors import InvalidInput
+    from surveys.storage import backup
+
+    monkeypatch.setenv("QIPING_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    for attempt in (lambda: backup.backup_database(tmp_path / "a.db", tmp_path / "b.db"),
+                    lambda: backup.restore_database(tmp_path / "b.db", tmp_path / "a.db")):
+        with pytest.raises(InvalidInput) as refused:
+            attempt()
+        assert "pg_dump" in refused.value.message("en")
