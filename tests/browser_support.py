@@ -512,13 +512,14 @@ def chart_rendered(chart: Locator) -> None:
 # --- fixtures shared by the browser test modules (import them into a module: each
 # module then gets its own server with a fresh demo county) ---------------------------
 
-def module_server(folder: str, start=start_server):
-    """A module's ``server`` fixture: ``start`` (start_server, start_counties_server …) in a fresh
-    folder named after ``folder``, once for the module, stopped after it (``server = bs.module_server(…)``)."""
+def module_server(folder: str, start=start_server, **options):
+    """A module's ``server`` fixture: ``start`` (start_server, start_counties_server …, with ``options``)
+    in a fresh folder named after ``folder``, once for the module, stopped after it
+    (``server = bs.module_server(…)``)."""
     @pytest.fixture(scope="module")
     def server(tmp_path_factory):
         require_chromium()
-        running = start(tmp_path_factory.mktemp(folder))
+        running = start(tmp_path_factory.mktemp(folder), **options)
         yield running
         running.stop()
     return server
