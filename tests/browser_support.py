@@ -8,6 +8,7 @@ never for fixed sleeps.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -135,6 +136,13 @@ def start_server(work_dir: Path, extra_env: dict[str, str] | None = None,
 
 
 # --- the database, read directly ----------------------------------------------
+
+def start_counties_server(work_dir: Path) -> StreamlitServer:
+    """The demo's deployment of two counties and their city office (data/demo_counties.toml, copied
+    into ``work_dir`` so that every county's file is made there): each county at ?county=<slug>."""
+    shutil.copy(APP_DIR / "data" / "demo_counties.toml", work_dir / "counties.toml")
+    return start_server(work_dir, extra_env={"QIPING_COUNTIES": str(work_dir / "counties.toml")})
+
 
 def start_server_at_its_own_address(work_dir: Path) -> StreamlitServer:
     """A server whose QIPING_BASE_URL is its own address, known before it starts, so that the
@@ -311,6 +319,19 @@ def sign_in_enterprise(page: Page, code: str) -> None:
     submit_access_code(page, code)
     wait_for(page, main(page).get_by_role("heading", name=catalogue("zh")["survey"]["step_choose"])
              .or_(main(page).locator(".st-key-rating_form, .st-key-survey_done")).first)
+    wait_until_idle(page)
+
+
+def sign_in_city(page: Page, url: str, username: str = "city", password: str = "qiping-city") -> None:
+    """At the city office's address (a server of start_counties_server): its own sign-in form, then its
+    ranking page, drawn."""
+    page.goto(f"{url}/?county=city")
+    form = page.locator('[data-testid="stForm"]')
+    wait_for(page, form.get_by_role("textbox", name=text("signin.username")))
+    form.get_by_role("textbox", name=text("signin.username")).fill(username)
+    form.get_by_label(text("signin.password"), exact=True).fill(password)
+    form.get_by_role("button", name=text("signin.submit")).click()
+    wait_for(page, main(page).get_by_role("heading", name=text("city.title")))
     wait_until_idle(page)
 
 
@@ -491,12 +512,20 @@ def chart_rendered(chart: Locator) -> None:
 # --- fixtures shared by the browser test modules (import them into a module: each
 # module then gets its own server with a fresh demo county) ---------------------------
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    running = start_server(tmp_path_factory.mktemp("browser"))
-    yield running
-    running.stop()
+def module_server(folder: str, start=start_server, **options):
+    """A module's ``server`` fixture: ``start`` (start_server, start_counties_server …, with ``options``)
+    in a fresh folder named after ``folder``, once for the module, stopped after it
+    (``server = bs.module_server(…)``)."""
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        require_chromium()
+        running = start(tmp_path_factory.mktemp(folder), **options)
+        yield running
+        running.stop()
+    return server
+
+
+server = module_server("browser")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ here = ui.county()
 if here is None or not here.is_city:
     st.info(ui.tr("city.not_a_city"))
     st.stop()
-st.caption(ui.tr("city.intro", name=here.name))
+st.caption(ui.tr_md("city.intro", name=here.name))
 
 results = city.city_results(ui.db(), ui.actor(), here)
 rounds = sorted(results["round"].unique(), reverse=True)

@@ -172,17 +172,12 @@ def _pdf_ranking(pdf: bulletin.BulletinPDF, report: AnnualReport, lang: str) -> 
 def build_annual_pdf(report: AnnualReport, lang: str) -> bytes:
     """The annual report as PDF bytes: title and year, the rules used, then the ranking."""
     footer = t("annual.report.footer", lang, year=report.year, generated=datetime_text(clock.now_iso(), lang))
-    pdf = bulletin.BulletinPDF(lang, footer)
-    pdf.set_title(_title(report, lang))
-    pdf.set_lang("zh-CN" if lang == "zh" else "en")
-    pdf.set_creator("Qiping")
-    pdf.add_page()
+    pdf = bulletin.new_document(lang, _title(report, lang), footer)
     _pdf_header(pdf, report, lang)
     _pdf_summary(pdf, report, lang)
     _pdf_rules(pdf, report, lang)
     _pdf_ranking(pdf, report, lang)
-    pdf.paragraph(t("annual.report.privacy", lang), size=8, grey=True)
-    return bytes(pdf.output())
+    return bulletin.finished(pdf, t("annual.report.privacy", lang))
 
 
 # --- Excel -----------------------------------------------------------------------

@@ -151,6 +151,23 @@ class BulletinPDF(FPDF):
         self.ln(1)
 
 
+def new_document(lang: str, title: str, footer: str) -> BulletinPDF:
+    """An A4 document of Qiping's (a bulletin, the city's, the annual report) in ``lang``: ``title`` in its
+    properties, ``footer`` and the page number on every page, its first page begun."""
+    pdf = BulletinPDF(lang, footer)
+    pdf.set_title(title)
+    pdf.set_lang("zh-CN" if lang == "zh" else "en")
+    pdf.set_creator("Qiping")
+    pdf.add_page()
+    return pdf
+
+
+def finished(pdf: BulletinPDF, privacy: str) -> bytes:
+    """The document's bytes, its closing note (what it leaves out, in small grey) after the last part."""
+    pdf.paragraph(privacy, size=8, grey=True)
+    return bytes(pdf.output())
+
+
 HEADING_FILL = (230, 230, 230)
 
 
@@ -162,7 +179,7 @@ class Cell(NamedTuple):
     style: FontFace | None = None
 
 
-def _table(pdf: BulletinPDF, widths: tuple[float, ...], line_height: float, headings: list[str],
+def draw_table(pdf: BulletinPDF, widths: tuple[float, ...], line_height: float, headings: list[str],
            rows: list[list[Cell]], row_styles: list[FontFace | None] | None = None, align: str = "C") -> None:
     """A bordered table across the text width (``widths``: the columns' shares of it; ``align``: the
     headings' alignment, "J" justified as fpdf's default), its headings (bold, grey) again at the
@@ -290,7 +307,7 @@ def _ranking_table(pdf: BulletinPDF, report: RoundReport, results: list[dict], l
              Cell(term("grades", r["grade"], lang), style=_face(GRADE_COLOURS[r["grade"]])),
              Cell(term("flags", r["flag"], lang), style=_face(FLAG_COLOURS.get(r["flag"] or ""))),
              Cell(term("actions", r["action"], lang))] for r in results]
-    _table(pdf, RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), 6.2, headers, rows)
+    draw_table(pdf, RANKING_WIDTHS.get(lang, RANKING_WIDTHS["zh"]), 6.2, headers, rows)
 
 
 def _rule_values(report: RoundReport) -> dict:
@@ -317,7 +334,7 @@ def _actions(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
     rows = [[Cell(report.agency_name(c["agency"], lang), "J"), Cell(term("actions", c["action"], lang), "J"),
              Cell(term("cases.status", c["status"], lang), "J"), Cell(date_text(c["due_on"], lang), "J")]
             for c in current]
-    _table(pdf, (60, 36, 50, 34), 6.2, headers, rows, align="J")
+    draw_table(pdf, (60, 36, 50, 34), 6.2, headers, rows, align="J")
 
 
 def trend_rounds(report: RoundReport) -> list[str]:
@@ -401,26 +418,21 @@ def _standard_rates(pdf: BulletinPDF, report: RoundReport, lang: str) -> None:
         rows.append([Cell(rate_unit_name(report, r, lang), "L"),
                      *(Cell(labels.rate_text(r[rate], change=r[f"{rate}_change"])) for rate in standard.RATES),
                      Cell(str(int(r["default_ratings"]))), Cell(str(int(r["dissatisfied_ratings"])))])
-    _table(pdf, RATE_WIDTHS, 3.8, headers, rows, styles)
+    draw_table(pdf, RATE_WIDTHS, 3.8, headers, rows, styles)
 
 
 def build_bulletin(report: RoundReport, lang: str) -> bytes:
     """The bulletin as PDF bytes, in ``lang``."""
     footer = t("reports.bulletin.footer", lang, round=labels.round_label(report.name, lang),
                generated=datetime_text(clock.now_iso(), lang))
-    pdf = BulletinPDF(lang, footer)
-    pdf.set_title(_title(report, lang))
-    pdf.set_lang("zh-CN" if lang == "zh" else "en")
-    pdf.set_creator("Qiping")
-    pdf.add_page()
+    pdf = new_document(lang, _title(report, lang), footer)
     _header(pdf, report, lang)
     _summary(pdf, report, lang)
     _ranking(pdf, report, lang)
     _actions(pdf, report, lang)
     _trends(pdf, report, lang)
     _standard_rates(pdf, report, lang)
-    pdf.paragraph(t("reports.bulletin.privacy", lang), size=8, grey=True)
-    return bytes(pdf.output())
+    return finished(pdf, t("reports.bulletin.privacy", lang))
 
 
 @requires("reports.export")

@@ -1,14 +1,12 @@
 """The city office's bulletin as PDF (issue 16 item 2; 市对县的通报): the counties it covers ranked,
 with their standard rates, a chart of each county's share of agencies graded good and its good-rating rate, and
 like agencies side by side. Drawn with the county bulletin's machinery (surveys/reports/bulletin.py:
-the Chinese font, A4, the table styles); it reads only what surveys/results/city.py reads — published
+the Chinese font, A4, its document and its tables); it reads only what surveys/results/city.py reads — published
 results and stored counts — so it holds no response, comment or rater by construction.
 """
 from __future__ import annotations
 
 import pandas as pd
-from fpdf.fonts import FontFace
-
 import labels
 from charts.palette import GRADE_COLOURS
 from i18n import t
@@ -16,11 +14,10 @@ from scoring.grades import GOOD
 from surveys.core import clock
 from surveys.core import counties as county_config
 from surveys.core.permissions import requires
-from surveys.reports.bulletin import FAMILY, TEXT_GREY, BulletinPDF, _hex_rgb
+from surveys.reports.bulletin import FAMILY, TEXT_GREY, BulletinPDF, Cell, _hex_rgb, draw_table, finished, new_document
 from surveys.reports.round_report import datetime_text
 from surveys.results import city
 
-HEAD_STYLE = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
 RANKING_WIDTHS = (10, 26, 18, 18, 22, 25, 15, 15, 15, 14)  # mm: the A4 text width of 178 mm
 RANKING_FIELDS = ("rank", "county_name", "graded", "good", "good_share", "poor_share", "average_score",
                   *city.RATE_COLUMN.values())
@@ -63,12 +60,9 @@ def _ranking(pdf: BulletinPDF, ranking: pd.DataFrame, lang: str) -> None:
     pdf.heading(t("city.bulletin.ranking_heading", lang))
     headers = city.ranking_headers(lang)
     pdf.set_font(FAMILY, "", 8.5)
-    with pdf.table(col_widths=RANKING_WIDTHS, text_align="CENTER", line_height=5.6, headings_style=HEAD_STYLE) as table:
-        table.row([headers[field] for field in RANKING_FIELDS])
-        for record in ranking.to_dict("records"):
-            row = table.row()
-            for field in RANKING_FIELDS:
-                row.cell(_cell_text(field, record[field]), align="LEFT" if field == "county_name" else "CENTER")
+    rows = [[Cell(_cell_text(field, record[field]), "L" if field == "county_name" else "C") for field in RANKING_FIELDS]
+            for record in ranking.to_dict("records")]
+    draw_table(pdf, RANKING_WIDTHS, 5.6, [headers[field] for field in RANKING_FIELDS], rows)
     pdf.paragraph(t("city.ranking_rule", lang), size=8, grey=True)
     pdf.paragraph(t("city.rates_rule", lang), size=8, grey=True)
 
@@ -105,7 +99,6 @@ def _chart(pdf: BulletinPDF, ranking: pd.DataFrame, lang: str) -> None:
     pdf.set_draw_color(*TEXT_GREY)
     pdf.line(left + LABEL_WIDTH, pdf.get_y() - each * len(ranking), left + LABEL_WIDTH, pdf.get_y() - BAR_GAP)
     pdf.set_draw_color(0, 0, 0)
-    pdf.set_fill_color(255, 255, 255)  # the tables after it fill with the current colour
     pdf.paragraph(t("city.bulletin.chart_legend", lang), size=8, grey=True)
 
 
@@ -116,13 +109,10 @@ def _like_agencies(pdf: BulletinPDF, like: pd.DataFrame, lang: str) -> None:
         return
     widths = (LIKE_NAME_WIDTH, *(((pdf.epw - LIKE_NAME_WIDTH) / len(counties)),) * len(counties))
     pdf.set_font(FAMILY, "", 8.5)
-    with pdf.table(col_widths=widths, text_align="CENTER", line_height=5.6, headings_style=HEAD_STYLE) as table:
-        table.row([t("city.agency", lang), *counties])
-        for record in like.to_dict("records"):
-            row = table.row()
-            row.cell(str(record["name_zh"]), align="LEFT")
-            for county in counties:
-                row.cell(labels.score_text(record[county], missing="—"))
+    rows = [[Cell(str(record["name_zh"]), "L"), *(Cell(labels.score_text(record[county], missing="—"))
+                                                  for county in counties)]
+            for record in like.to_dict("records")]
+    draw_table(pdf, widths, 5.6, [t("city.agency", lang), *counties], rows)
     pdf.paragraph(t("city.like_rule", lang), size=8, grey=True)
 
 
@@ -132,18 +122,13 @@ def build_city_bulletin(city_name: str, round_name: str, ranking: pd.DataFrame, 
     city.like_agencies."""
     footer = t("city.bulletin.footer", lang, city=city_name, round=labels.round_label(round_name, lang),
                generated=datetime_text(clock.now_iso(), lang))
-    pdf = BulletinPDF(lang, footer)
-    pdf.set_title(t("city.bulletin.title", lang, city=city_name))
-    pdf.set_lang("zh-CN" if lang == "zh" else "en")
-    pdf.set_creator("Qiping")
-    pdf.add_page()
+    pdf = new_document(lang, t("city.bulletin.title", lang, city=city_name), footer)
     _header(pdf, city_name, round_name, lang)
     _summary(pdf, ranking, lang)
     _ranking(pdf, ranking, lang)
     _chart(pdf, ranking, lang)
     _like_agencies(pdf, like, lang)
-    pdf.paragraph(t("city.bulletin.privacy", lang), size=8, grey=True)
-    return bytes(pdf.output())
+    return finished(pdf, t("city.bulletin.privacy", lang))
 
 
 @requires("city.view")

@@ -18,14 +18,7 @@ pytestmark = pytest.mark.browser
 
 T = bs.text
 browser = bs.browser
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    bs.require_chromium()
-    running = bs.start_server(tmp_path_factory.mktemp("officials"))
-    yield running
-    running.stop()
+server = bs.module_server("officials")
 
 
 def test_the_roster_upload_reads_in_chinese_and_back_in_english(browser, server):

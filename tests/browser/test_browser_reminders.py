@@ -25,14 +25,9 @@ T = bs.text
 browser = bs.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app at an address known before it starts, so that the letters can name it (on this
-    computer: a trial, to be ticked)."""
-    bs.require_chromium()
-    running = bs.start_server_at_its_own_address(tmp_path_factory.mktemp("reminders"))
-    yield running
-    running.stop()
+# the app at an address known before it starts, so that the letters can name it (on this
+# computer: a trial, to be ticked)
+server = bs.module_server("reminders", bs.start_server_at_its_own_address)
 
 
 def make_letters(page, server, path) -> None:

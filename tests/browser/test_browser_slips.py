@@ -26,14 +26,9 @@ T = bs.text
 browser = bs.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app at an address known before it starts, so that its slips can name it
-    (on this computer: the slips are a trial, and the page says so)."""
-    bs.require_chromium()
-    running = bs.start_server_at_its_own_address(tmp_path_factory.mktemp("slips"))
-    yield running
-    running.stop()
+# the app at an address known before it starts, so that its slips can name it
+# (on this computer: the slips are a trial, and the page says so)
+server = bs.module_server("slips", bs.start_server_at_its_own_address)
 
 
 def download_a_slip(page, server, path) -> str:

@@ -23,12 +23,7 @@ pytestmark = pytest.mark.browser
 browser = bs.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    bs.require_chromium()
-    running = bs.start_server(tmp_path_factory.mktemp("trust"), {"QIPING_TRUSTED_PROXY": "1"})
-    yield running
-    running.stop()
+server = bs.module_server("trust", extra_env={"QIPING_TRUSTED_PROXY": "1"})
 
 
 def proxy_in_front_of(server) -> ForwardingProxy:

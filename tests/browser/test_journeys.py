@@ -437,7 +437,7 @@ def test_agency_reads_its_own_trend_and_cannot_reach_the_overview(page, server):
 def pages_by_role() -> dict[str, list[tuple[str, str]]]:
     """(page file, nav key) for each role, in menu order: the app's own navigation. The city office
     is left out: it signs in only in a deployment of several counties, which this server is not
-    (its journey: tests/browser/test_browser_counties.py)."""
+    (its pages get the language switch and axe in tests/browser/test_browser_counties.py)."""
     return {role: [(page.path, page.title_key) for page in navigation.pages_of_role(role)]
             for role in ROLE_CAPABILITIES if role != "city"}
 
@@ -458,7 +458,7 @@ def titles(path: str, lang: str) -> list[str]:
 # A catalogue key shown as it is (i18n falls back to the key when it has no text).
 RAW_KEY = re.compile(r"\b(?:app|lang|nav|signin|survey|history|account|rounds|roster|finalise|results|grades"
                      r"|actions|flags|levels|cases|casework|dashboards|reports|admin_ops|scoring|errors|import"
-                     r"|exclusions|backup)\.[a-z_][\w.]*[a-z0-9_]\b")
+                     r"|exclusions|backup|city|counties)\.[a-z_][\w.]*[a-z0-9_]\b")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # Chinese that belongs in an English page: none (a notice file is a Chinese document by
 # design, but its download button is labelled in the page's language).
@@ -472,9 +472,10 @@ CHROME = ('[data-testid="stHeading"], [data-testid="stCaptionContainer"], [data-
           ' [data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-primary"]')
 
 
-def page_problems(page, lang: str) -> list[str]:
+def page_problems(page, lang: str, names: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with the page as shown: an exception, a raw catalogue key, or
-    (in English) Chinese in the app's own text."""
+    (in English) Chinese in the app's own text (``names``: names from the data, such as a
+    county's, that the app's text may quote)."""
     problems = []
     crash = bs.exception_shown(page)
     if crash:
@@ -484,7 +485,7 @@ def page_problems(page, lang: str) -> list[str]:
     if lang == EN:
         chrome = bs.main(page).locator(CHROME).all_inner_texts()
         for text in chrome:
-            for allowed in CHINESE_BY_DESIGN:
+            for allowed in (*CHINESE_BY_DESIGN, *names):
                 text = text.replace(allowed, "")
             if CJK.search(text):
                 problems.append(f"Chinese in English page: {text.strip()[:80]!r}")
@@ -495,9 +496,9 @@ SIGN_IN = {"enterprise": None, "agency": ("scjg", "qiping-agency"),
            "discipline": ("discipline", "qiping-discipline"), "admin": ("admin", "qiping-admin")}
 
 
-def shows_page(page, path: str, nav_key: str, lang: str) -> list[str]:
+def shows_page(page, path: str, nav_key: str, lang: str, names: tuple[str, ...] = ()) -> list[str]:
     """Wait for the page's run in ``lang``: its title is the catalogue's text, the menu
-    is in ``lang``, and nothing is broken. Returns what is wrong."""
+    is in ``lang``, and nothing is broken (page_problems, with ``names``). Returns what is wrong."""
     expected = re.compile("^(" + "|".join(map(re.escape, titles(path, lang))) + ")$")
     heading = bs.main(page).get_by_role("heading", level=1)
     try:
@@ -507,8 +508,9 @@ def shows_page(page, path: str, nav_key: str, lang: str) -> list[str]:
         expect(heading.first).to_have_text(expected)
         expect(bs.sidebar(page).get_by_role("link", name=T(nav_key, lang), exact=True)).to_be_visible()
     except (AssertionError, playwright_api.Error) as error:
-        return [f"{lang}: {str(error).splitlines()[0][:200]}"] + [f"{lang}: {p}" for p in page_problems(page, lang)]
-    return [f"{lang}: {p}" for p in page_problems(page, lang)]
+        return [f"{lang}: {str(error).splitlines()[0][:200]}"] + [f"{lang}: {p}"
+                                                                   for p in page_problems(page, lang, names)]
+    return [f"{lang}: {p}" for p in page_problems(page, lang, names)]
 
 
 def other(lang: str) -> str:

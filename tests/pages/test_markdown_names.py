@@ -7,6 +7,9 @@ note carries a Markdown image and link. Wherever Streamlit renders Markdown
 options, tabs, expanders, metric labels), that text must arrive escaped: an
 escaped "!\\[x\\](http…" shows as typed and loads nothing, while a raw
 "![x](http://…)" would make every viewer's browser fetch the address.
+
+The city office's pages open only in a deployment of several counties: they run in one of two
+counties whose names, agencies' names, city name and city account carry the same payload.
 """
 import ast
 import json
@@ -20,9 +23,14 @@ from app_pages import navigation
 from conftest import ADMIN_ACTOR, DISCIPLINE_ACTOR
 from surveys.demo import casework as demo_casework
 from surveys.collection import rounds
-from surveys.core.actors import ADMIN, AGENCY, DISCIPLINE, ENTERPRISE, Actor
-from surveys.storage.db import connect
+from surveys import startup
+from surveys.core.actors import ADMIN, AGENCY, CITY, DISCIPLINE, ENTERPRISE, Actor
 from surveys.core.permissions import roles_meeting
+from surveys.participants import accounts
+from surveys.storage.db import connect, write_transaction
+from tests.conftest import copy_database
+from tests.pages.test_counties import (CITY_PASSWORD, CITY_USER, county_b_template, open_app,  # noqa: F401
+                                       sign_in_city, signed_in)
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
@@ -80,10 +88,10 @@ def actors(db) -> dict[str, Actor]:
 
 def pages_by_role() -> list[tuple[str, str]]:
     """Every (page, role) of the navigation, but the city office's: its pages open only in a
-    deployment of several counties (QIPING_COUNTIES), which this single-county fixture is not;
-    NOT YET covered elsewhere for markdown names (issue 16, stated in the closing note)."""
+    deployment of several counties (QIPING_COUNTIES), which this single-county fixture is not
+    (they are swept below, in ``test_no_city_page_draws_a_county_city_or_agency_name_as_markdown``)."""
     return [(page.path, role) for page in navigation.PAGES for role in roles_meeting(page.shown_when)
-            if role != "city"]
+            if role != CITY]
 
 
 def markdown_texts(at: AppTest) -> list[tuple[str, str]]:
@@ -186,3 +194,70 @@ def test_an_error_quoting_a_name_escapes_it(county):
     at.button(key="add_agency_submit").click().run()
     assert at.error and r"县财政局 !\[x\]" in at.error[0].value
     assert not raw_markdown(at)
+
+
+# --- the city office's pages (issue 16): a deployment of two counties -------------------------
+
+@pytest.fixture
+def hostile_counties(demo_template, county_b_template, tmp_path, monkeypatch):
+    """Two counties and their city office, every name the city's pages show made hostile: the city's
+    and each county's name (the counties file), every agency's name in both county files (the like-agency
+    comparison) and the city account's display name."""
+    for slug, template in (("a", demo_template), ("b", county_b_template)):
+        copy_database(template, tmp_path / f"{slug}.db")
+        db = connect(tmp_path / f"{slug}.db")
+        with db.conn:
+            db.execute("UPDATE agencies SET name_zh = name_zh || ?, name_en = name_en || ?", [PAYLOAD, PAYLOAD])
+        db.close()
+    config = tmp_path / "counties.toml"
+    config.write_text(f'[counties.a]\nname = "{hostile("青川县")}"\ndb = "a.db"\n\n'
+                      f'[counties.b]\nname = "{hostile("平武县")}"\ndb = "b.db"\n\n'
+                      f'[cities.city]\nname = "{hostile("广元市")}"\ndb = "city.db"\ncovers = ["a", "b"]\n',
+                      encoding="utf-8")
+    city = startup.prepare_city(tmp_path / "city.db")
+    with write_transaction(city):
+        accounts.insert_city_account(city, CITY_USER, CITY_PASSWORD, hostile("市营商办"))
+    city.close()
+    monkeypatch.setenv("QIPING_COUNTIES", str(config))
+    monkeypatch.delenv("QIPING_DB", raising=False)
+    return tmp_path
+
+
+def city_pages() -> list[str]:
+    return [page.path for page in navigation.pages_of_role(CITY)]
+
+
+def test_no_city_page_draws_a_county_city_or_agency_name_as_markdown(hostile_counties):
+    """Signed in at the city's address, each page of the city office's menu (with the sidebar, which
+    names the city and the signed-in account): the hostile names reach the page, and only escaped."""
+    at = open_app("city")
+    assert not raw_markdown(at), ("sign-in", raw_markdown(at))
+    sign_in_city(at, CITY_USER, CITY_PASSWORD)
+    assert signed_in(at)
+    assert {"app_pages/city/city_ranking.py", "app_pages/shared/account.py"} <= set(city_pages())
+    drawn, tables = [], []
+    for path in city_pages():
+        at.switch_page(path)
+        at.run()
+        assert not at.exception, (path, [e.value for e in at.exception])
+        assert not raw_markdown(at), (path, raw_markdown(at))
+        drawn.extend(text for _kind, text in markdown_texts(at))
+        tables.extend(frame.value for frame in at.dataframe)
+    # the city's name and the account's name reached Markdown places, escaped
+    assert any("广元市" in text and r"!\[x\]" in text for text in drawn)
+    assert any("市营商办" in text and r"!\[x\]" in text for text in drawn)
+    # the counties and the agencies were shown too, in the tables (plain text, as typed)
+    ranking, like = tables[0], tables[1]
+    assert set(ranking.iloc[:, 1]) == {hostile("青川县"), hostile("平武县")}
+    assert {hostile("青川县"), hostile("平武县")} <= set(like.columns)
+    assert like.iloc[:, 1].str.endswith(PAYLOAD).all()
+
+
+def test_the_county_chooser_links_each_county_by_its_name_as_typed(hostile_counties):
+    """Without a county in the address: each county a link whose text is its escaped name."""
+    at = open_app()
+    links = [text for kind, text in markdown_texts(at) if kind == "markdown" and text.endswith(")")]
+    assert len(links) == 3
+    for text in links:
+        name, _, target = text[1:-1].rpartition("](")
+        assert target.startswith("?county=") and r"!\[x\]" in name and not would_link(name)
