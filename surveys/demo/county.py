@@ -151,19 +151,22 @@ def _responses_for(rng, vocab, items, round_name, agency, true_score, raters):
 
 
 def _insert_responses(db, rows, created_at: str) -> None:
-    for round_name, uscc, agency, comment, ratings in rows:
-        response_id = db.execute(
-            "INSERT INTO responses (round, enterprise, agency, comment, source, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 'online', ?, ?) RETURNING id",
-            [round_name, uscc, agency, comment, created_at, created_at],
-        ).fetchone()[0]
-        db.conn.executemany(
-            "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
-            [(response_id, item, rating) for item, rating in ratings.items()],
-        )
-        db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
-                   " ON CONFLICT (round, enterprise, agency) DO NOTHING",
-                   [round_name, uscc, agency])
+    """A round's demo answers in three statements (numbered here, inside the caller's write
+    transaction): a statement per answer costs a round trip each on PostgreSQL."""
+    first = db.execute("SELECT coalesce(max(id), 0) + 1 FROM responses").fetchone()[0]
+    numbered = list(enumerate(rows, start=first))
+    db.conn.executemany(
+        "INSERT INTO responses (id, round, enterprise, agency, comment, source, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, 'online', ?, ?)",
+        [(i, round_name, uscc, agency, comment, created_at, created_at)
+         for i, (round_name, uscc, agency, comment, _) in numbered])
+    db.conn.executemany(
+        "INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
+        [(i, item, rating) for i, (*_, ratings) in numbered for item, rating in ratings.items()])
+    db.conn.executemany(
+        "INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
+        " ON CONFLICT (round, enterprise, agency) DO NOTHING",
+        [(round_name, uscc, agency) for _, (round_name, uscc, agency, _, _) in numbered])
 
 
 @dataclass(frozen=True)
