@@ -71,6 +71,7 @@ def demo_template(tmp_path_factory):
     demo.build_demo_county(database)
     database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
+    pg_support.keep(path)
     return path
 
 
@@ -86,15 +87,16 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _drop_test_databases():
-    """On PostgreSQL, the databases a test made are dropped after it (hundreds would fill the disk)."""
+    """On PostgreSQL, the databases a module's tests made are dropped after it (hundreds would fill the
+    disk); after the module, not each test, since a module's server keeps what it made in one test."""
     if not pg_support.TEST_DATABASE_URL:
         yield
         return
     before = pg_support.test_databases()
     yield
-    pg_support.drop_databases(pg_support.test_databases() - before)
+    pg_support.drop_databases(pg_support.test_databases() - before - pg_support.KEPT)
 
 
 def copy_database(source_path, target_path):

@@ -22,6 +22,18 @@ def _address(path):
     return postgres.address(TEST_DATABASE_URL, path, per_file=True)
 
 
+KEPT: set[str] = set()  # the session's databases (the demo template), dropped at the end of the run
+
+
+def keep(path) -> None:
+    if TEST_DATABASE_URL:
+        KEPT.add(database_name(path))
+
+
+def database_name(path) -> str:
+    return _address(path).dsn.rsplit("/", 1)[1].split("?")[0]
+
+
 def end_run() -> None:
     """This run's databases dropped (those a crash left behind included)."""
     if TEST_DATABASE_URL and os.environ.get("QIPING_DATABASE_PREFIX"):

@@ -294,9 +294,10 @@ class PostgresDatabase:
     dialect = "postgres"
 
     def __init__(self, where: Address, pool: "ConnectionPool | None" = None, file: str | Path = ""):
-        self.address, self._pool = where, pool
+        self.address, self._pool, self._closed = where, pool, True
         raw = pool.getconn() if pool is not None else configured(psycopg.connect(where.dsn, autocommit=True), where)
         self.conn = Connection(raw, where.schema, str(file))
+        self._closed = False
 
     def __getitem__(self, name: str) -> Table:
         return Table(self, name)
@@ -338,11 +339,23 @@ class PostgresDatabase:
     def close(self) -> None:
         """The connection back to the process's pool (rolled back if a transaction was left open),
         or closed when there is none."""
+        if self._closed:
+            return
+        self._closed = True
         if self._pool is None:
             self.conn.close()
         elif not self.conn.raw.closed:
             self.conn.rollback()
             self._pool.putconn(self.conn.raw)
+
+    def __del__(self) -> None:
+        """Pages never close the connection of their script run (SQLite's closes when collected): a
+        pooled one goes back to its pool when its run's objects are collected."""
+        if not getattr(self, "_closed", True):
+            try:
+                self.close()
+            except Exception:  # at interpreter exit the pool may be gone; nothing is left to keep
+                pass
 
 
 def configured(raw: psycopg.Connection, where: Address) -> psycopg.Connection:
