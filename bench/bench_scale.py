@@ -22,9 +22,11 @@ PostgreSQL, from PostgreSQL): every save an enterprise was told had succeeded mu
 
 prints one row per configuration and offered rate: back-end, processes, offered and achieved
 interactions per second, p50/p95 latency, errors (exceptions and other errors drawn on the
-page), busy messages, timeouts (no answer in time), lost answers, and the achieved rate as a
-ratio of the one-process SQLite reference's at the same offered rate. The load generator runs
-in this process, on the same computer: its CPU is taken from the servers'.
+page), busy messages, timeouts (no answer in time), lost answers, the CPU the app processes
+and nginx used (server_cpu, in cores: CPU seconds per second of the step), the CPU this
+process, the load generator, used (client_cpu, likewise), and the achieved rate as a ratio of
+the one-process SQLite reference's at the same offered rate. The load generator runs on the
+same computer: its CPU is taken from the servers'.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ from deploy.proxy import Nginx, free_port  # noqa: E402
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 BACKENDS = ("sqlite", "postgres")
 COLUMNS = ["backend", "processes", "offered", "achieved", "p50", "p95", "errors", "busy", "timeouts", "lost",
-           "ratio"]
+           "server_cpu", "client_cpu", "ratio"]
 
 
 class ScaleError(RuntimeError):
@@ -110,6 +112,25 @@ def postgres_cluster(work_dir: Path) -> Iterator[Cluster]:
         cluster.run("pg_ctl", "-D", str(cluster.data_dir), "-m", "fast", "-w", "stop")
 
 
+# --- CPU: how busy the servers and this process were ---------------------------------
+
+def group_cpu_seconds(groups: set[int]) -> float:
+    """CPU seconds (user + system) so far of every live process in the process groups ``groups``
+    (each app process and nginx lead a group of their own)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:  # fields after the name: state, ppid, pgrp, …, utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 # --- one configuration ----------------------------------------------------------------
 
 def warm_up(url: str) -> None:
@@ -157,11 +178,16 @@ def measure(backend: str, count: int, behind_proxy: bool, work_dir: Path, sessio
         proxy = Nginx([int(s.url.rsplit(":", 1)[1]) for s in servers], work_dir).start() if behind_proxy else None
         try:
             url = proxy.url if proxy else servers[0].url
+            groups = {s.process.pid for s in servers} | ({proxy.process.pid} if proxy else set())
             for step, rate in enumerate(rates):
+                started, server_cpu, client_cpu = time.monotonic(), group_cpu_seconds(groups), time.process_time()
                 ledger = asyncio.run(bench_load.drive(url, db_path, sessions, rate, seconds,
                                                       first_code=1 + step * sessions, agencies=agencies))
+                wall = time.monotonic() - started
+                cpu = {"server_cpu": (group_cpu_seconds(groups) - server_cpu) / wall,
+                       "client_cpu": (time.process_time() - client_cpu) / wall}
                 summary = bench_load.summarise(ledger, sessions, rate, bench_load.check_database(db_path, ledger))
-                rows.append({"backend": backend, "processes": count, "proxied": behind_proxy, **summary})
+                rows.append({"backend": backend, "processes": count, "proxied": behind_proxy, **summary, **cpu})
         finally:
             if proxy:
                 proxy.stop()
