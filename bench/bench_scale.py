@@ -263,6 +263,17 @@ def run(processes: list[int], backends: list[str], rates: list[float], seconds: 
     return with_ratios(rows), failures
 
 
+def table_rows(rows: list[dict]) -> list[dict]:
+    """The configurations behind nginx as rows of bench/run_all.py's table (against the reference)."""
+    reference = {r["offered"]: r for r in rows if r["ratio"] is not None and not r["proxied"]}
+    return [{"name": f"{r['processes']} {r['backend']} processes behind nginx, offered {r['offered']:g}/s: achieved",
+             "figure": r["achieved"], "unit": "/s", "reference": reference[r["offered"]]["achieved"],
+             "ratio": r["ratio"],
+             "target": f"p95 {r['p95']:.1f} s, lost {r['lost']}, errors {r['exceptions'] + r['errors']}, "
+                       f"server CPU {r['server_cpu']:.2f} cores (about proportional to processes, lost = 0)"}
+            for r in rows if r["proxied"] and r["offered"] in reference]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", default="2,3", help="app processes behind nginx, one configuration each")

@@ -5,7 +5,7 @@
 configuration: the benchmark (bench/bench_scale.py) and the sticky-session test
 (tests/browser/test_sticky_sessions.py) use it.
 
-    python -m deploy.proxy --listen 80 --upstream 8501,8502,8503 --prefix /var/lib/qiping-nginx
+    python -m deploy.proxy --listen 80 --upstream 8501,8502,10.0.0.12:8501 --prefix /var/lib/qiping-nginx
 
 prints a filled-in configuration for a deployment.
 """
@@ -24,14 +24,15 @@ NGINX = "/usr/sbin/nginx"
 START_TIMEOUT_S = 20
 
 
-def render(upstream_ports: list[int], listen: str, prefix: str | Path, user: str | None = None) -> str:
-    """The template with its places filled: the app processes on this computer at
-    ``upstream_ports``, nginx listening on ``listen`` (a port, or address:port), its pid file,
+def render(upstream_ports: list[int | str], listen: str, prefix: str | Path, user: str | None = None) -> str:
+    """The template with its places filled: the app processes at ``upstream_ports`` (a port: on
+    this computer; or host:port, on another machine of the deployment), nginx listening on ``listen`` (a port, or address:port), its pid file,
     logs and temporary files under ``prefix``, its workers running as ``user`` (None: no
     ``user`` line, nginx's default)."""
     if not upstream_ports:
         raise ValueError("nginx needs at least one app process behind it")
-    servers = "\n".join(f"        server 127.0.0.1:{port};" for port in upstream_ports)
+    servers = "\n".join(f"        server {port if ':' in str(port) else f'127.0.0.1:{port}'};"
+                         for port in upstream_ports)
     text = TEMPLATE.read_text(encoding="utf-8")
     # the comment at the top names the places: only what follows it is filled in
     header, body = text.split("\n{{user}}\n", 1)
@@ -125,12 +126,13 @@ class Nginx:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Print deploy/nginx.conf filled in for a deployment.")
     parser.add_argument("--listen", default="80", help="what nginx listens on: a port or address:port")
-    parser.add_argument("--upstream", required=True, help="the app processes' ports, comma-separated")
+    parser.add_argument("--upstream", required=True,
+                        help="the app processes, comma-separated: a port (on this machine) or host:port")
     parser.add_argument("--prefix", default="/var/lib/qiping-nginx",
                         help="directory for nginx's pid file, logs and temporary files")
     parser.add_argument("--user", default="www-data", help="the user nginx's workers run as")
     args = parser.parse_args()
-    print(render([int(p) for p in args.upstream.split(",")], args.listen, args.prefix, args.user or None), end="")
+    print(render([p.strip() for p in args.upstream.split(",")], args.listen, args.prefix, args.user or None), end="")
 
 
 if __name__ == "__main__":
