@@ -25,8 +25,10 @@ interactions per second, p50/p95 latency, errors (exceptions and other errors dr
 page), busy messages, timeouts (no answer in time), lost answers, the CPU the app processes
 and nginx used (server_cpu, in cores: CPU seconds per second of the step), the CPU this
 process, the load generator, used (client_cpu, likewise), and the achieved rate as a ratio of
-the one-process SQLite reference's at the same offered rate. The load generator runs on the
-same computer: its CPU is taken from the servers'.
+the one-process SQLite reference's at the same offered rate; per_core is achieved ÷ server_cpu
+(interactions per second of server CPU), which stays put when other work on a shared machine takes
+CPU from the servers. The load generator runs on the same computer: its CPU is taken from the
+servers'.
 """
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ from deploy.proxy import Nginx, free_port  # noqa: E402
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 BACKENDS = ("sqlite", "postgres")
 COLUMNS = ["backend", "processes", "offered", "achieved", "p50", "p95", "errors", "busy", "timeouts", "lost",
-           "server_cpu", "client_cpu", "ratio"]
+           "server_cpu", "client_cpu", "per_core", "ratio"]
 
 
 class ScaleError(RuntimeError):
@@ -215,6 +217,8 @@ def cell(row: dict, column: str) -> str:
         value = row["no_answer"]
     elif column == "lost":
         value = row["lost"] + row["stored_refused"] + row["duplicated"]
+    elif column == "per_core":  # interactions served per second of server CPU: the app's cost, whatever CPU it got
+        value = row["achieved"] / row["server_cpu"] if row["server_cpu"] else None
     else:
         value = row.get(column)
     if column == "ratio" and value is not None:
@@ -245,7 +249,7 @@ def run(processes: list[int], backends: list[str], rates: list[float], seconds: 
                             {**common, **env} if proxied else env)
         rows.extend(found)
         for row in found:
-            print("#   " + " | ".join(cell({**row, "ratio": None}, c) for c in COLUMNS[:-1]),
+            print("#   " + " | ".join(cell(row, c) for c in COLUMNS[:-1]),
                   file=sys.stderr, flush=True)
 
     step("sqlite", 1, False, {})  # the reference
@@ -288,8 +292,8 @@ def main() -> None:
         parser.error(f"unknown back-end {', '.join(sorted(unknown))}: choose from {', '.join(BACKENDS)}")
     started = time.monotonic()
     try:
-        rows, failures = run([int(p) for p in args.processes.split(",")], backends, [float(r) for r in args.rates.split(",")],
-                   args.seconds, args.sessions, args.agencies)
+        rows, failures = run([int(p) for p in args.processes.split(",")], backends,
+                             [float(r) for r in args.rates.split(",")], args.seconds, args.sessions, args.agencies)
     except ValueError as error:
         parser.error(str(error))
     print_table(rows)

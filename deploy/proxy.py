@@ -26,9 +26,9 @@ START_TIMEOUT_S = 20
 
 def render(upstream_ports: list[int | str], listen: str, prefix: str | Path, user: str | None = None) -> str:
     """The template with its places filled: the app processes at ``upstream_ports`` (a port: on
-    this computer; or host:port, on another machine of the deployment), nginx listening on ``listen`` (a port, or address:port), its pid file,
-    logs and temporary files under ``prefix``, its workers running as ``user`` (None: no
-    ``user`` line, nginx's default)."""
+    this computer; or host:port, on another machine of the deployment), nginx listening on
+    ``listen`` (a port, or address:port), its pid file, logs and temporary files under ``prefix``,
+    its workers running as ``user`` (None: no ``user`` line, nginx's default)."""
     if not upstream_ports:
         raise ValueError("nginx needs at least one app process behind it")
     servers = "\n".join(f"        server {port if ':' in str(port) else f'127.0.0.1:{port}'};"
@@ -53,6 +53,7 @@ class Nginx:
 
     def __init__(self, upstream_ports: list[int], work_dir: Path, port: int | None = None):
         self.port = port or free_port()
+        self.upstream_ports = list(upstream_ports)
         self.work_dir = Path(work_dir)
         self.conf = self.work_dir / "nginx.conf"
         # As root, nginx's workers would run as nobody and could not write in a private

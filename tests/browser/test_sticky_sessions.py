@@ -39,25 +39,18 @@ def require_nginx() -> None:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory):
-    """Two app processes on one demo county (built once, by the first), nginx in front."""
+def server(tmp_path_factory):
+    """Two app processes on one demo county (built once, by the first), nginx in front: the
+    address the browser opens is nginx's."""
     bs.require_chromium()
     require_nginx()
     work = tmp_path_factory.mktemp("sticky")
     with bench_scale.processes_on(work, work / "sticky.db", 2, {"QIPING_TRUSTED_PROXY": "1"}) as servers:
-        with Nginx([int(s.url.rsplit(":", 1)[1]) for s in servers], work) as running:
-            running.app_ports = [int(s.url.rsplit(":", 1)[1]) for s in servers]
-            yield running
+        with Nginx([int(s.url.rsplit(":", 1)[1]) for s in servers], work) as proxy:
+            yield proxy
 
 
-@pytest.fixture(scope="module")
-def browser(proxy):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=bs.CHROMIUM, headless=True, args=bs.CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+browser = bs.browser
 
 
 def upstreams_by_route(proxy: Nginx) -> dict[str, set[str]]:
@@ -75,31 +68,32 @@ def route_cookies(answer) -> list[str]:
     return [c for c in answer.headers.get_all("Set-Cookie") or [] if c.startswith("qiping_route=")]
 
 
-def test_the_first_answer_sets_the_route_and_each_route_keeps_to_one_process(proxy):
-    with urllib.request.urlopen(f"{proxy.url}/_stcore/health") as answer:
+def test_the_first_answer_sets_the_route_and_each_route_keeps_to_one_process(server):
+    with urllib.request.urlopen(f"{server.url}/_stcore/health") as answer:
         cookies = route_cookies(answer)
     assert len(cookies) == 1 and re.fullmatch(r"qiping_route=[0-9a-f]{32}; Path=/; HttpOnly; SameSite=Lax",
                                               cookies[0]), cookies
     routes = [f"route-{n}" for n in range(20)]
     for route in routes:
         for _ in range(3):
-            request = urllib.request.Request(f"{proxy.url}/_stcore/health", headers={"Cookie": f"qiping_route={route}"})
+            request = urllib.request.Request(f"{server.url}/_stcore/health",
+                                             headers={"Cookie": f"qiping_route={route}"})
             with urllib.request.urlopen(request) as answer:
                 assert answer.read().strip() == b"ok"
                 assert route_cookies(answer) == []  # the browser has its route already
-    served = upstreams_by_route(proxy)
+    served = upstreams_by_route(server)
     assert all(len(served[route]) == 1 for route in routes), served
     # both processes take routes: the browser test below is not passing because only one answers
-    assert {next(iter(served[route])) for route in routes} == {f"127.0.0.1:{p}" for p in proxy.app_ports}
+    assert {next(iter(served[route])) for route in routes} == {f"127.0.0.1:{p}" for p in server.upstream_ports}
 
 
-def test_a_signed_in_session_downloads_again_and_again_across_reruns(browser, proxy):
+def test_a_signed_in_session_downloads_again_and_again_across_reruns(browser, server):
     """The administrator exports the audit log once per filter, the filter changed between (each change a
     rerun): every file arrives, from the process that made it."""
     context = bs.new_context(browser, accept_downloads=True)
     try:
         page = context.new_page()
-        bs.open_app(page, proxy.url)
+        bs.open_app(page, server.url)
         bs.sign_in_staff(page, "admin", "qiping-admin")
         bs.open_page(page, T("nav.audit_log"), T("admin_ops.audit_log.title"))
         target = bs.main(page).get_by_role("textbox", name=T("admin_ops.audit_log.filter_target"))
