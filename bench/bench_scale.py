@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import shutil
@@ -192,6 +193,10 @@ def measure(backend: str, count: int, behind_proxy: bool, work_dir: Path, sessio
                        "client_cpu": (time.process_time() - client_cpu) / wall}
                 summary = bench_load.summarise(ledger, sessions, rate, bench_load.check_database(db_path, ledger))
                 rows.append({"backend": backend, "processes": count, "proxied": behind_proxy, **summary, **cpu})
+                for detail, times in collections.Counter(
+                        f"{i.outcome}: {i.detail}" for i in ledger.interactions
+                        if i.outcome not in ("ok", "confirmed")).most_common(3):
+                    print(f"#   {times} x {detail[:300]}", file=sys.stderr, flush=True)
         finally:
             if proxy:
                 proxy.stop()
