@@ -2,11 +2,12 @@
 # Set up and run every test, browser tests included.
 # Debian packages the tests use: chromium (browser tests, driven by Playwright),
 # fonts-noto-cjk (the Chinese font embedded in the PDF bulletin) and
-# poppler-utils (pdftoppm, to look at the bulletin as an image) and postgresql
-# (the second pass: the same suite on a real PostgreSQL server, DESIGN §7). As root
-# this script installs whichever is missing. Without Chromium the browser tests are
-# skipped, and without PostgreSQL the second pass, except in CI (CI=true), where
-# either is a failure.
+# poppler-utils (pdftoppm, to look at the bulletin as an image), nginx (two app
+# processes behind it with sticky sessions, tests/browser/test_sticky_sessions.py) and
+# postgresql (the second pass: the same suite on a real PostgreSQL server, DESIGN §7).
+# As root this script installs whichever is missing. Without Chromium (or nginx) the
+# browser tests that need it are skipped, and without PostgreSQL the second pass,
+# except in CI (CI=true), where either is a failure.
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
@@ -14,6 +15,7 @@ missing=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

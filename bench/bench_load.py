@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 from unittest import mock
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,7 @@ import i18n  # noqa: E402
 from streamlit_client import ERROR, SUCCESS, NoAnswer, Page, StreamlitSession, string_state, strings_state  # noqa: E402
 from surveys.participants import hashing
 from surveys.collection import questionnaire  # noqa: E402
+from surveys.storage import db as storage  # noqa: E402
 
 LANG = "zh"
 LEVEL_TEXT = {level: i18n.t(f"levels.{level}", LANG) for level in questionnaire.LEVELS}
@@ -219,37 +220,56 @@ class Enterprise:
 
 
 # --- the database, afterwards ---------------------------------------------------
+# Read through the app's own connect(), so that the check follows the back-end the app used
+# (an SQLite file, or with QIPING_DATABASE_URL that file's schema on PostgreSQL).
+
+@contextlib.contextmanager
+def reading(db_path: Path) -> Iterator:
+    database = storage.connect(db_path)
+    try:
+        yield database
+    finally:
+        database.close()
+
 
 def open_round(db_path: Path) -> str:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()[0]
+    with reading(db_path) as database:
+        return database.execute("SELECT name FROM rounds WHERE status = 'open'").fetchone()[0]
 
 
 def agency_labels(db_path: Path) -> dict[str, str]:
     """Agency code -> the name the survey shows for it (Chinese)."""
-    with sqlite3.connect(db_path) as conn:
-        return dict(conn.execute("SELECT code, name_zh FROM agencies WHERE active = 1").fetchall())
+    with reading(db_path) as database:
+        return dict(database.execute("SELECT code, name_zh FROM agencies WHERE active = 1").fetchall())
 
 
 def revisions(db_path: Path) -> dict[tuple[str, str], int]:
     """The revision of every response in the open round (the demo county has some already)."""
-    with sqlite3.connect(db_path) as conn:
-        return {(uscc, agency): revision for uscc, agency, revision in conn.execute(
-            "SELECT enterprise, agency, revision FROM responses WHERE round = ?", [open_round(db_path)])}
+    round_name = open_round(db_path)
+    with reading(db_path) as database:
+        return {(uscc, agency): revision for uscc, agency, revision in database.execute(
+            "SELECT enterprise, agency, revision FROM responses WHERE round = ?", [round_name]).fetchall()}
 
 
 def usccs_for_codes(db_path: Path, codes: set[str]) -> dict[str, str]:
     """Demo access code -> the enterprise's USCC, hashed as the server hashes it."""
-    with sqlite3.connect(db_path) as conn:
-        salt = bytes.fromhex(conn.execute(
+    with reading(db_path) as database:
+        salt = bytes.fromhex(database.execute(
             "SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()[0])
         found = {}
         with mock.patch.dict(os.environ, {"QIPING_HASH_COST": "test"}):
             for code in codes:
                 digest = hashing.access_code_digest(salt, hashing.normalise_code(code))
-                found[code] = conn.execute("SELECT uscc FROM enterprises WHERE access_code_hash = ?",
-                                           [digest]).fetchone()[0]
+                found[code] = database.execute("SELECT uscc FROM enterprises WHERE access_code_hash = ?",
+                                               [digest]).fetchone()[0]
         return found
+
+
+def integrity(database) -> str:
+    """SQLite's own check of the file; PostgreSQL has none to ask for (n/a)."""
+    if os.environ.get("QIPING_DATABASE_URL"):
+        return "n/a"
+    return database.execute("PRAGMA integrity_check").fetchone()[0]
 
 
 def check_database(db_path: Path, ledger: Ledger) -> dict:
@@ -265,8 +285,7 @@ def check_database(db_path: Path, ledger: Ledger) -> dict:
     for save in ledger.saves:
         by_pair.setdefault((usccs[save.code], save.agency), []).append(save)
     lost = stored_refused = duplicated = 0
-    conn = sqlite3.connect(db_path)
-    try:
+    with reading(db_path) as conn:
         for (uscc, agency), saves in by_pair.items():
             rows = conn.execute("SELECT id, comment, revision FROM responses WHERE round = ? AND enterprise = ?"
                                 " AND agency = ?", [round_name, uscc, agency]).fetchall()
@@ -297,10 +316,8 @@ def check_database(db_path: Path, ledger: Ledger) -> dict:
             stored = {r[0] for r in conn.execute(
                 "SELECT agency FROM survey_choices WHERE round = ? AND enterprise = ?", [round_name, usccs[code]])}
             lost += len(set(chosen) - stored)
-        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        conn.close()
-    return {"lost": lost, "stored_refused": stored_refused, "duplicated": duplicated, "integrity": integrity}
+        checked_integrity = integrity(conn)
+    return {"lost": lost, "stored_refused": stored_refused, "duplicated": duplicated, "integrity": checked_integrity}
 
 
 # --- running a load ---------------------------------------------------------------

@@ -40,6 +40,10 @@ def benchmarks(quick: bool):
     yield "load", lambda: bench_load.table_rows(
         bench_load.run(sessions=40 if quick else 75, rates=[5, 10] if quick else [5, 10, 15, 25],
                        seconds=20 if quick else 40, verbose=False))
+    import bench_scale  # several processes behind nginx against one (several minutes; needs nginx)
+    yield "scale", lambda: bench_scale.table_rows(bench_scale.run(
+        processes=[2] if quick else [2, 3], backends=["sqlite"], rates=[25, 50] if quick else [25, 50, 75, 100],
+        seconds=10 if quick else 20, sessions=40 if quick else 50)[0])
     try:
         import bench_pages
     except ImportError:

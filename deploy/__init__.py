@@ -1,0 +1,1 @@
+"""Running Qiping as several processes behind a reverse proxy (docs/deployment.md)."""
