@@ -90,7 +90,7 @@ def _migrated_template(dsn: str) -> str:
     suite on PostgreSQL): a copy takes a tenth of a second, migrating anew a second."""
     from surveys.storage import migrations, postgres
 
-    digest = hashlib.sha1("\0".join(migrations.MIGRATIONS).encode()).hexdigest()[:12]
+    digest = hashlib.sha1("\0".join([*migrations.MIGRATIONS, postgres.COMPAT_FUNCTIONS]).encode()).hexdigest()[:12]
     name = f"qiping_template_{len(migrations.MIGRATIONS)}_{digest}"
     template = urlsplit(dsn)._replace(path=f"/{name}").geturl()
     with postgres.server_lock(dsn):  # another process may be making it: wait, then copy it

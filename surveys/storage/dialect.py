@@ -175,6 +175,8 @@ CREATE OR REPLACE FUNCTION json_remove(text, text) RETURNS text IMMUTABLE LANGUA
   SELECT ($1::jsonb #- json_path($2))::text $$;
 CREATE OR REPLACE FUNCTION json_set(text, text, anyelement) RETURNS text IMMUTABLE LANGUAGE sql AS $$
   SELECT jsonb_set($1::jsonb, json_path($2), to_jsonb($3))::text $$;
+CREATE OR REPLACE FUNCTION json_set(text, text, text) RETURNS text IMMUTABLE LANGUAGE sql AS $$
+  SELECT jsonb_set($1::jsonb, json_path($2), to_jsonb($3))::text $$;
 CREATE OR REPLACE FUNCTION json_extract_path_text(text, VARIADIC text[]) RETURNS text IMMUTABLE LANGUAGE sql AS $$
   SELECT json_extract_path_text($1::json, VARIADIC $2) $$;
 CREATE OR REPLACE FUNCTION bool_sum(bigint, boolean) RETURNS bigint IMMUTABLE LANGUAGE sql AS $$

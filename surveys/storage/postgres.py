@@ -104,61 +104,93 @@ class _NumericLoader(psycopg.adapt.Loader):
 
 
 class Connection:
-    """The part of ``sqlite3.Connection`` the application uses, over one psycopg connection."""
+    """The part of ``sqlite3.Connection`` the application uses, over psycopg.
 
-    def __init__(self, raw: psycopg.Connection, schema: str, file: str = ""):
-        self.raw = raw
-        self.schema = schema
+    With a pool, a PostgreSQL connection is borrowed for one statement, or for one transaction,
+    and given back as soon as it is idle again: a page never closes the connection of its script
+    run, and a connection held per run would leave a process's pool empty after a few clicks."""
+
+    def __init__(self, where: Address, pool: "ConnectionPool | None" = None, file: str = ""):
+        self.schema = where.schema
         self.file = file
         self.lock_wait_ms = 10_000  # PRAGMA busy_timeout sets it: how long BEGIN IMMEDIATE waits
+        self._pool = pool
+        self._own = None if pool is not None else configured(psycopg.connect(where.dsn, autocommit=True), where)
+        self._lent: psycopg.Connection | None = None
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The connection for the next statement: its own, or the one lent for the transaction under way."""
+        if self._own is not None:
+            return self._own
+        if self._lent is None:
+            self._lent = self._pool.getconn()
+        return self._lent
+
+    def release(self) -> None:
+        """The lent connection back to the pool unless a transaction is under way on it."""
+        lent = self._lent
+        if lent is not None and (lent.closed or lent.info.transaction_status == psycopg.pq.TransactionStatus.IDLE):
+            self._lent = None
+            self._pool.putconn(lent)
 
     def begin_immediate(self) -> None:
         """SQLite's BEGIN IMMEDIATE: a transaction holding the county's one write lock (an advisory
         lock on its schema, shared by every process), waiting at most ``lock_wait_ms`` for it."""
-        self.raw.execute("BEGIN")
+        raw = self.raw
+        raw.execute("BEGIN")
         try:
-            self.raw.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{max(1, self.lock_wait_ms)}ms")))
-            self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
-            self.raw.execute("SET LOCAL lock_timeout = 0")
+            raw.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{max(1, self.lock_wait_ms)}ms")))
+            raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
+            raw.execute("SET LOCAL lock_timeout = 0")
         except psycopg.Error as error:
-            self.raw.execute("ROLLBACK")
+            raw.execute("ROLLBACK")
+            self.release()
             raise _as_sqlite_error(error) from error
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        raw = self._own or self._lent
+        return raw is not None and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
-    def execute(self, statement: str, parameters: Any = None) -> psycopg.Cursor:
-        pragma = _pragma(self, statement)
-        if pragma is not None:
-            return pragma
-        if statement.strip().upper() == "BEGIN IMMEDIATE":
-            self.begin_immediate()
-            return _Rows([])
-        translated = _translate(statement, parameters)
+    def execute(self, statement: str, parameters: Any = None) -> "_Rows":
         try:
-            cursor = self.raw.execute(translated, _parameters(parameters), prepare=False)
-        except psycopg.Error as error:
-            raise _as_sqlite_error(error) from error
-        view = VIEW.match(translated)
-        if view:
-            self.raw.execute("INSERT INTO qiping_views (name, definition) VALUES (%s, %s) ON CONFLICT (name) "
-                             "DO UPDATE SET definition = excluded.definition", (view.group(1), translated))
-        return cursor
+            pragma = _pragma(self, statement)
+            if pragma is not None:
+                return pragma
+            if statement.strip().upper() == "BEGIN IMMEDIATE":
+                self.begin_immediate()
+                return _Rows([])
+            translated = _translate(statement, parameters)
+            try:
+                cursor = self.raw.execute(translated, _parameters(parameters), prepare=False)
+                rows = _Rows.of(cursor)
+            except psycopg.Error as error:
+                raise _as_sqlite_error(error) from error
+            view = VIEW.match(translated)
+            if view:
+                self.raw.execute("INSERT INTO qiping_views (name, definition) VALUES (%s, %s) ON CONFLICT (name) "
+                                 "DO UPDATE SET definition = excluded.definition", (view.group(1), translated))
+            return rows
+        finally:
+            self.release()
 
     def refresh_views(self) -> None:
         """SQLite reads a view's ``table.*`` anew at every query, PostgreSQL once when the view is made:
         after a migration added columns, the views are made again to show them."""
         for (definition,) in self.raw.execute("SELECT definition FROM qiping_views").fetchall():
             self.raw.execute(re.sub(r"^CREATE (OR REPLACE )?VIEW", "CREATE OR REPLACE VIEW", definition))
+        self.release()
 
-    def executemany(self, statement: str, rows: Iterable) -> psycopg.Cursor:
-        cursor = self.raw.cursor()
+    def executemany(self, statement: str, rows: Iterable) -> "_Rows":
         try:
+            cursor = self.raw.cursor()
             cursor.executemany(_translate(statement, True), [_parameters(r) for r in rows])
+            return _Rows([], rowcount=cursor.rowcount)
         except psycopg.Error as error:
             raise _as_sqlite_error(error) from error
-        return cursor
+        finally:
+            self.release()
 
     def executescript(self, script: str) -> None:
         self.execute(script)
@@ -176,20 +208,28 @@ class Connection:
     def commit(self) -> None:
         if self.in_transaction:
             self.raw.execute("COMMIT")
+        self.release()
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
+        self.release()
 
     def close(self) -> None:
-        self.raw.close()
+        if self._own is not None:
+            self._own.close()
+        elif self._lent is not None:
+            if not self._lent.closed:
+                self.rollback()
+            self.release()
 
     def iterdump(self) -> Iterator[str]:
         """Every row of every table as text, in a stable order (tests compare two dumps)."""
-        tables = self.raw.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                                  "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+        tables = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                              "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
         for (table,) in tables:
             rows = self.raw.execute(sql.SQL("SELECT * FROM {} ORDER BY 1").format(sql.Identifier(table))).fetchall()
+            self.release()
             yield from (f"{table}: {row!r}" for row in sorted(rows, key=repr))
 
 
@@ -207,16 +247,36 @@ def _translate(statement: str, parameters: Any) -> str:
 
 
 class _Rows:
-    """A cursor-like answer for the PRAGMAs the application reads."""
+    """A statement's answer, read whole, as sqlite3's cursor offers it: the connection that gave it
+    may serve another statement meanwhile."""
 
-    def __init__(self, rows: list[tuple]):
-        self.rows = rows
+    def __init__(self, rows: list, description=None, rowcount: int = -1):
+        self.rows, self.description, self.rowcount = rows, description, rowcount
+        self._next = 0
+
+    @classmethod
+    def of(cls, cursor) -> "_Rows":
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return cls(rows, cursor.description, cursor.rowcount)
 
     def fetchone(self):
-        return self.rows[0] if self.rows else None
+        if self._next >= len(self.rows):
+            return None
+        self._next += 1
+        return self.rows[self._next - 1]
 
     def fetchall(self):
-        return self.rows
+        rest, self._next = self.rows[self._next:], len(self.rows)
+        return rest
+
+    def fetchmany(self, size: int = 1):
+        part = self.rows[self._next:self._next + size]
+        self._next += len(part)
+        return part
+
+    def __iter__(self):
+        while (row := self.fetchone()) is not None:
+            yield row
 
 
 VIEW = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", re.I)
@@ -243,6 +303,10 @@ def _pragma(connection: Connection, statement: str):
         return _Rows([("ok",)])
     if name == "journal_mode":
         return _Rows([("wal",)])
+    if name == "foreign_keys" and value is not None:  # off: a test that damages the data on purpose
+        role = "origin" if value.upper() in ("ON", "1", "TRUE") else "replica"
+        connection.raw.execute(sql.SQL("SET session_replication_role = {}").format(sql.Literal(role)))
+        return _Rows([])
     if name == "defer_foreign_keys":
         connection.raw.execute("SET CONSTRAINTS ALL DEFERRED")
         return _Rows([])
@@ -268,9 +332,8 @@ class Table:
             sql.SQL(", ").join(sql.Placeholder() * len(columns)),
             sql.SQL(" ON CONFLICT DO NOTHING" if ignore else ""))
         with self.db.atomic():
-            cursor = self.db.conn.raw.cursor()
             try:
-                cursor.executemany(statement, [tuple(r.get(c) for c in columns) for r in records])
+                self.db.conn.raw.cursor().executemany(statement, [tuple(r.get(c) for c in columns) for r in records])
             except psycopg.Error as error:
                 raise _as_sqlite_error(error) from error
         return self
@@ -279,9 +342,9 @@ class Table:
     def columns_dict(self) -> dict[str, type]:
         kinds = {"integer": int, "bigint": int, "smallint": int, "double precision": float, "real": float,
                  "numeric": float}
-        rows = self.db.conn.raw.execute(
+        rows = self.db.conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position", (self.name,))
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", [self.name])
         return {name: kinds.get(kind, str) for name, kind in rows}
 
     def exists(self) -> bool:
@@ -294,10 +357,8 @@ class PostgresDatabase:
     dialect = "postgres"
 
     def __init__(self, where: Address, pool: "ConnectionPool | None" = None, file: str | Path = ""):
-        self.address, self._pool, self._closed = where, pool, True
-        raw = pool.getconn() if pool is not None else configured(psycopg.connect(where.dsn, autocommit=True), where)
-        self.conn = Connection(raw, where.schema, str(file))
-        self._closed = False
+        self.address = where
+        self.conn = Connection(where, pool, str(file))
 
     def __getitem__(self, name: str) -> Table:
         return Table(self, name)
@@ -306,23 +367,29 @@ class PostgresDatabase:
         return self.conn.execute(statement, parameters)
 
     def query(self, statement: str, parameters: Any = None) -> Iterator[dict]:
-        cursor = self.conn.raw.cursor(row_factory=dict_row)
         try:
+            cursor = self.conn.raw.cursor(row_factory=dict_row)
             cursor.execute(_translate(statement, parameters), _parameters(parameters), prepare=False)
+            rows = cursor.fetchall()
         except psycopg.Error as error:
             raise _as_sqlite_error(error) from error
-        yield from cursor
+        finally:
+            self.conn.release()
+        yield from rows
 
     def table_names(self) -> list[str]:
-        return [r[0] for r in self.conn.raw.execute(
+        return [r[0] for r in self.conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "AND table_type = 'BASE TABLE' AND table_name NOT LIKE 'qiping%'")]
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
         """All of the block or nothing: a transaction, or a savepoint inside one."""
-        with self.conn.raw.transaction():
-            yield
+        try:
+            with self.conn.raw.transaction():
+                yield
+        finally:
+            self.conn.release()
 
     @contextlib.contextmanager
     def read_only(self) -> Iterator[None]:
@@ -331,31 +398,20 @@ class PostgresDatabase:
         try:
             yield
         finally:
-            self.conn.raw.execute("ROLLBACK")
+            self.conn.rollback()
 
     def rollback(self) -> None:
         self.conn.rollback()
 
     def close(self) -> None:
-        """The connection back to the process's pool (rolled back if a transaction was left open),
-        or closed when there is none."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._pool is None:
-            self.conn.close()
-        elif not self.conn.raw.closed:
-            self.conn.rollback()
-            self._pool.putconn(self.conn.raw)
+        self.conn.close()
 
     def __del__(self) -> None:
-        """Pages never close the connection of their script run (SQLite's closes when collected): a
-        pooled one goes back to its pool when its run's objects are collected."""
-        if not getattr(self, "_closed", True):
-            try:
-                self.close()
-            except Exception:  # at interpreter exit the pool may be gone; nothing is left to keep
-                pass
+        """A transaction left open by a page that never closed its connection ends with it."""
+        try:
+            self.conn.close()
+        except Exception:  # at interpreter exit the pool may be gone already
+            pass
 
 
 def configured(raw: psycopg.Connection, where: Address) -> psycopg.Connection:
@@ -398,8 +454,12 @@ def ensure_compat_functions(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as raw:
         raw.execute("SELECT pg_advisory_lock(7470001)")
         try:
-            if not raw.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'qiping_compat'").fetchone():
+            version = hashlib.sha1(COMPAT_FUNCTIONS.encode()).hexdigest()
+            made = raw.execute("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
+                               "WHERE nspname = 'qiping_compat'").fetchone()
+            if made is None or made[0] != version:  # new, or made by an older release: made again
                 raw.execute(COMPAT_FUNCTIONS)
+                raw.execute(sql.SQL("COMMENT ON SCHEMA qiping_compat IS {}").format(sql.Literal(version)))
         finally:
             raw.execute("SELECT pg_advisory_unlock(7470001)")
 
