@@ -78,6 +78,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         node.set("alias", exp.TableAlias(this=exp.to_identifier(f"subquery_{next(_SUBQUERY_NAMES)}")))
     if isinstance(node, exp.Like):  # SQLite's LIKE ignores the case of ASCII letters
         return exp.ILike(this=node.this, expression=node.expression)
+    if isinstance(node, exp.In) and not node.expressions and not node.args.get("query"):
+        return exp.false()  # SQLite's IN () of an empty list
     if isinstance(node, exp.Glob) and isinstance(node.expression, exp.Literal):
         return exp.RegexpLike(this=node.this, expression=exp.Literal.string(glob_to_regex(node.expression.this)))
     if isinstance(node, exp.Ordered) and node.find_ancestor(exp.OnConflict, exp.IndexParameters, exp.Create):

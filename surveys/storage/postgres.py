@@ -338,6 +338,23 @@ class Table:
                 raise _as_sqlite_error(error) from error
         return self
 
+    def update(self, key: Any, updates: dict) -> "Table":
+        """sqlite-utils' ``update``: the row whose primary key is ``key`` (a one-column key)."""
+        (primary,) = [r[0] for r in self.db.conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+            " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = CAST(? AS regclass) AND i.indisprimary", [self.name])]
+        statement = sql.SQL("UPDATE {} SET {} WHERE {} = %s").format(
+            sql.Identifier(self.name),
+            sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in updates),
+            sql.Identifier(primary))
+        try:
+            self.db.conn.raw.execute(statement, [*updates.values(), key])
+        except psycopg.Error as error:
+            raise _as_sqlite_error(error) from error
+        finally:
+            self.db.conn.release()
+        return self
+
     @property
     def columns_dict(self) -> dict[str, type]:
         kinds = {"integer": int, "bigint": int, "smallint": int, "double precision": float, "real": float,

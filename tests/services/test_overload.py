@@ -9,6 +9,8 @@ import threading
 
 import pytest
 
+from tests import pg_support
+
 import i18n
 from conftest import FULL, dump, make_world
 from surveys.storage import db as database
@@ -62,7 +64,11 @@ def short_busy_timeout(monkeypatch):
 
 
 def hold_write_lock(path: str) -> sqlite3.Connection:
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    """Another connection holding the county's write lock (SQLite's, or PostgreSQL's advisory lock)."""
+    if pg_support.TEST_DATABASE_URL:
+        holder = database.connect(path)  # rollback, close and execute as sqlite3's connection has them
+    else:
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     return holder
 

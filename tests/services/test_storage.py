@@ -10,6 +10,7 @@ from surveys.storage.db import connect, write_transaction
 from surveys.storage.migrations import MIGRATIONS, migrate, schema_version
 
 
+@pytest.mark.sqlite_only
 def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path):
     db = connect(tmp_path / "x.db")
     assert schema_version(db) == len(MIGRATIONS)
@@ -113,4 +114,5 @@ def test_code_sql_uses_forms_postgresql_accepts_too():
     sources = [*Path(__file__).resolve().parents[2].joinpath("surveys").rglob("*.py"),
                *sorted(Path(__file__).resolve().parents[2].joinpath("surveys", "schema").glob("*.sql"))[5:]]  # after the five shipped ones
     sqlite_only = re.compile(r"\bINSERT\s+OR\s+(IGNORE|REPLACE)\b|\bREPLACE\s+INTO\b|\bGLOB\b")
-    assert [p.name for p in sources if sqlite_only.search(p.read_text(encoding="utf-8"))] == []
+    translator = Path(__file__).resolve().parents[2] / "surveys" / "storage" / "dialect.py"  # it names them to translate them
+    assert [p.name for p in sources if p != translator and sqlite_only.search(p.read_text(encoding="utf-8"))] == []
