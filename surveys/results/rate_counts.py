@@ -37,12 +37,16 @@ def _invitations(db, finalisation: dict) -> pd.DataFrame:
     """Who was invited to rate which agency in the round (chose it, or answered it on paper too), and
     whether the finalisation counted a response of theirs for it."""
     rows = db.execute(
+        # the invitation's own response first (by its unique key), then whether the finalisation
+        # counted it: joining from the finalisation's inputs instead read all 300,000 of them for
+        # each of a province's 300,000 invitations, and a finalisation never ended (issue 16)
         """SELECT i.agency, i.enterprise, EXISTS (
-                SELECT 1 FROM finalisation_inputs fi JOIN responses r ON r.id = fi.response_id
-                WHERE fi.finalisation_id = ? AND r.enterprise = i.enterprise AND r.agency = i.agency) AS responded
+                SELECT 1 FROM responses r WHERE r.round = ? AND r.enterprise = i.enterprise AND r.agency = i.agency
+                  AND EXISTS (SELECT 1 FROM finalisation_inputs fi
+                              WHERE fi.finalisation_id = ? AND fi.response_id = r.id)) AS responded
            FROM (SELECT enterprise, agency FROM survey_choices WHERE round = ?
                  UNION SELECT enterprise, agency FROM responses WHERE round = ?) i""",
-        [finalisation["id"], finalisation["round"], finalisation["round"]]).fetchall()
+        [finalisation["round"], finalisation["id"], finalisation["round"], finalisation["round"]]).fetchall()
     frame = pd.DataFrame(rows, columns=["agency", "enterprise", "responded"])
     return frame.assign(period=finalisation["round"], responded=frame["responded"].astype(bool))
 
