@@ -25,7 +25,9 @@ from surveys.core.actors import Actor
 from surveys.core.permissions import allowed, requires
 from surveys.results import dashboards
 from surveys.results import finalise
+from surveys.results import open_round
 from surveys.results import privacy
+from surveys.results import rate_counts
 
 ROUND, MONTH = "round", "month"
 PERIOD_KINDS = (ROUND, MONTH)
@@ -81,6 +83,11 @@ def _response_scores(db, round_rows: list[dict], kind: str, agency: str | None =
     save. Each round's ratings come pivoted from the database (finalise.wide_ratings)."""
     frames = []
     for row in round_rows:
+        if kind == ROUND and agency is None and row["status"] not in rounds_lifecycle.FINALISED:
+            # a round in progress: its scores kept, only what was saved since is read (open_round.py)
+            kept = open_round.counted_scores(db, row).assign(updated_at=None)
+            frames.append(kept[["round", "agency", "score", "updated_at"]])
+            continue
         form = questionnaire.get_questionnaire(db, row["questionnaire_version"] or 1)
         mine, mine_params = _for_agency(agency, "r.agency")
         wide = finalise.wide_ratings(db, privacy.counted_condition("r") + mine, [row["name"], *mine_params],
@@ -111,18 +118,35 @@ def _answer_counts(db, round_rows: list[dict], kind: str, groups: dict | None,
     return standard.add_counts(_invitation_counts(db, [r["name"] for r in round_rows], agency), responses)
 
 
-def _invitation_counts(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
+SCOPES = (standard.AGENCY, standard.GROUP, standard.COUNTY)
+
+
+def _invitation_counts(db, round_names: list[str], agency: str | None = None,
+                       scopes: tuple[str, ...] = SCOPES) -> pd.DataFrame:
     """Invited and responded per (round, scope, unit), counted in the database: the counts
     scoring/rates.py standard_counts makes of ``_invitations`` (an enterprise counts once in a
     group or the county, as answered if it answered any of its agencies; groups are today's,
-    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16)."""
+    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16).
+    ``scopes``: the scopes counted (the others are left out)."""
     keys = ["period", "scope", "unit"]
-    if not round_names:
+    if not round_names or not scopes:
         return pd.DataFrame(columns=keys + list(standard.COUNTS))
     counted = privacy.counted_condition("r")
     marks = ", ".join("?" for _ in round_names)
     mine_r, mine_params = _for_agency(agency, "r.agency")
     mine_c, _ = _for_agency(agency, "c.agency")
+    parts = {
+        standard.AGENCY: f"""SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded)
+                             FROM invited GROUP BY round, agency""",
+        standard.GROUP: f"""SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
+                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
+                FROM invited v JOIN agencies a ON a.code = v.agency
+                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
+                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code""",
+        standard.COUNTY: f"""SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
+                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
+            GROUP BY round""",
+    }
     rows = db.execute(
         f"""WITH invited AS MATERIALIZED (  -- every response, and each choice nobody answered
                 SELECT r.round, r.agency, r.enterprise, ({counted}) AS responded FROM responses r
@@ -131,17 +155,7 @@ def _invitation_counts(db, round_names: list[str], agency: str | None = None) ->
                 SELECT c.round, c.agency, c.enterprise, 0 FROM survey_choices c WHERE c.round IN ({marks}){mine_c}
                   AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
                                   AND r.agency = c.agency))
-            SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded) FROM invited GROUP BY round, agency
-            UNION ALL
-            SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
-                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
-                FROM invited v JOIN agencies a ON a.code = v.agency
-                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
-                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code
-            UNION ALL
-            SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
-                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
-            GROUP BY round""",
+            {" UNION ALL ".join(parts[scope] for scope in scopes)}""",
         [*round_names, *mine_params, *round_names, *mine_params]).fetchall()
     frame = pd.DataFrame(rows, columns=[*keys, "invited", "responded"])
     return frame.reindex(columns=keys + list(standard.COUNTS), fill_value=0)
@@ -197,10 +211,46 @@ def rate_table(db, kind: str = ROUND, finalised_only: bool = False, agency: str 
 
 def finalised_answer_counts(db, kind: str, agency: str | None = None) -> pd.DataFrame:
     """The invitation and response counts of every finalised round, kept while what they rest on
-    stays the same (``dashboards.results_version``)."""
+    stays the same (``dashboards.results_version``). By round, a round's agency and county rows are
+    those its finalisation stored (surveys/results/rate_counts.py ``standing``) when they equal a
+    recount, which they do unless an exclusion awaits a re-finalisation; the groups' rows (today's
+    groups) add up its agencies' responses and count their invitations in the database. Only a
+    round without such counts has its answers read and scored (issue 16: 300,000 a round)."""
     def count() -> pd.DataFrame:
-        return _answer_counts(db, _rounds_counted(db, finalised_only=True), kind, agency_groups(db), agency)
+        rows, groups = _rounds_counted(db, finalised_only=True), agency_groups(db)
+        if kind != ROUND:  # months cut across rounds: nothing stored is by month
+            return _answer_counts(db, rows, kind, groups, agency)
+        standing = {row["name"]: rate_counts.standing(db, row) for row in rows}
+        recount = [row for row in rows if standing[row["name"]] is None]
+        stored = {name: counts for name, counts in standing.items() if counts is not None}
+        return standard.add_counts(_answer_counts(db, recount, kind, groups, agency),
+                                   _stored_counts(db, stored, groups, agency))
     return dashboards.kept_while_finalised(db, "rates.finalised_answer_counts", (kind, agency), count)
+
+
+def _stored_counts(db, stored: dict[str, pd.DataFrame], groups: dict | None,
+                   agency: str | None = None) -> pd.DataFrame:
+    """``standard_counts`` rows of finalised rounds from their stored counts (round -> rate_counts
+    rows): their agency and county rows (``agency``: that agency's row only, all ``rate_table``
+    keeps of it), and each group's row — responses, good and bad summed over its agencies, invited
+    and responded counted in the database (an enterprise counts once in a group)."""
+    keys = ["period", "scope", "unit"]
+    if not stored:
+        return pd.DataFrame(columns=keys + list(standard.COUNTS))
+    rows = pd.concat([counts.assign(period=name) for name, counts in stored.items()], ignore_index=True)
+    if agency:
+        rows = rows[(rows["scope"] == standard.AGENCY) & (rows["unit"] == agency)]
+    frames = [rows]
+    if groups and not agency:
+        summed = list(standard.RESPONSE_COUNTS[2:])  # responses, good and bad add up over agencies
+        agencies = rows[rows["scope"] == standard.AGENCY]
+        in_groups = agencies.assign(unit=agencies["unit"].map(groups), scope=standard.GROUP).dropna(subset=["unit"])
+        frames.append(in_groups.groupby(keys, as_index=False)[summed].sum())
+        frames.append(_invitation_counts(db, list(stored), scopes=(standard.GROUP,)))
+    present = [f for f in frames if len(f)]
+    table = pd.concat(present, ignore_index=True) if present else rows
+    table = table.reindex(columns=keys + list(standard.COUNTS)).fillna({c: 0 for c in standard.COUNTS})
+    return table.groupby(keys, sort=False, dropna=False)[list(standard.COUNTS)].sum().astype(int).reset_index()
 
 
 @requires("results.view_all")

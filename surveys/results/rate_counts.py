@@ -23,6 +23,7 @@ import sqlite_utils
 import scoring
 from scoring import rates as standard
 from surveys.collection import questionnaire
+from surveys.results import privacy
 
 TABLE = "finalisation_rate_counts"
 COLUMNS = ["scope", "unit", *standard.RESPONSE_COUNTS]
@@ -104,3 +105,33 @@ def differing_units(db: sqlite_utils.Database, finalisation: dict) -> list[str]:
         return {f"{r[0]}:{r[1]}": tuple(int(v) for v in r[2:]) for r in frame.itertuples(index=False)}
     fresh, kept = by_unit(compute(db, finalisation)), by_unit(stored(db, finalisation["id"]))
     return sorted(u.split(":", 1)[1] for u in set(fresh) | set(kept) if fresh.get(u) != kept.get(u))
+
+
+def standing(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame | None:
+    """The stored counts (as ``stored``) of a finalised round's current finalisation when they are what
+    counting the round's responses again would give, else None (count them: surveys/reports/rates.py).
+
+    They are when the finalisation was scored with the rules and questionnaire the round is counted
+    with today (``finalise.scoring_config``) and counted the very responses that count today. The
+    responses, ratings and choices of a round change only while it is open (responses.py and
+    paper_returns.py require it), so after its finalisation only an exclusion (DESIGN §4.7) not yet
+    followed by a re-finalisation can make them differ: the counted responses are compared, by number
+    and by the sum of their ids, in the database (no rating read). This lets the county overview show
+    a province's finalised rounds without reading their 300,000 answers each (issue 16)."""
+    finalisation = db.execute(
+        "SELECT id, questionnaire_version, config FROM finalisations"
+        " WHERE round = ? AND is_current = 1 AND digest IS NOT NULL", [round_row["name"]]).fetchone()
+    if finalisation is None:
+        return None
+    finalisation_id, version, config = finalisation
+    if version != (round_row["questionnaire_version"] or 1) or \
+            scoring.ScoringConfig.from_dict(json.loads(config)) != _finalise().scoring_config(db, round_row):
+        return None
+    sealed = db.execute("SELECT count(*), coalesce(sum(response_id), 0) FROM finalisation_inputs"
+                        " WHERE finalisation_id = ? AND response_id IS NOT NULL", [finalisation_id]).fetchone()
+    live = db.execute(f"SELECT count(*), coalesce(sum(r.id), 0) FROM responses r"
+                      f" WHERE r.round = ? AND {privacy.counted_condition('r')}", [round_row["name"]]).fetchone()
+    if tuple(sealed) != tuple(live):
+        return None
+    counts = stored(db, finalisation_id)
+    return None if counts.empty and sealed[0] else counts
