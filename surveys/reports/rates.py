@@ -115,38 +115,28 @@ def _answer_counts(db, round_rows: list[dict], kind: str, groups: dict | None,
                                          no_ratings, groups)
     if kind != ROUND:  # invitations are per round
         return responses
-    return standard.add_counts(_invitation_counts(db, [r["name"] for r in round_rows], agency), responses)
+    kept = [r for r in round_rows if agency is None and r["status"] not in rounds_lifecycle.FINALISED]
+    from_kept = [standard.standard_counts(open_round.invitations(db, row), *_empty_frames()[1:], groups)
+                 for row in kept]  # a round in progress: from its responses kept (open_round.py)
+    in_db = [r["name"] for r in round_rows if r not in kept]
+    return standard.add_counts(_invitation_counts(db, in_db, agency), *from_kept, responses)
 
 
 SCOPES = (standard.AGENCY, standard.GROUP, standard.COUNTY)
 
 
-def _invitation_counts(db, round_names: list[str], agency: str | None = None,
-                       scopes: tuple[str, ...] = SCOPES) -> pd.DataFrame:
+def _invitation_counts(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
     """Invited and responded per (round, scope, unit), counted in the database: the counts
     scoring/rates.py standard_counts makes of ``_invitations`` (an enterprise counts once in a
     group or the county, as answered if it answered any of its agencies; groups are today's,
-    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16).
-    ``scopes``: the scopes counted (the others are left out)."""
+    as ``agency_groups``), without reading 300,000 invitations a round into pandas (issue 16)."""
     keys = ["period", "scope", "unit"]
-    if not round_names or not scopes:
+    if not round_names:
         return pd.DataFrame(columns=keys + list(standard.COUNTS))
     counted = privacy.counted_condition("r")
     marks = ", ".join("?" for _ in round_names)
     mine_r, mine_params = _for_agency(agency, "r.agency")
     mine_c, _ = _for_agency(agency, "c.agency")
-    parts = {
-        standard.AGENCY: f"""SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded)
-                             FROM invited GROUP BY round, agency""",
-        standard.GROUP: f"""SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
-                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
-                FROM invited v JOIN agencies a ON a.code = v.agency
-                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
-                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code""",
-        standard.COUNTY: f"""SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
-                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
-            GROUP BY round""",
-    }
     rows = db.execute(
         f"""WITH invited AS MATERIALIZED (  -- every response, and each choice nobody answered
                 SELECT r.round, r.agency, r.enterprise, ({counted}) AS responded FROM responses r
@@ -155,7 +145,17 @@ def _invitation_counts(db, round_names: list[str], agency: str | None = None,
                 SELECT c.round, c.agency, c.enterprise, 0 FROM survey_choices c WHERE c.round IN ({marks}){mine_c}
                   AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
                                   AND r.agency = c.agency))
-            {" UNION ALL ".join(parts[scope] for scope in scopes)}""",
+            SELECT round, '{standard.AGENCY}', agency, count(*), sum(responded) FROM invited GROUP BY round, agency
+            UNION ALL
+            SELECT round, '{standard.GROUP}', group_code, count(*), sum(responded) FROM (
+                SELECT v.round, a.group_code, v.enterprise, max(v.responded) AS responded
+                FROM invited v JOIN agencies a ON a.code = v.agency
+                WHERE a.group_code IS NOT NULL AND a.group_code <> ''
+                GROUP BY v.round, a.group_code, v.enterprise) GROUP BY round, group_code
+            UNION ALL
+            SELECT round, '{standard.COUNTY}', '{standard.COUNTY}', count(*), sum(responded) FROM (
+                SELECT round, enterprise, max(responded) AS responded FROM invited GROUP BY round, enterprise)
+            GROUP BY round""",
         [*round_names, *mine_params, *round_names, *mine_params]).fetchall()
     frame = pd.DataFrame(rows, columns=[*keys, "invited", "responded"])
     return frame.reindex(columns=keys + list(standard.COUNTS), fill_value=0)
@@ -220,24 +220,26 @@ def finalised_answer_counts(db, kind: str, agency: str | None = None) -> pd.Data
         rows, groups = _rounds_counted(db, finalised_only=True), agency_groups(db)
         if kind != ROUND:  # months cut across rounds: nothing stored is by month
             return _answer_counts(db, rows, kind, groups, agency)
-        standing = {row["name"]: rate_counts.standing(db, row) for row in rows}
+        standing = {row["name"]: rate_counts.kept_standing(db, row) for row in rows}
         recount = [row for row in rows if standing[row["name"]] is None]
-        stored = {name: counts for name, counts in standing.items() if counts is not None}
+        stored = [found for found in standing.values() if found is not None]
         return standard.add_counts(_answer_counts(db, recount, kind, groups, agency),
                                    _stored_counts(db, stored, groups, agency))
     return dashboards.kept_while_finalised(db, "rates.finalised_answer_counts", (kind, agency), count)
 
 
-def _stored_counts(db, stored: dict[str, pd.DataFrame], groups: dict | None,
+def _stored_counts(db, stored: list[tuple[dict, pd.DataFrame]], groups: dict | None,
                    agency: str | None = None) -> pd.DataFrame:
-    """``standard_counts`` rows of finalised rounds from their stored counts (round -> rate_counts
-    rows): their agency and county rows (``agency``: that agency's row only, all ``rate_table``
-    keeps of it), and each group's row — responses, good and bad summed over its agencies, invited
-    and responded counted in the database (an enterprise counts once in a group)."""
+    """``standard_counts`` rows of finalised rounds from their stored counts (rate_counts.standing:
+    finalisation, rows): their agency and county rows (``agency``: that agency's row only, all
+    ``rate_table`` keeps of it), and each group's row — responses, good and bad summed over its
+    agencies; invited and responded counted (an enterprise once in a group) from the finalisations'
+    invitations (rate_counts.invitations: no rating read)."""
     keys = ["period", "scope", "unit"]
     if not stored:
         return pd.DataFrame(columns=keys + list(standard.COUNTS))
-    rows = pd.concat([counts.assign(period=name) for name, counts in stored.items()], ignore_index=True)
+    rows = pd.concat([counts.assign(period=finalisation["round"]) for finalisation, counts in stored],
+                     ignore_index=True)
     if agency:
         rows = rows[(rows["scope"] == standard.AGENCY) & (rows["unit"] == agency)]
     frames = [rows]
@@ -246,7 +248,9 @@ def _stored_counts(db, stored: dict[str, pd.DataFrame], groups: dict | None,
         agencies = rows[rows["scope"] == standard.AGENCY]
         in_groups = agencies.assign(unit=agencies["unit"].map(groups), scope=standard.GROUP).dropna(subset=["unit"])
         frames.append(in_groups.groupby(keys, as_index=False)[summed].sum())
-        frames.append(_invitation_counts(db, list(stored), scopes=(standard.GROUP,)))
+        invited = standard.standard_counts(rate_counts.invitations(db, [f for f, _ in stored]),
+                                           *_empty_frames()[1:], groups)
+        frames.append(invited[invited["scope"] == standard.GROUP])
     present = [f for f in frames if len(f)]
     table = pd.concat(present, ignore_index=True) if present else rows
     table = table.reindex(columns=keys + list(standard.COUNTS)).fillna({c: 0 for c in standard.COUNTS})

@@ -36,20 +36,21 @@ def _finalise():
 
 def _invitations(db, finalisation: dict) -> pd.DataFrame:
     """Who was invited to rate which agency in the round (chose it, or answered it on paper too), and
-    whether the finalisation counted a response of theirs for it."""
-    rows = db.execute(
-        # the invitation's own response first (by its unique key), then whether the finalisation
-        # counted it: joining from the finalisation's inputs instead read all 300,000 of them for
-        # each of a province's 300,000 invitations, and a finalisation never ended (issue 16)
-        """SELECT i.agency, i.enterprise, EXISTS (
-                SELECT 1 FROM responses r WHERE r.round = ? AND r.enterprise = i.enterprise AND r.agency = i.agency
-                  AND EXISTS (SELECT 1 FROM finalisation_inputs fi
-                              WHERE fi.finalisation_id = ? AND fi.response_id = r.id)) AS responded
-           FROM (SELECT enterprise, agency FROM survey_choices WHERE round = ?
-                 UNION SELECT enterprise, agency FROM responses WHERE round = ?) i""",
-        [finalisation["round"], finalisation["id"], finalisation["round"], finalisation["round"]]).fetchall()
-    frame = pd.DataFrame(rows, columns=["agency", "enterprise", "responded"])
-    return frame.assign(period=finalisation["round"], responded=frame["responded"].astype(bool))
+    whether the finalisation counted a response of theirs for it. Read as three plain lists — the
+    round's responses, the finalisation's inputs, the choices nobody answered — and matched here: a
+    province's 300,000 invitations a round, looked up one by one, took minutes (issue 16)."""
+    name = finalisation["round"]
+    answered = pd.DataFrame(db.execute("SELECT id, agency, enterprise FROM responses WHERE round = ?",
+                                       [name]).fetchall(), columns=["id", "agency", "enterprise"])
+    inputs = [i for (i,) in db.execute("SELECT response_id FROM finalisation_inputs"
+                                       " WHERE finalisation_id = ? AND response_id IS NOT NULL", [finalisation["id"]])]
+    chosen = pd.DataFrame(db.execute(
+        """SELECT c.agency, c.enterprise FROM survey_choices c WHERE c.round = ? AND NOT EXISTS (
+               SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
+               AND r.agency = c.agency)""", [name]).fetchall(), columns=["agency", "enterprise"])
+    frame = pd.concat([answered.assign(responded=answered["id"].isin(inputs)).drop(columns="id"),
+                       chosen.assign(responded=False)], ignore_index=True)
+    return frame.assign(period=name, responded=frame["responded"].astype(bool))
 
 
 def _scores(db, finalisation: dict) -> pd.DataFrame:
@@ -107,9 +108,10 @@ def differing_units(db: sqlite_utils.Database, finalisation: dict) -> list[str]:
     return sorted(u.split(":", 1)[1] for u in set(fresh) | set(kept) if fresh.get(u) != kept.get(u))
 
 
-def standing(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame | None:
-    """The stored counts (as ``stored``) of a finalised round's current finalisation when they are what
-    counting the round's responses again would give, else None (count them: surveys/reports/rates.py).
+def standing(db: sqlite_utils.Database, round_row: dict) -> tuple[dict, pd.DataFrame] | None:
+    """A finalised round's current finalisation (id, round, counted: its counted responses) and its stored counts (as ``stored``) when
+    they are what counting the round's responses again would give, else None (count them:
+    surveys/reports/rates.py). Its invitations (``_invitations``) are then those of today too.
 
     They are when the finalisation was scored with the rules and questionnaire the round is counted
     with today (``finalise.scoring_config``) and counted the very responses that count today. The
@@ -134,4 +136,22 @@ def standing(db: sqlite_utils.Database, round_row: dict) -> pd.DataFrame | None:
     if tuple(sealed) != tuple(live):
         return None
     counts = stored(db, finalisation_id)
-    return None if counts.empty and sealed[0] else counts
+    if counts.empty and sealed[0]:
+        return None
+    return {"id": finalisation_id, "round": round_row["name"], "counted": sealed[0]}, counts
+
+
+def kept_standing(db: sqlite_utils.Database, round_row: dict) -> tuple[dict, pd.DataFrame] | None:
+    """``standing``, kept in the process while what it rests on stays the same
+    (``dashboards.kept_while_finalised``: finalisations, exclusions, rounds and rules)."""
+    from surveys.results import dashboards  # dashboards reads finalise, which calls this module
+    return dashboards.kept_while_finalised(db, "rate_counts.standing", (round_row["name"],),
+                                           lambda: standing(db, round_row))
+
+
+def invitations(db: sqlite_utils.Database, finalisations: list[dict]) -> pd.DataFrame:
+    """``_invitations`` of several finalisations (dicts with id and round), one frame: period, agency,
+    enterprise, responded."""
+    frames = [_invitations(db, f) for f in finalisations]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["agency", "enterprise", "responded", "period"])

@@ -222,3 +222,11 @@ def test_one_agencys_panel_scores_and_responses_read_alone_equal_its_rows_of_the
             pd.testing.assert_frame_equal(
                 finalise.counted_responses(demo_db, name, items, agency=code).reset_index(drop=True),
                 whole_responses[whole_responses["agency"] == code].reset_index(drop=True))
+
+
+def test_finalised_rounds_response_counts_from_their_stored_counts_equal_counting_them(demo_db, counted):
+    finalised = [r["name"] for r in rates._rounds_counted(demo_db, finalised_only=True)]
+    shown = dashboards.county_response_rates(demo_db, DISCIPLINE_ACTOR).set_index("round")
+    assert not [c for c in counted if c.startswith("responses")]  # none counted from the responses
+    expected = {name: (n, firms) for name, n, firms in dashboards._response_counts(demo_db, finalised)}
+    assert {name: (shown.loc[name, "responses"], shown.loc[name, "enterprises"]) for name in finalised} == expected
