@@ -97,19 +97,17 @@ def test_an_exclusion_in_a_finalised_round_counts_it_again(demo_db, counted):
     assert f"rates {latest}" in counted and f"panels {latest}" in counted and f"responses {latest}" in counted
 
 
-def recounted(db, agency: str | None = None) -> pd.DataFrame:
+def recounted(db) -> pd.DataFrame:
     """Every finalised round's invitation and response counts read and scored from the ratings."""
     counts = rates._answer_counts(db, rates._rounds_counted(db, finalised_only=True), rates.ROUND,
-                                  rates.agency_groups(db), agency)
-    if agency:
-        counts = counts[(counts["scope"] == standard.AGENCY) & (counts["unit"] == agency)]
+                                  rates.agency_groups(db))
     return counts.sort_values(["period", "scope", "unit"], ignore_index=True)
 
 
-def by_round_from_storage(db, agency: str | None = None) -> pd.DataFrame:
+def by_round_from_storage(db) -> pd.DataFrame:
     dashboards.forget_finalised()
-    return rates.finalised_answer_counts(db, rates.ROUND, agency).sort_values(["period", "scope", "unit"],
-                                                                                ignore_index=True)
+    return rates.finalised_answer_counts(db, rates.ROUND).sort_values(["period", "scope", "unit"],
+                                                                        ignore_index=True)
 
 
 def test_the_first_view_by_round_takes_the_finalised_rounds_from_their_stored_counts(demo_db, counted):
@@ -117,14 +115,13 @@ def test_the_first_view_by_round_takes_the_finalised_rounds_from_their_stored_co
     assert [c for c in counted if c.startswith("rates")] == [f"rates {OPEN}"]  # the finalised rounds: stored
 
 
-@pytest.mark.parametrize("agency", [None, "SCJG"])
-def test_stored_counts_give_what_a_recount_from_the_ratings_gives(demo_db, agency):
+def test_stored_counts_give_what_a_recount_from_the_ratings_gives(demo_db):
     finalised = rates._rounds_counted(demo_db, finalised_only=True)
     assert len(finalised) >= 4 and all(rate_counts.standing(demo_db, row) is not None for row in finalised)
     assert rates.agency_groups(demo_db)  # the demo's agencies are in groups: the groups' rows are checked too
-    from_storage = by_round_from_storage(demo_db, agency)
-    assert set(from_storage["scope"]) == ({standard.AGENCY} if agency else set(rates.SCOPES))
-    pd.testing.assert_frame_equal(from_storage, recounted(demo_db, agency), check_dtype=False)
+    from_storage = by_round_from_storage(demo_db)
+    assert set(from_storage["scope"]) == set(rates.SCOPES)
+    pd.testing.assert_frame_equal(from_storage, recounted(demo_db), check_dtype=False)
 
 
 def test_an_exclusion_awaiting_refinalisation_is_counted_from_the_ratings_until_then(demo_db, counted):
