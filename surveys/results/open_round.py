@@ -19,8 +19,8 @@ kept and the choices nobody answered.
 """
 from __future__ import annotations
 
-import threading
 import dataclasses
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
@@ -110,8 +110,8 @@ def _brought_up_to_date(db, round_row: dict, kept: _Kept, written: tuple, last_a
     if kept.written == written:
         return dataclasses.replace(kept, last_audit=last_audit)  # written since: other rounds only
     new = _responses_after(db, name, kept.written[1])
-    if written == (kept.written[0] + len(new), max(kept.written[1], *new["id"]) if len(new) else kept.written[1],
-                   kept.written[2] + int(new["revision"].sum())):
+    if written == (kept.written[0] + len(new), max(kept.written[1], int(new["id"].max()) if len(new) else 0),
+                   kept.written[2] + int(new["revision"].sum())):  # new answers only
         changed, responses = new, pd.concat([f for f in (kept.responses, new) if len(f)] or [kept.responses])
     else:  # answers revised too: compare every revision (no rating read)
         revisions = dict(db.execute("SELECT id, revision FROM responses WHERE round = ?", [name]).fetchall())
