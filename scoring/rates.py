@@ -86,6 +86,34 @@ def _scoped(frame: pd.DataFrame, agency_groups: dict[str, str] | None) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
+def _invited(invitations: pd.DataFrame, agency_groups: dict[str, str] | None) -> pd.DataFrame:
+    """Invited and responded per (period, scope, unit): each enterprise once per unit, as answered
+    if it answered any of the unit's agencies. Counted on integer codes (a province's 300,000
+    invitations a round, issue 16): each (period, unit, enterprise) is one number."""
+    keys = ["period", "scope", "unit"]
+    if invitations.empty:
+        return pd.DataFrame(columns=["invited", "responded"],
+                            index=pd.MultiIndex.from_tuples([], names=keys), dtype=int)
+    period_codes, periods = pd.factorize(invitations["period"])
+    enterprise_codes, enterprises = pd.factorize(invitations["enterprise"])
+    responded = invitations["responded"].astype(bool).to_numpy()
+    units = {AGENCY: invitations["agency"], COUNTY: pd.Series(COUNTY, index=invitations.index)}
+    if agency_groups:
+        units[GROUP] = invitations["agency"].map(agency_groups)
+    parts = []
+    for scope, unit in units.items():
+        unit_codes, names = pd.factorize(unit)  # a missing group: -1, left out
+        present = unit_codes >= 0
+        cell = period_codes[present].astype(np.int64) * len(names) + unit_codes[present]
+        answered = pd.Series(responded[present]).groupby(cell * len(enterprises) + enterprise_codes[present]).max()
+        per_cell = answered.groupby(answered.index.to_numpy() // len(enterprises)).agg(["size", "sum"])
+        cells = per_cell.index.to_numpy()
+        parts.append(pd.DataFrame({"period": periods[cells // len(names)], "scope": scope,
+                                   "unit": names[cells % len(names)], "invited": per_cell["size"].to_numpy(),
+                                   "responded": per_cell["sum"].to_numpy().astype(int)}))
+    return pd.concat(parts, ignore_index=True).set_index(keys)
+
+
 def standard_rates(invitations: pd.DataFrame, responses: pd.DataFrame, tickets: pd.DataFrame,
                    ratings: pd.DataFrame, agency_groups: dict[str, str] | None = None,
                    config: ScoringConfig = DEFAULT_CONFIG) -> pd.DataFrame:
@@ -108,13 +136,8 @@ def standard_counts(invitations: pd.DataFrame, responses: pd.DataFrame, tickets:
     (finalised rounds apart from the round in progress), or tickets apart from responses, add up to
     the counts of the whole (issue 16: the finalised rounds' part is kept, not recounted)."""
     keys = ["period", "scope", "unit"]
-    invited = _scoped(invitations, agency_groups)
-    if len(invited):  # a group or the county counts an enterprise once: answered if it answered any agency
-        invited["responded"] = invited.groupby(["period", "scope", "unit", "enterprise"])["responded"].transform("max")
-        invited = invited.drop_duplicates(["period", "scope", "unit", "enterprise"])
     parts = [
-        _counts(invited, keys, {"invited": pd.Series(True, index=invited.index),
-                                "responded": invited["responded"].astype(bool)}),
+        _invited(invitations, agency_groups),
         _summed(responses, {"responses": pd.Series(True, index=responses.index),
                             "good_responses": responses["score"] >= level_points(GOOD_LEVEL, config),
                             "bad_responses": responses["score"] <= level_points(BAD_LEVEL, config)}, agency_groups),

@@ -25,7 +25,9 @@ from surveys.core.actors import Actor
 from surveys.core.permissions import allowed, requires
 from surveys.results import dashboards
 from surveys.results import finalise
+from surveys.results import open_round
 from surveys.results import privacy
+from surveys.results import rate_counts
 
 ROUND, MONTH = "round", "month"
 PERIOD_KINDS = (ROUND, MONTH)
@@ -81,6 +83,11 @@ def _response_scores(db, round_rows: list[dict], kind: str, agency: str | None =
     save. Each round's ratings come pivoted from the database (finalise.wide_ratings)."""
     frames = []
     for row in round_rows:
+        if kind == ROUND and agency is None and row["status"] not in rounds_lifecycle.FINALISED:
+            # a round in progress: its scores kept, only what was saved since is read (open_round.py)
+            kept = open_round.counted_scores(db, row).assign(updated_at=None)
+            frames.append(kept[["round", "agency", "score", "updated_at"]])
+            continue
         form = questionnaire.get_questionnaire(db, row["questionnaire_version"] or 1)
         mine, mine_params = _for_agency(agency, "r.agency")
         wide = finalise.wide_ratings(db, privacy.counted_condition("r") + mine, [row["name"], *mine_params],
@@ -108,7 +115,14 @@ def _answer_counts(db, round_rows: list[dict], kind: str, groups: dict | None,
                                          no_ratings, groups)
     if kind != ROUND:  # invitations are per round
         return responses
-    return standard.add_counts(_invitation_counts(db, [r["name"] for r in round_rows], agency), responses)
+    kept = [r for r in round_rows if agency is None and r["status"] not in rounds_lifecycle.FINALISED]
+    from_kept = [standard.standard_counts(open_round.invitations(db, row), *_empty_frames()[1:], groups)
+                 for row in kept]  # a round in progress: from its responses kept (open_round.py)
+    in_db = [r["name"] for r in round_rows if r not in kept]
+    return standard.add_counts(_invitation_counts(db, in_db, agency), *from_kept, responses)
+
+
+SCOPES = (standard.AGENCY, standard.GROUP, standard.COUNTY)
 
 
 def _invitation_counts(db, round_names: list[str], agency: str | None = None) -> pd.DataFrame:
@@ -197,10 +211,47 @@ def rate_table(db, kind: str = ROUND, finalised_only: bool = False, agency: str 
 
 def finalised_answer_counts(db, kind: str, agency: str | None = None) -> pd.DataFrame:
     """The invitation and response counts of every finalised round, kept while what they rest on
-    stays the same (``dashboards.results_version``)."""
+    stays the same (``dashboards.results_version``). By round, a round's agency and county rows are
+    those its finalisation stored (surveys/results/rate_counts.py ``standing``) when they equal a
+    recount, which they do unless an exclusion awaits a re-finalisation; the groups' rows (today's
+    groups) add up its agencies' responses and take invitations from the finalisation. Only a round
+    without such counts has its answers read and scored (issue 16: 300,000 a round). One agency's
+    counts are read from its own rows, which cost less than checking that the stored ones stand."""
     def count() -> pd.DataFrame:
-        return _answer_counts(db, _rounds_counted(db, finalised_only=True), kind, agency_groups(db), agency)
+        rows, groups = _rounds_counted(db, finalised_only=True), agency_groups(db)
+        if kind != ROUND or agency:  # months cut across rounds; one agency's own rows are few
+            return _answer_counts(db, rows, kind, groups, agency)
+        standing = {row["name"]: rate_counts.kept_standing(db, row) for row in rows}
+        recount = [row for row in rows if standing[row["name"]] is None]
+        stored = [found for found in standing.values() if found is not None]
+        return standard.add_counts(_answer_counts(db, recount, kind, groups, agency),
+                                   _stored_counts(db, stored, groups))
     return dashboards.kept_while_finalised(db, "rates.finalised_answer_counts", (kind, agency), count)
+
+
+def _stored_counts(db, stored: list[tuple[dict, pd.DataFrame]], groups: dict | None) -> pd.DataFrame:
+    """``standard_counts`` rows of finalised rounds from their stored counts (rate_counts.standing:
+    finalisation, rows): their agency and county rows, and each group's row — responses, good and bad summed over its
+    agencies; invited and responded counted (an enterprise once in a group) from the finalisations'
+    invitations (rate_counts.invitations: no rating read)."""
+    keys = ["period", "scope", "unit"]
+    if not stored:
+        return pd.DataFrame(columns=keys + list(standard.COUNTS))
+    rows = pd.concat([counts.assign(period=finalisation["round"]) for finalisation, counts in stored],
+                     ignore_index=True)
+    frames = [rows]
+    if groups:
+        summed = list(standard.RESPONSE_COUNTS[2:])  # responses, good and bad add up over agencies
+        agencies = rows[rows["scope"] == standard.AGENCY]
+        in_groups = agencies.assign(unit=agencies["unit"].map(groups), scope=standard.GROUP).dropna(subset=["unit"])
+        frames.append(in_groups.groupby(keys, as_index=False)[summed].sum())
+        invited = standard.standard_counts(rate_counts.invitations(db, [f for f, _ in stored]),
+                                           *_empty_frames()[1:], groups)
+        frames.append(invited[invited["scope"] == standard.GROUP])
+    present = [f for f in frames if len(f)]
+    table = pd.concat(present, ignore_index=True) if present else rows
+    table = table.reindex(columns=keys + list(standard.COUNTS)).fillna({c: 0 for c in standard.COUNTS})
+    return table.groupby(keys, sort=False, dropna=False)[list(standard.COUNTS)].sum().astype(int).reset_index()
 
 
 @requires("results.view_all")

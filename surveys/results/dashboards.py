@@ -34,10 +34,13 @@ import pandas as pd
 import sqlite_utils
 
 import scoring
+from scoring import rates as standard_rates
 from scoring.rounding import round_half_up
 from surveys.casework import cases
 from surveys.results import finalise
+from surveys.results import open_round
 from surveys.results import privacy
+from surveys.results import rate_counts
 from surveys.collection import rounds as rounds_lifecycle  # "rounds" names the rounds' frame here
 from surveys.core.actors import Actor
 from surveys.core.errors import NotFound, PermissionDenied
@@ -118,9 +121,11 @@ def kept_while_finalised(db: sqlite_utils.Database, name: str, key: tuple, compu
 
 
 def forget_finalised() -> None:
-    """Empty what ``kept_while_finalised`` keeps (a benchmark's cold run)."""
+    """Empty what ``kept_while_finalised`` keeps, and the rounds in progress' scores (open_round.py):
+    a benchmark's cold run."""
     with _finalised_lock:
         _finalised.clear()
+    open_round.forget()
 
 
 def _copied(value):
@@ -469,13 +474,39 @@ def _response_rates(db, rounds: pd.DataFrame, active: int) -> pd.DataFrame:
     finalised = list(rounds.loc[~rounds["in_progress"], "name"])
     in_progress = list(rounds.loc[rounds["in_progress"], "name"])
     rows = kept_while_finalised(db, "dashboards.response_counts", (tuple(finalised),),
-                                lambda: _response_counts(db, finalised)) + _response_counts(db, in_progress)
+                                lambda: _finalised_counts(db, finalised)) + _in_progress_counts(db, in_progress)
     counts = pd.DataFrame(rows, columns=["round", "responses", "enterprises"]).set_index("round")
     frame = rounds[["name", "status", "in_progress"]].rename(columns={"name": "round"}).join(counts, on="round")
     frame[["responses", "enterprises"]] = frame[["responses", "enterprises"]].fillna(0).astype(int)
     frame["active"] = active
     frame["rate"] = frame["enterprises"] / active if active else float("nan")
     return frame.reset_index(drop=True)
+
+
+def _finalised_counts(db, round_names: list[str]) -> list[tuple]:
+    """``_response_counts`` of finalised rounds: from the county's counts stored with the finalisation
+    (rate_counts.standing) where every counted response had a score, so that its responses are the
+    counted ones and its enterprises that answered those that gave them; the others counted here."""
+    rows, counted_here = [], []
+    for name in round_names:
+        found = rate_counts.kept_standing(db, rounds_lifecycle.get_round(db, name))
+        county = found[1][found[1]["scope"] == standard_rates.COUNTY] if found else None
+        if county is not None and len(county) and int(county.iloc[0]["responses"]) == found[0]["counted"]:
+            rows.append((name, int(county.iloc[0]["responses"]), int(county.iloc[0]["responded"])))
+        elif found is None or found[0]["counted"]:
+            counted_here.append(name)
+    return rows + _response_counts(db, counted_here)
+
+
+def _in_progress_counts(db, round_names: list[str]) -> list[tuple]:
+    """``_response_counts`` of rounds in progress, from their counted responses kept in the process
+    (open_round.py: a view after a save reads what was saved since, not the round's every answer)."""
+    rows = []
+    for name in round_names:
+        counted = open_round.counted_scores(db, rounds_lifecycle.get_round(db, name))
+        if len(counted):
+            rows.append((name, len(counted), counted["enterprise"].nunique()))
+    return rows
 
 
 def _response_counts(db, round_names: list[str]) -> list[tuple]:

@@ -23,6 +23,7 @@ import sqlite_utils
 import scoring
 from scoring import rates as standard
 from surveys.collection import questionnaire
+from surveys.results import privacy
 
 TABLE = "finalisation_rate_counts"
 COLUMNS = ["scope", "unit", *standard.RESPONSE_COUNTS]
@@ -35,16 +36,21 @@ def _finalise():
 
 def _invitations(db, finalisation: dict) -> pd.DataFrame:
     """Who was invited to rate which agency in the round (chose it, or answered it on paper too), and
-    whether the finalisation counted a response of theirs for it."""
-    rows = db.execute(
-        """SELECT i.agency, i.enterprise, EXISTS (
-                SELECT 1 FROM finalisation_inputs fi JOIN responses r ON r.id = fi.response_id
-                WHERE fi.finalisation_id = ? AND r.enterprise = i.enterprise AND r.agency = i.agency) AS responded
-           FROM (SELECT enterprise, agency FROM survey_choices WHERE round = ?
-                 UNION SELECT enterprise, agency FROM responses WHERE round = ?) i""",
-        [finalisation["id"], finalisation["round"], finalisation["round"]]).fetchall()
-    frame = pd.DataFrame(rows, columns=["agency", "enterprise", "responded"])
-    return frame.assign(period=finalisation["round"], responded=frame["responded"].astype(bool))
+    whether the finalisation counted a response of theirs for it. Read as three plain lists — the
+    round's responses, the finalisation's inputs, the choices nobody answered — and matched here: a
+    province's 300,000 invitations a round, looked up one by one, took minutes (issue 16)."""
+    name = finalisation["round"]
+    answered = pd.DataFrame(db.execute("SELECT id, agency, enterprise FROM responses WHERE round = ?",
+                                       [name]).fetchall(), columns=["id", "agency", "enterprise"])
+    inputs = [i for (i,) in db.execute("SELECT response_id FROM finalisation_inputs"
+                                       " WHERE finalisation_id = ? AND response_id IS NOT NULL", [finalisation["id"]])]
+    chosen = pd.DataFrame(db.execute(
+        """SELECT c.agency, c.enterprise FROM survey_choices c WHERE c.round = ? AND NOT EXISTS (
+               SELECT 1 FROM responses r WHERE r.round = c.round AND r.enterprise = c.enterprise
+               AND r.agency = c.agency)""", [name]).fetchall(), columns=["agency", "enterprise"])
+    frame = pd.concat([answered.assign(responded=answered["id"].isin(inputs)).drop(columns="id"),
+                       chosen.assign(responded=False)], ignore_index=True)
+    return frame.assign(period=name, responded=frame["responded"].astype(bool))
 
 
 def _scores(db, finalisation: dict) -> pd.DataFrame:
@@ -100,3 +106,52 @@ def differing_units(db: sqlite_utils.Database, finalisation: dict) -> list[str]:
         return {f"{r[0]}:{r[1]}": tuple(int(v) for v in r[2:]) for r in frame.itertuples(index=False)}
     fresh, kept = by_unit(compute(db, finalisation)), by_unit(stored(db, finalisation["id"]))
     return sorted(u.split(":", 1)[1] for u in set(fresh) | set(kept) if fresh.get(u) != kept.get(u))
+
+
+def standing(db: sqlite_utils.Database, round_row: dict) -> tuple[dict, pd.DataFrame] | None:
+    """A finalised round's current finalisation (id, round, counted: its counted responses) and its stored counts (as ``stored``) when
+    they are what counting the round's responses again would give, else None (count them:
+    surveys/reports/rates.py). Its invitations (``_invitations``) are then those of today too.
+
+    They are when the finalisation was scored with the rules and questionnaire the round is counted
+    with today (``finalise.scoring_config``) and counted the very responses that count today. The
+    responses, ratings and choices of a round change only while it is open (responses.py and
+    paper_returns.py require it), so after its finalisation only an exclusion (DESIGN §4.7) not yet
+    followed by a re-finalisation can make them differ: the counted responses are compared, by number
+    and by the sum of their ids, in the database (no rating read). This lets the county overview show
+    a province's finalised rounds without reading their 300,000 answers each (issue 16)."""
+    finalisation = db.execute(
+        "SELECT id, questionnaire_version, config FROM finalisations"
+        " WHERE round = ? AND is_current = 1 AND digest IS NOT NULL", [round_row["name"]]).fetchone()
+    if finalisation is None:
+        return None
+    finalisation_id, version, config = finalisation
+    if version != (round_row["questionnaire_version"] or 1) or \
+            scoring.ScoringConfig.from_dict(json.loads(config)) != _finalise().scoring_config(db, round_row):
+        return None
+    sealed = db.execute("SELECT count(*), coalesce(sum(response_id), 0) FROM finalisation_inputs"
+                        " WHERE finalisation_id = ? AND response_id IS NOT NULL", [finalisation_id]).fetchone()
+    live = db.execute(f"SELECT count(*), coalesce(sum(r.id), 0) FROM responses r"
+                      f" WHERE r.round = ? AND {privacy.counted_condition('r')}", [round_row["name"]]).fetchone()
+    if tuple(sealed) != tuple(live):
+        return None
+    counts = stored(db, finalisation_id)
+    if counts.empty and sealed[0]:
+        return None
+    return {"id": finalisation_id, "round": round_row["name"], "counted": sealed[0]}, counts
+
+
+def kept_standing(db: sqlite_utils.Database, round_row: dict) -> tuple[dict, pd.DataFrame] | None:
+    """``standing``, kept in the process while what it rests on stays the same
+    (``dashboards.kept_while_finalised``: finalisations, exclusions, rounds and rules)."""
+    from surveys.results import dashboards  # dashboards reads finalise, which calls this module
+    return dashboards.kept_while_finalised(db, "rate_counts.standing", (round_row["name"],),
+                                           lambda: standing(db, round_row))
+
+
+def invitations(db: sqlite_utils.Database, finalisations: list[dict]) -> pd.DataFrame:
+    """``_invitations`` of several finalisations (dicts with id and round), one frame: period, agency,
+    enterprise, responded."""
+    frames = [_invitations(db, f) for f in finalisations]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["agency", "enterprise", "responded", "period"])

@@ -14,7 +14,9 @@ from surveys.reports import rates
 from surveys.results import dashboards
 from surveys.results import exclusions
 from surveys.results import finalise
+from surveys.results import open_round
 from surveys.results import panel_results
+from surveys.results import rate_counts
 
 OPEN = "2026Q4"
 
@@ -38,6 +40,13 @@ def counted(monkeypatch):
         seen.extend(f"responses {name}" for name in names)
         return real_responses(db, names)
 
+    def scored(db, round_row, extra="", params=()):
+        frame = real_scored(db, round_row, extra, params)
+        seen.append(f"{'saved since' if extra else 'every answer'} {round_row['name']}: {len(frame)}")
+        return frame
+
+    real_scored = open_round._scored
+    monkeypatch.setattr(open_round, "_scored", scored)
     monkeypatch.setattr(rates, "_answer_counts", answer_counts)
     monkeypatch.setattr(panel_results, "_panel_scores", panel_scores)
     monkeypatch.setattr(dashboards, "_response_counts", response_counts)
@@ -64,12 +73,13 @@ def figures(db) -> tuple:
 def test_a_saved_answer_recounts_the_round_in_progress_only(demo_db, counted):
     before = figures(demo_db)
     finalised = {r["name"] for r in rates._rounds_counted(demo_db, finalised_only=True)}
-    assert {f"rates {name}" for name in finalised} <= set(counted)  # the first view counts every round
+    assert {f"rates {name}" for name in finalised} <= set(counted)  # the first view counts every round (by month)
     counted.clear()
     firm, agency = an_unanswered_pair(demo_db)
     responses.save_response(demo_db, Actor(ENTERPRISE, firm), OPEN, agency, FULL, "")
     after = figures(demo_db)
-    assert set(counted) == {f"rates {OPEN}", f"responses {OPEN}"}  # nothing finalised counted again
+    # nothing finalised counted again, and of the round in progress only the answer saved since is read
+    assert set(counted) == {f"rates {OPEN}", f"saved since {OPEN}: 1"}
     county_before = before[0][(before[0]["unit"] == "county") & (before[0]["period"] == OPEN)].iloc[0]
     county_after = after[0][(after[0]["unit"] == "county") & (after[0]["period"] == OPEN)].iloc[0]
     assert county_after["responses"] == county_before["responses"] + 1  # and the new answer counts at once
@@ -85,6 +95,54 @@ def test_an_exclusion_in_a_finalised_round_counts_it_again(demo_db, counted):
     exclusions.exclude_response(demo_db, ADMIN_ACTOR, response, "重复提交")
     figures(demo_db)
     assert f"rates {latest}" in counted and f"panels {latest}" in counted and f"responses {latest}" in counted
+
+
+def recounted(db) -> pd.DataFrame:
+    """Every finalised round's invitation and response counts read and scored from the ratings."""
+    counts = rates._answer_counts(db, rates._rounds_counted(db, finalised_only=True), rates.ROUND,
+                                  rates.agency_groups(db))
+    return counts.sort_values(["period", "scope", "unit"], ignore_index=True)
+
+
+def by_round_from_storage(db) -> pd.DataFrame:
+    dashboards.forget_finalised()
+    return rates.finalised_answer_counts(db, rates.ROUND).sort_values(["period", "scope", "unit"],
+                                                                        ignore_index=True)
+
+
+def test_the_first_view_by_round_takes_the_finalised_rounds_from_their_stored_counts(demo_db, counted):
+    rates.county_rates(demo_db, ADMIN_ACTOR)
+    assert [c for c in counted if c.startswith("rates")] == [f"rates {OPEN}"]  # the finalised rounds: stored
+
+
+def test_stored_counts_give_what_a_recount_from_the_ratings_gives(demo_db):
+    finalised = rates._rounds_counted(demo_db, finalised_only=True)
+    assert len(finalised) >= 4 and all(rate_counts.standing(demo_db, row) is not None for row in finalised)
+    assert rates.agency_groups(demo_db)  # the demo's agencies are in groups: the groups' rows are checked too
+    from_storage = by_round_from_storage(demo_db)
+    assert set(from_storage["scope"]) == set(rates.SCOPES)
+    pd.testing.assert_frame_equal(from_storage, recounted(demo_db), check_dtype=False)
+
+
+def test_an_exclusion_awaiting_refinalisation_is_counted_from_the_ratings_until_then(demo_db, counted):
+    latest = rounds.get_round(demo_db, latest_finalised(demo_db))
+    response = demo_db.execute("SELECT id FROM responses WHERE round = ? ORDER BY id LIMIT 1",
+                               [latest["name"]]).fetchone()[0]
+    before = by_round_from_storage(demo_db)
+    exclusions.exclude_response(demo_db, ADMIN_ACTOR, response, "重复提交")
+    assert rate_counts.standing(demo_db, latest) is None  # the finalisation counted it, today it is not
+    counted.clear()
+    pending = by_round_from_storage(demo_db)
+    assert counted == [f"rates {latest['name']}"]  # that round alone is read again
+    pd.testing.assert_frame_equal(pending, recounted(demo_db), check_dtype=False)
+    def county_responses(frame):
+        return frame[(frame["period"] == latest["name"]) & (frame["scope"] == standard.COUNTY)].iloc[0]["responses"]
+    assert county_responses(pending) == county_responses(before) - 1  # the excluded response no longer counts
+    finalise.finalise_round(demo_db, ADMIN_ACTOR, latest["name"], "复核后排除")
+    assert rate_counts.standing(demo_db, rounds.get_round(demo_db, latest["name"])) is not None
+    counted.clear()
+    pd.testing.assert_frame_equal(by_round_from_storage(demo_db), pending, check_dtype=False)
+    assert counted == []  # stored again with the re-finalisation
 
 
 def test_what_is_kept_cannot_be_changed_by_its_reader(demo_db):
@@ -161,3 +219,11 @@ def test_one_agencys_panel_scores_and_responses_read_alone_equal_its_rows_of_the
             pd.testing.assert_frame_equal(
                 finalise.counted_responses(demo_db, name, items, agency=code).reset_index(drop=True),
                 whole_responses[whole_responses["agency"] == code].reset_index(drop=True))
+
+
+def test_finalised_rounds_response_counts_from_their_stored_counts_equal_counting_them(demo_db, counted):
+    finalised = [r["name"] for r in rates._rounds_counted(demo_db, finalised_only=True)]
+    shown = dashboards.county_response_rates(demo_db, DISCIPLINE_ACTOR).set_index("round")
+    assert not [c for c in counted if c.startswith("responses")]  # none counted from the responses
+    expected = {name: (n, firms) for name, n, firms in dashboards._response_counts(demo_db, finalised)}
+    assert {name: (shown.loc[name, "responses"], shown.loc[name, "enterprises"]) for name in finalised} == expected
