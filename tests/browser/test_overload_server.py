@@ -41,6 +41,7 @@ def hold_write_lock_later(db_path, held: threading.Event) -> threading.Thread:
     return threading.Thread(target=hold)
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock from outside the app; on PostgreSQL: tests/services/test_postgres.py
 def test_many_sessions_with_the_write_lock_held_elsewhere_lose_nothing_and_see_no_exception(server):
     held = threading.Event()
     holder = hold_write_lock_later(server.db_path, held)
