@@ -423,6 +423,13 @@ class PostgresDatabase:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> "PostgresDatabase":
+        return self
+
+    def __exit__(self, *error) -> None:
+        """As sqlite-utils' ``with Database(…) as db``: closed at the end of the block."""
+        self.close()
+
     def __del__(self) -> None:
         """A transaction left open by a page that never closed its connection ends with it."""
         try:

@@ -6,6 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
+# SQLite's write lock held from outside the app; on PostgreSQL the same refusals: tests/services/test_overload.py
+pytestmark = pytest.mark.sqlite_only
 from streamlit.testing.v1 import AppTest
 
 import i18n
