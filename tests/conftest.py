@@ -55,10 +55,22 @@ def loopback():
     config.set_option("server.address", previous)
 
 
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory):
+    """An empty database migrated once for the run: each test's copy skips the migrations."""
+    path = tmp_path_factory.mktemp("empty") / "empty.db"
+    clock.freeze(PINNED_NOW)
+    database = startup.prepare(path)
+    database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    pg_support.keep(path)
+    return path
+
+
 @pytest.fixture
-def db(tmp_path):
+def db(empty_template, tmp_path):
     """An empty, migrated database with the questionnaire versions loaded."""
-    database = startup.prepare(tmp_path / "test.db")
+    database = startup.prepare(copy_database(empty_template, tmp_path / "test.db"))
     yield database
     database.close()
 
