@@ -57,9 +57,13 @@ def deferred(export):
     return build
 
 
+# on_click="ignore": a click that also reran the page would lose the file now and then — Streamlit
+# answers a deferred download over the websocket, and a run that starts before that answer has gone
+# out drops it from the outgoing queue; the button then spins, disabled, until the page is reloaded
 left, right = st.columns(2)
 left.download_button(ui.tr("admin_ops.audit_log.download_csv"), data=deferred(audit_view.export_csv),
-                     file_name="audit_log.csv", mime="text/csv", icon=":material/download:", disabled=not total)
+                     file_name="audit_log.csv", mime="text/csv", icon=":material/download:", disabled=not total,
+                     on_click="ignore")
 right.download_button(ui.tr("admin_ops.audit_log.download_xlsx"), data=deferred(audit_view.export_xlsx),
                       file_name="audit_log.xlsx", icon=":material/download:", disabled=not total,
-                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")

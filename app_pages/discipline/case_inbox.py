@@ -339,9 +339,10 @@ with tab_notice:
                        data=notices.notice_html(db, me, case_id).encode("utf-8"),
                        file_name=notices.notice_filename(case), mime="text/html", icon=":material/print:")
     st.caption(ui.tr("integrity.evidence.seal_explained"))
+    # made on click, so no rerun on click (app_pages/admin/audit_log.py says why)
     st.download_button(ui.tr("integrity.evidence.download"), data=evidence_export(case_id),
                        file_name=evidence_file.evidence_filename(case), mime="application/pdf",
-                       icon=":material/verified:", key=f"evidence_{case_id}_{lang}")
+                       icon=":material/verified:", key=f"evidence_{case_id}_{lang}", on_click="ignore")
     verify_record()
 
 with tab_reveal:
