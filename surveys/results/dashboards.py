@@ -132,14 +132,17 @@ def _copied(value):
     return value.copy() if isinstance(value, (pd.DataFrame, dict, list)) else value
 
 
-def data_version(db: sqlite_utils.Database) -> tuple:
-    """A fingerprint of everything the dashboards read: ``results_version`` and the answers.
-    Any finalisation, publication, response, exclusion, case step or roster change alters it
-    (each of them writes the audit log; the other parts catch writes made without it, such
-    as a demo build)."""
+def data_version(db: sqlite_utils.Database, results: str | None = None) -> tuple:
+    """A fingerprint of everything the dashboards read: ``results_version`` (``results``, when the
+    caller has it already) and the answers. Any finalisation, publication, response, exclusion,
+    case step or roster change alters it (each of them writes the audit log; the other parts catch
+    writes made without it, such as a demo build). The count and the largest id of the responses
+    are asked apart: together they read every row (90 ms at a province's 900,000 responses), apart
+    one reads an index and the other its last entry."""
     answers = db.execute("""SELECT (SELECT coalesce(max(id), 0) FROM audit_log),
-                                   (SELECT count(*) || ':' || coalesce(max(id), 0) FROM responses)""").fetchone()
-    return (results_version(db), *answers)
+                                   (SELECT count(*) FROM responses) || ':' ||
+                                   (SELECT coalesce(max(id), 0) FROM responses)""").fetchone()
+    return (results if results is not None else results_version(db), *answers)
 
 
 def finalised_only(when: Callable[[Actor], bool] = lambda actor: True):

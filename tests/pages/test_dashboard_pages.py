@@ -11,6 +11,7 @@ from surveys.core.actors import AGENCY, Actor
 from surveys.storage.db import connect
 from bench import province_data
 from charts import county
+from app_pages import dashboard_support as support
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TIMEOUT = 60
@@ -162,7 +163,27 @@ def test_the_overview_of_a_province_draws_groups_and_the_ranking_ends(tmp_path, 
     at = page("county_overview", path, monkeypatch, DISCIPLINE_ACTOR, lang="en")
     assert "Grades of each group over the rounds" in str(at.get("vega_lite_chart")[1].proto.spec)
     assert "the best 30 and the worst 30" in str(at.get("vega_lite_chart")[0].proto.spec)
-    assert len(at.dataframe[0].value) > county.MAX_BARS  # the table keeps every agency
+    # the table is drawn a page at a time, and its pages together show every agency once
+    agencies = county.MAX_HEATMAP_AGENCIES + 40
+    pages = -(-agencies // support.PAGE_ROWS)
+    assert len(at.dataframe[0].value) == support.PAGE_ROWS
+    picker = at.number_input(key=f"ranking_table_None_page_of_{pages}")
+    assert (picker.min, picker.max, picker.value) == (1, pages, 1)
+    shown = []
+    for number in range(1, pages + 1):
+        at.number_input(key=f"ranking_table_None_page_of_{pages}").set_value(number).run()
+        assert not at.exception
+        shown += list(at.dataframe[0].value["Agency"])
+    assert sorted(shown) == [f"Agency {i:04d}" for i in range(agencies)]
+    assert f"Rows 101–{agencies} of {agencies}" in texts(at)
+    # the standard rates likewise: the county's line, the four groups' and every agency's
+    lines = 1 + len(province_data.GROUPS) + agencies
+    rates_pages = -(-lines // support.PAGE_ROWS)
+    rates = []
+    for number in range(1, rates_pages + 1):
+        at.number_input(key=f"overview_rates_table_page_of_{rates_pages}").set_value(number).run()
+        rates += list(at.dataframe[-1].value["Scope"])  # the last table of the page
+    assert len(rates) == lines and set(rates) >= {f"Agency {i:04d}" for i in range(agencies)}
 
 
 
