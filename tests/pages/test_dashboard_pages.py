@@ -220,3 +220,21 @@ def test_pages_read_in_english(demo_path, monkeypatch, name):
     at = page(name, demo_path, monkeypatch, actor, lang="en")
     assert at.title[0].value in ("Agency results", "County overview", "County ranking")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value + at.caption[0].value)
+
+
+@pytest.mark.sqlite_only  # a PostgreSQL connection cannot tell what it wrote: the versions are asked each time
+def test_the_data_versions_are_worked_out_once_per_run_until_the_run_writes(demo_db, monkeypatch):
+    # a page asks for them once per cached call; at province size each costs tens of milliseconds
+    asked = []
+    real = dashboards.results_version
+    monkeypatch.setattr(dashboards, "results_version", lambda db: asked.append(1) or real(db))
+    first = (support._version(demo_db, "results"), support._version(demo_db, "data"))
+    assert (support._version(demo_db, "results"), support._version(demo_db, "data")) == first
+    assert len(asked) == 1 and first[1] == dashboards.data_version(demo_db)
+    firm = demo_db.execute("SELECT uscc FROM enterprises WHERE panel = 'enterprise' AND active = 1 LIMIT 1").fetchone()[0]
+    responses.save_response(demo_db, enterprise_actor(firm), "2026Q4", "FGW", {item: 5 for item in ITEMS}, "")
+    after = (support._version(demo_db, "results"), support._version(demo_db, "data"))
+    assert after[0] == first[0] and after[1] != first[1]  # a saved answer moves the data version only
+    with demo_db.conn:
+        demo_db.execute("UPDATE agencies SET name_en = 'Renamed' WHERE code = 'FGW'")  # a write made without the audit log
+    assert support._version(demo_db, "results") != first[0]
