@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import pandas as pd
 import streamlit as st
 
 import charts
@@ -39,8 +40,31 @@ def _specs(path: str, version: tuple, actor, name: str, args: tuple, lang: str, 
 
 
 def _key(db, finalised_only: bool) -> tuple[str, object]:
-    version = dashboards.results_version(db) if finalised_only else dashboards.data_version(db)
-    return ui.db_path(), version
+    return ui.db_path(), _version(db, "results" if finalised_only else "data")
+
+
+_VERSIONS = "_qiping_dashboard_versions"  # kept on the run's connection (ui.db(): one per script run)
+
+
+def _version(db, kind: str):
+    """``dashboards.results_version`` (kind "results") or ``data_version`` ("data"), worked out once
+    per script run: a page asks for them once per cached call, and at province size each costs tens
+    of milliseconds (issue 16). Kept on the connection, which ui.db() opens for one run, and only
+    while that connection has written nothing since (sqlite3's ``total_changes``); a connection that
+    cannot tell (PostgreSQL's) works them out each time."""
+    changes = getattr(db.conn, "total_changes", None)
+    if changes is None:
+        return dashboards.results_version(db) if kind == "results" else dashboards.data_version(db)
+    kept = getattr(db, _VERSIONS, None)
+    if kept is None or kept[0] != changes:
+        kept = (changes, {})
+        setattr(db, _VERSIONS, kept)
+    if kind not in kept[1]:
+        if kind == "data":  # data_version extends results_version: work that out once too
+            kept[1]["data"] = dashboards.data_version(db, _version(db, "results"))
+        else:
+            kept[1]["results"] = dashboards.results_version(db)
+    return kept[1][kind]
 
 
 def data(db, service: Callable, *args):
@@ -80,6 +104,24 @@ TABLE_ROWS_SHOWN = 30  # a longer table scrolls inside its frame (2,200 agencies
 def table_height(rows: int) -> int:
     """The pixel height of a table of ``rows`` rows: all of them up to TABLE_ROWS_SHOWN, then a scrolling frame."""
     return 35 * (min(rows, TABLE_ROWS_SHOWN) + 1) + 3
+
+
+PAGE_ROWS = 50  # a longer table is drawn a page at a time: 2,200 agencies' rows cost a province's page a second
+
+
+def page_of(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of ``frame`` to draw: all of them up to PAGE_ROWS, else the page the reader picks
+    (a page number above the table, its first page unless changed), so every row stays reachable."""
+    if len(frame) <= PAGE_ROWS:
+        return frame
+    pages = -(-len(frame) // PAGE_ROWS)
+    picker, note = st.columns([1, 3], vertical_alignment="bottom")
+    number = picker.number_input(ui.tr("dashboards.page"), min_value=1, max_value=pages, value=1, step=1,
+                                 key=f"{key}_page_of_{pages}")  # a new count of pages starts at the first
+    start = (int(number) - 1) * PAGE_ROWS
+    shown = frame.iloc[start:start + PAGE_ROWS]
+    note.caption(ui.tr("dashboards.page_rows", first=start + 1, last=start + len(shown), total=len(frame)))
+    return shown
 
 
 def round_name(name: str) -> str:

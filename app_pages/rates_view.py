@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import labels
+from app_pages import dashboard_support
 from app_pages import ui
 from scoring.rates import COUNTY, GROUP, RATES
 
@@ -89,4 +90,5 @@ def show(frame: pd.DataFrame, unit_name: Callable[[pd.Series], str], kind: str, 
         return
     if first_as_headline:
         headline(frame.iloc[0], key)
-    st.dataframe(table(frame, unit_name, kind, with_period), hide_index=True, width="stretch", key=key)
+    shown = dashboard_support.page_of(frame, key)  # a province's 2,205 lines: a page at a time
+    st.dataframe(table(shown, unit_name, kind, with_period), hide_index=True, width="stretch", key=key)

@@ -26,6 +26,7 @@ from surveys.collection import questionnaire  # noqa: E402
 from surveys.core.actors import ADMIN, Actor  # noqa: E402
 from surveys.participants.uscc import make_uscc  # noqa: E402
 from surveys.results import finalise  # noqa: E402
+from surveys.results import stored_scores  # noqa: E402
 
 AGENCIES, RESPONSES, ROUNDS = 2200, 300_000, 3
 ALL_ROUNDS = ["2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
@@ -68,6 +69,8 @@ def build(path: Path, agencies: int = AGENCIES, responses: int = RESPONSES, roun
             db.execute("INSERT INTO rounds (name, status, questionnaire_version, opens_on, closes_on, created_at)"
                        " VALUES (?, ?, 1, '2025-01-01', '2099-12-31', ?)", [round_name, status, STAMP])
             next_id = _answer_round(db, rng, round_name, agency_list, levels, usccs, items, responses, next_id)
+        # the open round's scores, as each answer's save would have stored it (surveys/results/stored_scores.py)
+        stored_scores.store_round(db, next(db.query("SELECT * FROM rounds WHERE name = ?", [names[-1]])))
     organiser = Actor(role=ADMIN, id="bench")
     for round_name in names[:-1]:
         finalise.finalise_round(db, organiser, round_name)

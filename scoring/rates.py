@@ -97,13 +97,17 @@ def _invited(invitations: pd.DataFrame, agency_groups: dict[str, str] | None) ->
     period_codes, periods = pd.factorize(invitations["period"])
     enterprise_codes, enterprises = pd.factorize(invitations["enterprise"])
     responded = invitations["responded"].astype(bool).to_numpy()
-    units = {AGENCY: invitations["agency"], COUNTY: pd.Series(COUNTY, index=invitations.index)}
+    # the agencies' strings are factorized once; the county and the groups follow from their codes
+    # (a group per distinct agency, not per invitation: the same codes, in the same first-seen order)
+    agency_codes, agency_names = pd.factorize(invitations["agency"])
+    units = {AGENCY: (agency_codes, agency_names),
+             COUNTY: (np.zeros(len(agency_codes), dtype=np.intp), pd.Index([COUNTY]))}
     if agency_groups:
-        units[GROUP] = invitations["agency"].map(agency_groups)
+        group_of_agency, group_names = pd.factorize(pd.Series(agency_names).map(agency_groups))
+        units[GROUP] = (np.where(agency_codes >= 0, group_of_agency[agency_codes], -1), group_names)
     parts = []
-    for scope, unit in units.items():
-        unit_codes, names = pd.factorize(unit)  # a missing group: -1, left out
-        present = unit_codes >= 0
+    for scope, (unit_codes, names) in units.items():
+        present = unit_codes >= 0  # a missing group: -1, left out
         cell = period_codes[present].astype(np.int64) * len(names) + unit_codes[present]
         answered = pd.Series(responded[present]).groupby(cell * len(enterprises) + enterprise_codes[present]).max()
         per_cell = answered.groupby(answered.index.to_numpy() // len(enterprises)).agg(["size", "sum"])

@@ -39,6 +39,11 @@ except QipingError as error:
     st.stop()
 
 
+# each agency's name in the reader's language, made once (a province has 2,200)
+agency_names = {code: labels.agency_name({"name_zh": zh, "name_en": en}, lang) for code, zh, en in
+                zip(overview.agencies["code"], overview.agencies["name_zh"], overview.agencies["name_en"])}
+
+
 def open_agency(code: str) -> None:
     st.session_state["dashboard_agency"] = code
     st.switch_page(AGENCY_PAGE)
@@ -67,11 +72,12 @@ def table(frame: pd.DataFrame) -> dict:
 def ranking_part(part: pd.DataFrame, key: str, chart_spec: dict) -> None:
     """One ranking (the county's, or one group's): its chart, then its table; a row opens the agency."""
     support.show_chart(chart_spec, f"ranking_{round_name}_{key}", key=f"chart_ranking_{key}")
-    picked = st.dataframe(table(part), hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key=f"ranking_table_{key}", height=support.table_height(len(part)),
+    shown = support.page_of(part, f"ranking_table_{key}")  # a province's group: a page of it at a time
+    picked = st.dataframe(table(shown), hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key=f"ranking_table_{key}", height=support.table_height(len(shown)),
                           column_config={ui.tr("results.score"): st.column_config.NumberColumn(format="%.1f")})
     if picked is not None and hasattr(picked, "selection") and picked.selection.rows:
-        open_agency(part.iloc[picked.selection.rows[0]]["agency"])
+        open_agency(shown.iloc[picked.selection.rows[0]]["agency"])
 
 
 def standard_rates() -> None:
@@ -87,8 +93,7 @@ def standard_rates() -> None:
         chosen = frame[frame["period"] == period].copy()
         order = {standard.COUNTY: 0, standard.GROUP: 1, standard.AGENCY: 2}
         chosen = chosen.sort_values(["scope", "unit"], key=lambda c: c.map(order) if c.name == "scope" else c)
-        names = {a["code"]: labels.agency_name(a, lang) for a in overview.agencies.to_dict("records")}
-        rates_view.show(chosen, rates_view.unit_namer(names, overview.groups), kind, key="overview_rates_table", with_period=False,
+        rates_view.show(chosen, rates_view.unit_namer(agency_names, overview.groups), kind, key="overview_rates_table", with_period=False,
                         first_as_headline=True, with_heading=False)  # the county's line first
 
 
@@ -139,9 +144,7 @@ for group, part in parts:
     if group is not None:
         st.markdown(f"**{ui.tr_md('groups.overview.group_heading', group=group_text(group), count=len(part))}**")
     ranking_part(part, str(group), specs[f"ranking_{group}"])
-panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name),
-                                 {row["code"]: labels.agency_name(row, lang)
-                                  for row in overview.agencies.to_dict("records")})
+panel_support.county_panel_table(support.data(db, panel_results.county_panel_scores, round_name), agency_names)
 
 # --- grades over the rounds ---------------------------------------------------------
 st.subheader(ui.tr("dashboards.overview.heatmap_heading"))

@@ -78,8 +78,10 @@ def _response_points(db, round_name: str, ratings: list[dict]) -> list[float | N
 
 # --- the discipline office --------------------------------------------------------
 
-def _result_lookup(db) -> dict[tuple[str, str], dict]:
-    return {(r["round"], r["agency"]): r for r in db.query("SELECT * FROM current_results")}
+def _result_lookup(db, agency: str | None = None) -> dict[tuple[str, str], dict]:
+    """Stored results by (round, agency): every agency's, or ``agency``'s only (a province has 6,600)."""
+    where, params = ("WHERE agency = ?", [agency]) if agency else ("", [])
+    return {(r["round"], r["agency"]): r for r in db.query(f"SELECT * FROM current_results {where}", params)}
 
 
 def _with_result(case: dict, results: dict) -> dict:
@@ -161,7 +163,8 @@ def trend(db, agency: str) -> list[dict]:
 @requires("cases.view_all")
 def case_evidence(db, actor: Actor, case_id: int) -> dict:
     """Everything the discipline office weighs on one case."""
-    case = _with_result(cases.get_case(db, case_id), _result_lookup(db))
+    case = cases.get_case(db, case_id)
+    case = _with_result(case, _result_lookup(db, case["agency"]))
     form, config = _form_and_config(db, case["round"])
     responses = numbered_responses(db, case["round"], case["agency"])
     counted = [r for r in responses if privacy.is_counted(r)]
@@ -205,7 +208,7 @@ def detail_items(details: dict) -> list[tuple[str, object, bool]]:
 @requires("cases.view_own")
 def agency_cases(db, actor: Actor) -> list[dict]:
     """The acting agency's own cases, newest round first, each with its result and timeline."""
-    results = _result_lookup(db)
+    results = _result_lookup(db, actor.agency_code)
     rows = [_with_result(c, results) for c in db.query(
         "SELECT * FROM cases WHERE agency = ? ORDER BY round DESC, id DESC", [actor.agency_code])]
     rows = [privacy.hide_thin_result(db, row) for row in rows]

@@ -23,6 +23,7 @@ from surveys.storage.db import write_transaction
 from surveys.core.errors import InvalidInput, NotFound
 from surveys.core.permissions import requires
 from surveys.core.plain_text import plain_text
+from surveys.results import stored_scores
 
 MAX_COMMENT = 500
 
@@ -71,6 +72,8 @@ def store_response(db, round_name: str, enterprise: str, agency: str, ratings: d
     db.execute("DELETE FROM response_ratings WHERE response_id = ?", [response_id])
     db.conn.executemany("INSERT INTO response_ratings (response_id, item, rating) VALUES (?, ?, ?)",
                         [(response_id, item, rating) for item, rating in ratings.items()])
+    # its score, kept with it: the first view of the round in a process reads it instead of the ratings
+    stored_scores.store(db, rounds.get_round(db, round_name), response_id, revision, ratings)
     db.execute("INSERT INTO survey_choices (round, enterprise, agency) VALUES (?, ?, ?)"
                " ON CONFLICT (round, enterprise, agency) DO NOTHING",
                [round_name, enterprise, agency])

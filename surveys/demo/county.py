@@ -26,6 +26,7 @@ from surveys.core import clock
 from surveys.demo import casework as demo_casework
 from surveys.results import annual
 from surveys.results import finalise
+from surveys.results import stored_scores
 from surveys.results import work_scores
 from surveys.collection import questionnaire
 from surveys.collection import rounds
@@ -363,6 +364,7 @@ def build_demo_county(db: sqlite_utils.Database, seed: int | None = None,
         _round_rows(db, rng, vocab, agencies, enterprises, dates)
         _panel_rows(db, vocab, agencies, dates)
         _plant_coaching(db, dates.open_round, enterprises)
+        stored_scores.store_existing(db)  # the open round's scores, as each answer's save stores it
         _finalise_and_publish_past(db, dates)
         demo_casework.advance_demo_cases(db)
         _finish_last_year(db, dates)

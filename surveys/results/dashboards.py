@@ -61,7 +61,8 @@ def results_version(db: sqlite_utils.Database) -> str:
     the rounds' statuses and rules, exclusions, cases, the roster (names, groups, active),
     the groups, questionnaires and settings. A saved answer leaves it as it is, so pages and
     charts that show finalised results only (``finalised_only``) stay cached through the peak
-    of a round (issue 16): at 300,000 answers a round, every save would otherwise empty them."""
+    of a round (issue 16): at 300,000 answers a round, every save would otherwise empty them.
+    The roster is counted per panel and active flag from their index (enterprises_panel), not row by row."""
     row = db.execute(
         """SELECT (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(sum(is_current), 0)
                    FROM finalisations),
@@ -71,8 +72,8 @@ def results_version(db: sqlite_utils.Database) -> str:
                   (SELECT count(*) || ':' || count(closed_at) || ':' || coalesce(max(id), 0) FROM cases),
                   (SELECT coalesce(group_concat(code || ':' || name_zh || ':' || name_en || ':' || group_code
                                                 || ':' || active, ','), '') FROM agencies),
-                  (SELECT count(*) || ':' || coalesce(sum(active), 0) || ':' || coalesce(sum(panel <> 'enterprise'), 0)
-                          || ':' || coalesce(sum(panel = 'supervisor'), 0) FROM enterprises),
+                  (SELECT coalesce(group_concat(panel || ':' || active || ':' || n, ','), '') FROM (
+                       SELECT panel, active, count(*) AS n FROM enterprises GROUP BY panel, active)),
                   (SELECT coalesce(group_concat(code || ':' || position || ':' || name_zh || ':' || name_en, ','), '')
                    FROM agency_groups),
                   (SELECT count(*) FROM questionnaires),
@@ -132,14 +133,17 @@ def _copied(value):
     return value.copy() if isinstance(value, (pd.DataFrame, dict, list)) else value
 
 
-def data_version(db: sqlite_utils.Database) -> tuple:
-    """A fingerprint of everything the dashboards read: ``results_version`` and the answers.
-    Any finalisation, publication, response, exclusion, case step or roster change alters it
-    (each of them writes the audit log; the other parts catch writes made without it, such
-    as a demo build)."""
+def data_version(db: sqlite_utils.Database, results: str | None = None) -> tuple:
+    """A fingerprint of everything the dashboards read: ``results_version`` (``results``, when the
+    caller has it already) and the answers. Any finalisation, publication, response, exclusion,
+    case step or roster change alters it (each of them writes the audit log; the other parts catch
+    writes made without it, such as a demo build). The count and the largest id of the responses
+    are asked apart: together they read every row (90 ms at a province's 900,000 responses), apart
+    one reads an index and the other its last entry."""
     answers = db.execute("""SELECT (SELECT coalesce(max(id), 0) FROM audit_log),
-                                   (SELECT count(*) || ':' || coalesce(max(id), 0) FROM responses)""").fetchone()
-    return (results_version(db), *answers)
+                                   (SELECT count(*) FROM responses) || ':' ||
+                                   (SELECT coalesce(max(id), 0) FROM responses)""").fetchone()
+    return (results if results is not None else results_version(db), *answers)
 
 
 def finalised_only(when: Callable[[Actor], bool] = lambda actor: True):

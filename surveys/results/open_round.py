@@ -29,6 +29,7 @@ import sqlite_utils
 import scoring
 from surveys.collection import questionnaire
 from surveys.results import privacy
+from surveys.results import stored_scores
 
 COLUMNS = ["id", "round", "agency", "enterprise", "score"]
 ROUNDS_KEPT = 4  # a few counties' rounds in progress per process
@@ -73,7 +74,7 @@ def _scored(db, round_row: dict, extra: str = "", params: tuple = ()) -> pd.Data
     ratings = wide[form.item_codes].apply(pd.to_numeric, errors="coerce").astype(float)
     wide = wide.assign(score=scoring.response_scores(ratings, form.item_codes, form.weights,
                                                      _finalise().scoring_config(db, round_row)))
-    return wide[COLUMNS].set_index("id", drop=False).rename_axis(None)
+    return wide[COLUMNS].set_index("id", drop=False).rename_axis(None).rename_axis(columns=None)
 
 
 def _written(db, round_name: str) -> tuple:
@@ -94,10 +95,34 @@ def _last_audit(db) -> int:
 
 
 def _afresh(db, round_row: dict, version: str, last_audit: int) -> _Kept:
-    responses = _responses(db, round_row["name"])
+    responses, scores = _read_round(db, round_row)
     written = (len(responses), int(responses["id"].max()) if len(responses) else 0,
                int(responses["revision"].sum()))
-    return _Kept(version, _scored(db, round_row), responses, written, last_audit)
+    return _Kept(version, scores, responses, written, last_audit)
+
+
+def _read_round(db, round_row: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every response of the round (RESPONSE_COLUMNS, by id) and its counted ones scored (COLUMNS, by
+    id), in one read: each with the score stored when it was saved (stored_scores.py), the few without
+    a valid one scored from their ratings."""
+    name = round_row["name"]
+    form, config = stored_scores.round_rules(db, round_row)
+    key = stored_scores.rules_key(form, config)
+    rows = db.execute(
+        f"""SELECT r.id, r.revision, r.enterprise, r.agency, ({privacy.counted_condition("r")}) AS counted,
+                   s.score, s.response_id IS NOT NULL AS stored
+            FROM responses r LEFT JOIN {stored_scores.TABLE} s
+              ON s.response_id = r.id AND s.revision = r.revision AND s.rules = ?
+            WHERE r.round = ? ORDER BY r.id""", [key, name]).fetchall()
+    frame = pd.DataFrame(rows, columns=[*RESPONSE_COLUMNS, "counted", "score", "stored"])
+    frame = frame.astype({"counted": bool, "stored": bool, "score": float}).set_index("id", drop=False).rename_axis(None)
+    counted = frame[frame["counted"]]
+    scores = counted[counted["stored"]].assign(round=name)[COLUMNS]
+    if not counted["stored"].all():  # written without the save transaction, or scored under other rules
+        missing = _scored(db, round_row, f" AND NOT EXISTS (SELECT 1 FROM {stored_scores.TABLE} s WHERE"
+                          " s.response_id = r.id AND s.revision = r.revision AND s.rules = ?)", (key,))
+        scores = pd.concat([f for f in (scores, missing) if len(f)] or [scores]).sort_index()
+    return frame[RESPONSE_COLUMNS], scores
 
 
 def _brought_up_to_date(db, round_row: dict, kept: _Kept, written: tuple, last_audit: int) -> _Kept | None:

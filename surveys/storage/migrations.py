@@ -43,6 +43,7 @@ def migration_script(db, number: int) -> str:
 FOLLOW_UPS: dict[int, str] = {
     12: "surveys.results.integrity:seal_existing",
     15: "surveys.results.rate_counts:store_existing",
+    16: "surveys.results.stored_scores:store_existing",
 }
 
 

@@ -11,6 +11,7 @@ from surveys.core.actors import AGENCY, Actor
 from surveys.storage.db import connect
 from bench import province_data
 from charts import county
+from app_pages import dashboard_support as support
 
 PAGES = Path(__file__).resolve().parents[2] / "app_pages"
 TIMEOUT = 60
@@ -162,7 +163,27 @@ def test_the_overview_of_a_province_draws_groups_and_the_ranking_ends(tmp_path, 
     at = page("county_overview", path, monkeypatch, DISCIPLINE_ACTOR, lang="en")
     assert "Grades of each group over the rounds" in str(at.get("vega_lite_chart")[1].proto.spec)
     assert "the best 30 and the worst 30" in str(at.get("vega_lite_chart")[0].proto.spec)
-    assert len(at.dataframe[0].value) > county.MAX_BARS  # the table keeps every agency
+    # the table is drawn a page at a time, and its pages together show every agency once
+    agencies = county.MAX_HEATMAP_AGENCIES + 40
+    pages = -(-agencies // support.PAGE_ROWS)
+    assert len(at.dataframe[0].value) == support.PAGE_ROWS
+    picker = at.number_input(key=f"ranking_table_None_page_of_{pages}")
+    assert (picker.min, picker.max, picker.value) == (1, pages, 1)
+    shown = []
+    for number in range(1, pages + 1):
+        at.number_input(key=f"ranking_table_None_page_of_{pages}").set_value(number).run()
+        assert not at.exception
+        shown += list(at.dataframe[0].value["Agency"])
+    assert sorted(shown) == [f"Agency {i:04d}" for i in range(agencies)]
+    assert f"Rows 101–{agencies} of {agencies}" in texts(at)
+    # the standard rates likewise: the county's line, the four groups' and every agency's
+    lines = 1 + len(province_data.GROUPS) + agencies
+    rates_pages = -(-lines // support.PAGE_ROWS)
+    rates = []
+    for number in range(1, rates_pages + 1):
+        at.number_input(key=f"overview_rates_table_page_of_{rates_pages}").set_value(number).run()
+        rates += list(at.dataframe[-1].value["Scope"])  # the last table of the page
+    assert len(rates) == lines and set(rates) >= {f"Agency {i:04d}" for i in range(agencies)}
 
 
 
@@ -199,3 +220,21 @@ def test_pages_read_in_english(demo_path, monkeypatch, name):
     at = page(name, demo_path, monkeypatch, actor, lang="en")
     assert at.title[0].value in ("Agency results", "County overview", "County ranking")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in at.title[0].value + at.caption[0].value)
+
+
+@pytest.mark.sqlite_only  # a PostgreSQL connection cannot tell what it wrote: the versions are asked each time
+def test_the_data_versions_are_worked_out_once_per_run_until_the_run_writes(demo_db, monkeypatch):
+    # a page asks for them once per cached call; at province size each costs tens of milliseconds
+    asked = []
+    real = dashboards.results_version
+    monkeypatch.setattr(dashboards, "results_version", lambda db: asked.append(1) or real(db))
+    first = (support._version(demo_db, "results"), support._version(demo_db, "data"))
+    assert (support._version(demo_db, "results"), support._version(demo_db, "data")) == first
+    assert len(asked) == 1 and first[1] == dashboards.data_version(demo_db)
+    firm = demo_db.execute("SELECT uscc FROM enterprises WHERE panel = 'enterprise' AND active = 1 LIMIT 1").fetchone()[0]
+    responses.save_response(demo_db, enterprise_actor(firm), "2026Q4", "FGW", {item: 5 for item in ITEMS}, "")
+    after = (support._version(demo_db, "results"), support._version(demo_db, "data"))
+    assert after[0] == first[0] and after[1] != first[1]  # a saved answer moves the data version only
+    with demo_db.conn:
+        demo_db.execute("UPDATE agencies SET name_en = 'Renamed' WHERE code = 'FGW'")  # a write made without the audit log
+    assert support._version(demo_db, "results") != first[0]

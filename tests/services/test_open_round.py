@@ -54,9 +54,8 @@ def test_what_is_kept_follows_every_write_of_the_round(demo_db, monkeypatch):
 def test_a_change_of_results_version_counts_the_round_afresh(demo_db, monkeypatch):
     check_same_as_afresh(demo_db)
     monkeypatch.setattr(dashboards, "results_version", lambda db: "another")
-    scored = []
-    real = open_round._scored
-    monkeypatch.setattr(open_round, "_scored", lambda db, row, extra="", params=(): scored.append(extra)
-                        or real(db, row, extra, params))
+    read = []
+    real = open_round._read_round
+    monkeypatch.setattr(open_round, "_read_round", lambda db, row: read.append(row["name"]) or real(db, row))
     open_round.counted_scores(demo_db, rounds.get_round(demo_db, OPEN))
-    assert scored == [""]  # the whole round, no condition
+    assert read == [OPEN]  # the whole round read again

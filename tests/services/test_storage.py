@@ -116,3 +116,19 @@ def test_code_sql_uses_forms_postgresql_accepts_too():
     sqlite_only = re.compile(r"\bINSERT\s+OR\s+(IGNORE|REPLACE)\b|\bREPLACE\s+INTO\b|\bGLOB\b")
     translator = Path(__file__).resolve().parents[2] / "surveys" / "storage" / "dialect.py"  # it names them to translate them
     assert [p.name for p in sources if p != translator and sqlite_only.search(p.read_text(encoding="utf-8"))] == []
+
+
+@pytest.mark.sqlite_only
+def test_an_agencys_responses_are_counted_from_its_own_index_entries(tmp_path):
+    # migration 16: without table statistics SQLite answered "round = ? AND agency = ?" from the
+    # (round, enterprise, agency) key, reading all of a round's entries (issue 16: 60 ms a case at
+    # province size); the plan of privacy.py's count must name the agency's index
+    from surveys.results import privacy
+    db = connect(tmp_path / "x.db")
+    query = (f"SELECT r.round, r.agency, count(*) FROM responses r WHERE {privacy.counted_condition('r')}"
+             " AND r.round = ? AND r.agency = ? GROUP BY r.round, r.agency")
+    plan = " ".join(row[3] for row in db.conn.execute(f"EXPLAIN QUERY PLAN {query}", ["2026Q1", "FGW"]))
+    assert "responses_agency_round (agency=? AND round=?)" in plan, plan
+    alone = query.replace(" AND r.round = ?", "")
+    plan = " ".join(row[3] for row in db.conn.execute(f"EXPLAIN QUERY PLAN {alone}", ["FGW"]))
+    assert "responses_agency_round (agency=?)" in plan, plan
