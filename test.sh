@@ -22,12 +22,11 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
 fi
 scripts/setup.sh requirements-dev.txt
 
-# The PostgreSQL pass: the service tests (where the SQL lives), the counties' isolation and the city
-# office (pages and browser) on a throwaway PostgreSQL server started here, each database a test opens
-# a PostgreSQL database copied from a migrated template (tests/pg_support.py). It runs beside the
-# SQLite pass's tests without a browser, to keep the whole CI run well under half an hour.
-postgres_pass=(tests/services tests/pages/test_counties.py tests/pages/test_city_office.py
-               tests/browser/test_browser_counties.py)
+# The PostgreSQL pass: every test without a browser, and the counties' isolation and the city office's
+# journey in a browser, on a throwaway PostgreSQL server started here, each database a test opens a
+# PostgreSQL database copied from a migrated template (tests/pg_support.py). It runs beside the SQLite
+# pass, to keep the whole CI run well under half an hour.
+postgres_pass=(-m "not browser or postgres_browser" tests)
 pg_pid=""
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   pg_dir=$(mktemp -d /tmp/qiping-pg.XXXXXX)

@@ -23,7 +23,7 @@ from tests import browser_support as bs  # noqa: E402  (needs playwright)
 from tests.browser.test_journeys import EN, ZH, shows_page  # noqa: E402
 
 # also in the PostgreSQL pass of ./test.sh: the isolation of counties and the city's journey on the server back-end
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres_browser]
 
 T = bs.text
 browser = bs.browser
