@@ -26,6 +26,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from conftest import PINNED_NOW
+from tests import pg_support
 
 APP_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -211,17 +212,61 @@ def printed_sheet(browser, html: str) -> tuple[int, int]:
         context.close()
 
 
-def _connect(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(db_path, timeout=10)
-    conn.row_factory = sqlite3.Row
-    return conn
+def open_server_database(db_path: Path):
+    """The server's database, read (or set up) as the test's own: the SQLite file, or on the suite's
+    PostgreSQL pass the database the server made of that file's name (rows by name either way)."""
+    if not pg_support.TEST_DATABASE_URL:
+        conn = sqlite3.connect(db_path, timeout=10)
+        conn.row_factory = sqlite3.Row
+        return conn
+    from surveys.storage.db import connect
+    return _NamedRowsConnection(connect(db_path))
+
+
+class _Row(tuple):
+    """A row by position or by column name, as sqlite3.Row (dict(row) gives name -> value)."""
+
+    def __new__(cls, values, names):
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def keys(self):
+        return list(self._names)
+
+    def __getitem__(self, key):
+        return super().__getitem__(self._names.index(key) if isinstance(key, str) else key)
+
+
+class _NamedRowsConnection:
+    """The app's PostgreSQL connection with sqlite3's few calls the browser tests make."""
+
+    def __init__(self, database):
+        self.database = database
+
+    def execute(self, sql: str, params=()):
+        from surveys.storage.postgres import _Rows
+        cursor = self.database.conn.execute(sql, list(params))
+        names = [column[0] for column in cursor.description or []]
+        return _Rows([_Row(values, names) for values in cursor.fetchall()], cursor.description)
+
+    def __enter__(self):
+        self._transaction = self.database.atomic()
+        self._transaction.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._transaction.__exit__(*exc)
+
+    def close(self):
+        self.database.close()
 
 
 def enterprise_for_code(db_path: Path, code: str) -> dict:
     """The enterprise row whose access code is ``code`` (hashed as the server hashes it)."""
     from surveys.participants import hashing
 
-    conn = _connect(db_path)
+    conn = open_server_database(db_path)
     try:
         salt = bytes.fromhex(conn.execute(
             "SELECT value FROM settings WHERE name = 'access_code_salt'").fetchone()[0])
@@ -236,7 +281,7 @@ def enterprise_for_code(db_path: Path, code: str) -> dict:
 
 def responses_of(db_path: Path, uscc: str, round_name: str = OPEN_ROUND) -> list[dict]:
     """Every response row of the enterprise in the round, with its ratings."""
-    conn = _connect(db_path)
+    conn = open_server_database(db_path)
     try:
         rows = conn.execute(
             "SELECT id, agency, comment, revision, source FROM responses WHERE enterprise = ? AND round = ?"
@@ -461,7 +506,7 @@ def require_chromium() -> None:
 
 def query(db_path: Path, sql: str, params: list | tuple = ()) -> list[dict]:
     """Rows of a read-only query on the server's database, as dicts."""
-    conn = _connect(db_path)
+    conn = open_server_database(db_path)
     try:
         return [dict(row) for row in conn.execute(sql, list(params)).fetchall()]
     finally:

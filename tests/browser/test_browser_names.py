@@ -5,7 +5,6 @@ Run with ``python -m pytest tests/browser/test_browser_names.py -q`` (or ``-m br
 """
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -26,7 +25,7 @@ server, browser = bs.server, bs.browser  # shared fixtures: one server per modul
 def make_names_hostile(db_path) -> None:
     """As an import of such a roster would leave them (the demo county exists once the
     sign-in page has been drawn; nothing is cached before anyone signs in)."""
-    conn = sqlite3.connect(db_path, timeout=10)
+    conn = bs.open_server_database(db_path)
     with conn:
         conn.execute("UPDATE agencies SET name_zh = ? WHERE code = 'FGW'", [NAME])
         conn.execute("UPDATE staff SET display_name = ? WHERE username = 'fgw'", [NAME])

@@ -309,13 +309,12 @@ def test_inbox_keeps_the_case_open_after_a_step_and_a_language_switch(page, serv
 # --- 3. an appeal upheld, the round re-finalised -------------------------------------
 
 def test_upheld_appeal_and_refinalised_round_recompute_the_grade_and_keep_history(page, server):
-    import sqlite_utils
-
     from surveys.casework import views as casework
+    from surveys.storage.db import connect
 
     appeal = one(bs.query(server.db_path, "SELECT * FROM appeals WHERE status = 'pending'"))
     round_name, code = appeal["round"], appeal["agency"]
-    database = sqlite_utils.Database(server.db_path)  # read only: the number the page shows for the response
+    database = connect(server.db_path)  # read only: the number the page shows for the response
     try:
         number = next(r["number"] for r in casework.numbered_responses(database, round_name, code)
                       if r["response_id"] == appeal["response_id"])
