@@ -24,6 +24,9 @@ import scoring
 from surveys.collection import questionnaire
 
 TABLE = "response_scores"
+_UPSERT = (f"INSERT INTO {TABLE} (response_id, revision, rules, score) VALUES (?, ?, ?, ?)"
+           " ON CONFLICT (response_id) DO UPDATE SET revision = excluded.revision, rules = excluded.rules,"
+           " score = excluded.score")
 
 
 def _finalise():
@@ -53,10 +56,7 @@ def score_of(form: questionnaire.Questionnaire, config: scoring.ScoringConfig, r
 def store(db: sqlite_utils.Database, round_row: dict, response_id: int, revision: int, ratings: dict) -> None:
     """Store the score of a response just saved (inside the caller's transaction)."""
     form, config = round_rules(db, round_row)
-    db.execute(f"INSERT INTO {TABLE} (response_id, revision, rules, score) VALUES (?, ?, ?, ?)"
-               " ON CONFLICT (response_id) DO UPDATE SET revision = excluded.revision, rules = excluded.rules,"
-               " score = excluded.score",
-               [response_id, revision, rules_key(form, config), score_of(form, config, ratings)])
+    db.execute(_UPSERT, [response_id, revision, rules_key(form, config), score_of(form, config, ratings)])
 
 
 def store_round(db: sqlite_utils.Database, round_row: dict) -> int:
@@ -71,9 +71,7 @@ def store_round(db: sqlite_utils.Database, round_row: dict) -> int:
     revisions = dict(db.execute("SELECT id, revision FROM responses WHERE round = ?", [round_row["name"]]).fetchall())
     key = rules_key(form, config)
     rows = [(int(i), revisions[int(i)], key, None if pd.isna(s) else float(s)) for i, s in zip(wide["id"], scores)]
-    db.conn.executemany(f"INSERT INTO {TABLE} (response_id, revision, rules, score) VALUES (?, ?, ?, ?)"
-                        " ON CONFLICT (response_id) DO UPDATE SET revision = excluded.revision,"
-                        " rules = excluded.rules, score = excluded.score", rows)
+    db.conn.executemany(_UPSERT, rows)
     return len(rows)
 
 
